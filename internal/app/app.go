@@ -1,0 +1,48 @@
+// Package app is swarmlab's command line as a function: Run takes the
+// streams and arguments and returns an error, so tests drive the whole CLI;
+// only Main exits the process.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/cmd"
+)
+
+// Main runs the CLI with the process's streams and exits with its status.
+func Main() {
+	if err := Run(cli.StdStreams(), os.Args[1:]); err != nil {
+		var exit *cli.ExitError
+		if errors.As(err, &exit) {
+			os.Exit(exit.Code)
+		}
+		os.Exit(1)
+	}
+}
+
+// Run runs one swarmlab command. It prints errors itself, with their hint.
+func Run(streams cli.Streams, args []string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(streams.Err, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	root := cmd.NewRoot(logger, streams)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		var exit *cli.ExitError
+		if !errors.As(err, &exit) {
+			fmt.Fprintf(streams.Err, "Error: %v\n", err)
+			if hint := cli.HintOf(err); hint != "" {
+				fmt.Fprintf(streams.Err, "Try:   %s\n", hint)
+			}
+		}
+	}
+	return err
+}

@@ -1,0 +1,46 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+)
+
+// HintError is an error with a next step for the user. The CLI prints it as
+//
+//	Error: <err>
+//	Try:   <hint>
+type HintError struct {
+	Err  error
+	Hint string
+}
+
+func (e *HintError) Error() string { return e.Err.Error() }
+func (e *HintError) Unwrap() error { return e.Err }
+
+// WithHint wraps err with a hint. A nil err stays nil.
+func WithHint(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return &HintError{Err: err, Hint: fmt.Sprintf(format, args...)}
+}
+
+// Hintf makes a new error with a hint.
+func Hintf(hint string, format string, args ...any) error {
+	return &HintError{Err: fmt.Errorf(format, args...), Hint: hint}
+}
+
+// HintOf returns the first hint found in err's chain, or "".
+func HintOf(err error) string {
+	var h *HintError
+	if errors.As(err, &h) {
+		return h.Hint
+	}
+	return ""
+}
+
+// ExitError ends a command with a non-zero status whose reason was already
+// printed (a failed check, a command run in a node that failed).
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }

@@ -1,0 +1,46 @@
+// Package build implements 'swarmlab build node-image': a Docker-in-Docker
+// node image made offline from Debian packages, for engines that cannot pull.
+package build
+
+import (
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
+	"github.com/swarmlab/swarmlab/internal/lab"
+	"github.com/swarmlab/swarmlab/internal/nodeimage"
+)
+
+// NewCommand returns the build command.
+func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "build",
+		Short: "Build images the lab needs",
+	}
+	opts := nodeimage.Options{}
+	ni := &cobra.Command{
+		Use:   "node-image",
+		Short: "Build " + lab.LocalNodeImage + " from Debian packages with debootstrap (Linux, as root; no image pull needed)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := labflags.LoadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			l, err := labflags.Open(cmd, cfg, logger, streams)
+			if err != nil {
+				return err
+			}
+			defer l.Engine.Close()
+			return nodeimage.Build(cmd.Context(), l.Engine, l.Status, opts)
+		},
+	}
+	ni.Flags().StringVar(&opts.Tag, "tag", lab.LocalNodeImage, "image name")
+	ni.Flags().StringVar(&opts.Mirror, "mirror", "", "Debian mirror (default: the one apt uses here, else deb.debian.org)")
+	ni.Flags().StringVar(&opts.Suite, "suite", "bookworm", "Debian release")
+	ni.Flags().BoolVar(&opts.Force, "force", false, "build again even if the image exists")
+	c.AddCommand(ni)
+	return c
+}

@@ -1,0 +1,53 @@
+// Package doctor implements 'swarmlab doctor': what this engine and kernel
+// can do for a lab, and what to do about what they cannot.
+package doctor
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
+	"github.com/swarmlab/swarmlab/internal/lab"
+)
+
+// NewCommand returns the doctor command.
+func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "doctor",
+		Short: "Check the Docker engine and kernel, and say what will and will not work",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := labflags.LoadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			l, err := labflags.Open(cmd, cfg, logger, streams)
+			if err != nil {
+				return err
+			}
+			defer l.Engine.Close()
+			checks := l.Doctor(cmd.Context())
+			failed := 0
+			for _, c := range checks {
+				mark := "✓"
+				switch c.Level {
+				case lab.CheckWarn:
+					mark = "!"
+				case lab.CheckFail:
+					mark, failed = "✗", failed+1
+				}
+				fmt.Fprintf(streams.Out, " %s %s: %s\n", mark, c.Name, c.Result)
+				for _, line := range c.Advice {
+					fmt.Fprintf(streams.Out, "     %s\n", line)
+				}
+			}
+			if failed > 0 {
+				return &cli.ExitError{Code: 1}
+			}
+			return nil
+		},
+	}
+}

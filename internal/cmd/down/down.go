@@ -1,0 +1,35 @@
+// Package down implements 'swarmlab down': remove the lab.
+package down
+
+import (
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
+)
+
+// NewCommand returns the down command.
+func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
+	var purge bool
+	c := &cobra.Command{
+		Use:   "down",
+		Short: "Remove the lab's nodes, volumes and network; the registry's images stay unless --purge",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := labflags.LoadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			l, err := labflags.Open(cmd, cfg, logger, streams)
+			if err != nil {
+				return err
+			}
+			defer l.Engine.Close()
+			return l.Down(cmd.Context(), purge)
+		},
+	}
+	c.Flags().BoolVar(&purge, "purge", false, "also remove the registry's data")
+	return c
+}

@@ -1,0 +1,52 @@
+// Package lifecycle implements 'swarmlab stop' and 'swarmlab start': pause
+// the whole lab and bring it back with its swarm, services and images.
+package lifecycle
+
+import (
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
+	"github.com/swarmlab/swarmlab/internal/lab"
+)
+
+func run(logger *slog.Logger, streams cli.Streams, do func(*cobra.Command, *lab.Lab) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		cfg, err := labflags.LoadConfig(cmd)
+		if err != nil {
+			return err
+		}
+		l, err := labflags.Open(cmd, cfg, logger, streams)
+		if err != nil {
+			return err
+		}
+		defer l.Engine.Close()
+		return do(cmd, l)
+	}
+}
+
+// NewStopCommand returns the stop command.
+func NewStopCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "stop",
+		Short: "Stop every lab container; 'swarmlab start' brings the lab back as it was",
+		Args:  cobra.NoArgs,
+		RunE: run(logger, streams, func(cmd *cobra.Command, l *lab.Lab) error {
+			return l.Stop(cmd.Context())
+		}),
+	}
+}
+
+// NewStartCommand returns the start command.
+func NewStartCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "start",
+		Short: "Start a stopped lab and wait until every node is Ready",
+		Args:  cobra.NoArgs,
+		RunE: run(logger, streams, func(cmd *cobra.Command, l *lab.Lab) error {
+			return l.Start(cmd.Context())
+		}),
+	}
+}

@@ -1,0 +1,79 @@
+// Package registry implements `swarmlab registry`, the lab's image registry
+// run in a FROM-scratch image on the host's engine. The work is done by
+// internal/registry; this only reads the environment and flags.
+package registry
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/registry"
+)
+
+type flags struct {
+	addr string
+	data string
+}
+
+// NewCommand returns the `registry` command.
+func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
+	var f flags
+	cmd := &cobra.Command{
+		Use:   "registry",
+		Short: "Run the lab's image registry (CNCF distribution, filesystem storage)",
+		Long: `Run the lab's image registry: the CNCF distribution registry with its
+data on the filesystem and deletes enabled, over plain HTTP.
+
+The lab's nodes reach it as registry:5000, the host as 127.0.0.1:5000.
+Environment: REGISTRY_ADDR (default :5000) and REGISTRY_DATA (default
+/var/lib/registry); flags override them. distribution's own
+REGISTRY_<SECTION>_<FIELD> variables, such as REGISTRY_HTTP_SECRET, apply too.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runE(cmd, logger, f)
+		},
+	}
+	cmd.SetOut(streams.Out)
+	cmd.SetErr(streams.Err)
+	cmd.Flags().StringVar(&f.addr, "addr", ":5000", "address to listen on (default from $"+registry.EnvAddr+")")
+	cmd.Flags().StringVar(&f.data, "data", "/var/lib/registry", "directory for blobs and manifests (default from $"+registry.EnvData+")")
+	return cmd
+}
+
+func runE(cmd *cobra.Command, logger *slog.Logger, f flags) error {
+	cfg := registry.ConfigFromEnv(os.Getenv)
+	// distribution's parser reads every REGISTRY_* variable as an override
+	// of its own configuration and warns about names it does not know, so
+	// ours would show up as a confusing warning at every start.
+	for _, k := range []string{registry.EnvAddr, registry.EnvData} {
+		_ = os.Unsetenv(k)
+	}
+	if cmd.Flags().Changed("addr") {
+		cfg.Addr = f.addr
+	}
+	if cmd.Flags().Changed("data") {
+		cfg.DataDir = f.data
+	}
+	if err := cfg.Validate(); err != nil {
+		return cli.WithHint(err, "swarmlab registry --help")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	// PID 1 in a FROM-scratch image gets no default signal handling: without
+	// this, `docker stop` would wait out its timeout and kill a push midway.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return registry.Run(ctx, cfg, logger.With("component", "registry"))
+}

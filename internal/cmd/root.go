@@ -1,0 +1,59 @@
+// Package cmd assembles swarmlab's command tree: one package per command,
+// each exporting NewCommand(logger, streams).
+package cmd
+
+import (
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/cmd/build"
+	"github.com/swarmlab/swarmlab/internal/cmd/dockercmd"
+	"github.com/swarmlab/swarmlab/internal/cmd/doctor"
+	"github.com/swarmlab/swarmlab/internal/cmd/down"
+	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
+	"github.com/swarmlab/swarmlab/internal/cmd/lifecycle"
+	"github.com/swarmlab/swarmlab/internal/cmd/node"
+	"github.com/swarmlab/swarmlab/internal/cmd/shell"
+	"github.com/swarmlab/swarmlab/internal/cmd/status"
+	"github.com/swarmlab/swarmlab/internal/cmd/up"
+	"github.com/swarmlab/swarmlab/internal/version"
+)
+
+// NewRoot returns the swarmlab command with every subcommand.
+func NewRoot(logger *slog.Logger, streams cli.Streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "swarmlab",
+		Short: "A Docker Swarm study lab in one command",
+		Long: `swarmlab builds the Docker Swarm lab of the study-group tutorial on your Docker engine:
+a registry, a manager and three workers (Docker-in-Docker), the demo app
+(proxy + api, three replicas each), a live visualizer and an ingress.
+
+  swarmlab up        create the lab (again: repair it)
+  swarmlab status    see the nodes and services
+  swarmlab down      remove it (the registry's images stay)`,
+		Version:       version.Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.Err)
+	labflags.Shared = labflags.Flags{}
+	labflags.Shared.Register(root)
+	root.AddCommand(
+		up.NewCommand(logger, streams),
+		down.NewCommand(logger, streams),
+		status.NewCommand(logger, streams),
+		lifecycle.NewStopCommand(logger, streams),
+		lifecycle.NewStartCommand(logger, streams),
+		shell.NewCommand(logger, streams),
+		dockercmd.NewCommand(logger, streams),
+		node.NewCommand(logger, streams),
+		doctor.NewCommand(logger, streams),
+		build.NewCommand(logger, streams),
+	)
+	addServers(root, logger, streams)
+	return root
+}

@@ -1,0 +1,86 @@
+// Package status implements 'swarmlab status': nodes and services.
+package status
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
+	"github.com/swarmlab/swarmlab/internal/lab"
+)
+
+// NewCommand returns the status command.
+func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "status",
+		Short: "Show the lab's nodes (role, state, availability, leader) and services",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := labflags.LoadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			l, err := labflags.Open(cmd, cfg, logger, streams)
+			if err != nil {
+				return err
+			}
+			defer l.Engine.Close()
+			st, err := l.ReadStatus(cmd.Context())
+			if errors.Is(err, lab.ErrNoLab) {
+				return cli.Hintf("create it with 'swarmlab up'", "lab %q does not exist", cfg.Name)
+			}
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(streams.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(st)
+			}
+			Print(streams, st)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+// Print writes the status as tables.
+func Print(streams cli.Streams, st lab.LabStatus) {
+	w := tabwriter.NewWriter(streams.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "LAB %s\tregistry: %s\n\n", st.Name, dash(st.Registry))
+	fmt.Fprintln(w, "NODE\tROLE\tCONTAINER\tIP\tSTATUS\tAVAILABILITY\tMANAGER STATUS\tENGINE")
+	for _, n := range st.Nodes {
+		leader := ""
+		if n.Leader {
+			leader = "Leader"
+		} else if n.Role == lab.RoleManager && n.State == "ready" {
+			leader = "Reachable"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, n.Role, n.Container, dash(n.IP), n.State, dash(n.Availability), dash(leader), dash(n.Engine))
+	}
+	if st.SwarmErr != "" {
+		fmt.Fprintf(w, "\nswarm: %s\n", st.SwarmErr)
+	}
+	if len(st.Services) > 0 {
+		fmt.Fprintln(w, "\nSERVICE\tMODE\tREPLICAS\tIMAGE")
+		for _, s := range st.Services {
+			fmt.Fprintf(w, "%s\t%s\t%d/%d\t%s\n", s.Name, s.Mode, s.Running, s.Desired, s.Image)
+		}
+	}
+	w.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

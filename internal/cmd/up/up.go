@@ -1,0 +1,107 @@
+// Package up implements 'swarmlab up': create the lab, or repair it.
+package up
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
+	"github.com/swarmlab/swarmlab/internal/lab"
+)
+
+type flags struct {
+	managers, workers                    int
+	nodeImage, bind, subnet, stackDir    string
+	ingress, visualizer, stats, registry int
+	heartbeat                            time.Duration
+	bare, retain                         bool
+	imageBinary                          string
+}
+
+// NewCommand returns the up command.
+func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
+	f := &flags{}
+	d := lab.Defaults()
+	c := &cobra.Command{
+		Use:   "up",
+		Short: "Create the lab (registry, manager, workers, demo app, visualizer, ingress), or repair it",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := labflags.LoadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			apply(cmd, f, &cfg)
+			l, err := labflags.Open(cmd, cfg, logger, streams)
+			if err != nil {
+				return err
+			}
+			defer l.Engine.Close()
+			if err := l.Up(cmd.Context(), lab.UpOptions{Bare: f.bare, Retain: f.retain, ImageBinary: f.imageBinary}); err != nil {
+				return err
+			}
+			if !labflags.Shared.Quiet {
+				printURLs(streams, cfg, f.bare)
+			}
+			return nil
+		},
+	}
+	fl := c.Flags()
+	fl.IntVar(&f.managers, "managers", d.Managers, "manager nodes (3 gives a Raft quorum)")
+	fl.IntVar(&f.workers, "workers", d.Workers, "worker nodes")
+	fl.StringVar(&f.nodeImage, "node-image", d.NodeImage, "Docker-in-Docker image for the nodes ('swarmlab build node-image' makes "+lab.LocalNodeImage+" offline)")
+	fl.StringVar(&f.bind, "bind", d.Bind, "host address to publish ports on")
+	fl.StringVar(&f.subnet, "subnet", "", "subnet of the lab network (default: a free /24 in 172.28.0.0/16)")
+	fl.StringVar(&f.stackDir, "stack-dir", "", "folder mounted at /stack in the manager (default ./stack, or the built-in files)")
+	fl.IntVar(&f.ingress, "ingress-port", d.Ports.Ingress, "host port of the ingress (manager:80); 0 to leave it unpublished")
+	fl.IntVar(&f.visualizer, "visualizer-port", d.Ports.Visualizer, "host port of the visualizer (manager:9000); 0 to leave it unpublished")
+	fl.IntVar(&f.stats, "stats-port", d.Ports.Stats, "host port of the ingress stats page (manager:1936); 0 to leave it unpublished")
+	fl.IntVar(&f.registry, "registry-port", d.Ports.Registry, "host port of the registry")
+	fl.DurationVar(&f.heartbeat, "heartbeat", d.Heartbeat, "swarm dispatcher heartbeat (swarm's default is 5s)")
+	fl.BoolVar(&f.bare, "bare", false, "stop once the swarm is formed; deploy nothing")
+	fl.BoolVar(&f.retain, "retain", false, "keep what a failed run created, to look at it")
+	fl.StringVar(&f.imageBinary, "image-binary", "", "static Linux swarmlab binary to ship in the lab's images (default: this one)")
+	return c
+}
+
+// apply lays the flags that were given over the config.
+func apply(cmd *cobra.Command, f *flags, cfg *lab.Config) {
+	set := func(name string, do func()) {
+		if cmd.Flags().Changed(name) {
+			do()
+		}
+	}
+	set("managers", func() { cfg.Managers = f.managers })
+	set("workers", func() { cfg.Workers = f.workers })
+	set("node-image", func() { cfg.NodeImage = f.nodeImage })
+	set("bind", func() { cfg.Bind = f.bind })
+	set("subnet", func() { cfg.Subnet = f.subnet })
+	set("stack-dir", func() { cfg.StackDir = f.stackDir })
+	set("ingress-port", func() { cfg.Ports.Ingress = f.ingress })
+	set("visualizer-port", func() { cfg.Ports.Visualizer = f.visualizer })
+	set("stats-port", func() { cfg.Ports.Stats = f.stats })
+	set("registry-port", func() { cfg.Ports.Registry = f.registry })
+	set("heartbeat", func() { cfg.Heartbeat = f.heartbeat })
+}
+
+func printURLs(streams cli.Streams, cfg lab.Config, bare bool) {
+	w := streams.Out
+	fmt.Fprintf(w, "\nLab %q is up.\n", cfg.Name)
+	if !bare {
+		if cfg.Ports.Ingress != 0 {
+			fmt.Fprintf(w, "  App (through the ingress):  %s/\n", cfg.URL(cfg.Ports.Ingress))
+		}
+		if cfg.Ports.Visualizer != 0 {
+			fmt.Fprintf(w, "  Visualizer:                 %s/\n", cfg.URL(cfg.Ports.Visualizer))
+		}
+		if cfg.Ports.Stats != 0 {
+			fmt.Fprintf(w, "  Ingress stats (stats:stats): %s/\n", cfg.URL(cfg.Ports.Stats))
+		}
+	}
+	fmt.Fprintf(w, "  Registry:                   127.0.0.1:%d (registry:5000 from the nodes)\n", cfg.Ports.Registry)
+	fmt.Fprintf(w, "\nNext: 'swarmlab status', 'swarmlab docker node ls', 'swarmlab shell manager'.\n")
+}

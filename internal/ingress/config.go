@@ -1,0 +1,191 @@
+// Package ingress is swarmlab's swarm-aware load balancer, the successor to
+// dockercloud/haproxy: it discovers services through the Docker Engine API,
+// routes by Host and path to their task IPs directly (no IPVS needed),
+// checks backends' health, retries failed requests elsewhere, and serves a
+// stats page and Prometheus metrics. Services opt in with dockercloud-era
+// environment variables or swarmlab.ingress.* labels.
+package ingress
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultStatsAuth is the tutorial's stats login; a warning is logged while
+// it is in use.
+const DefaultStatsAuth = "stats:stats"
+
+// Config configures the ingress. FromEnv fills it from the environment.
+type Config struct {
+	// ListenAddr is where requests are served. Env LISTEN_ADDR. Default ":80".
+	ListenAddr string
+	// StatsPort serves the stats page, /stats.json and /metrics.
+	// Env STATS_PORT. Default 1936.
+	StatsPort int
+	// StatsAuth is "user:password" for the stats port.
+	// Env STATS_AUTH. Default "stats:stats".
+	StatsAuth string
+	// ResyncInterval is how often services and tasks are listed again (swarm
+	// sends no task events). Env RESYNC_INTERVAL. Default 1s.
+	ResyncInterval time.Duration
+	// AccessLog logs one line per request. Env ACCESS_LOG (on/off). Default on.
+	AccessLog bool
+	// StaticBackends skips discovery and routes every request to these
+	// host:port addresses. Env STATIC_BACKENDS (comma list; http:// allowed).
+	StaticBackends []string
+	// Networks limits routing to these networks (names or IDs) instead of
+	// the ingress's own. Env INGRESS_NETWORKS.
+	Networks []string
+	// ConnectTimeout bounds connecting to a backend. Env CONNECT_TIMEOUT. Default 5s.
+	ConnectTimeout time.Duration
+	// ReadTimeout bounds waiting for a backend's response headers.
+	// Env READ_TIMEOUT. Default 60s.
+	ReadTimeout time.Duration
+	// IdleTimeout closes idle keep-alive connections (clients and backends).
+	// Env IDLE_TIMEOUT. Default 90s.
+	IdleTimeout time.Duration
+	// ClientTimeout bounds reading a client's request, headers and body.
+	// Env CLIENT_TIMEOUT. Default 60s.
+	ClientTimeout time.Duration
+	// WriteTimeout bounds a whole response to a client. Env WRITE_TIMEOUT.
+	// Default 5m (long downloads need more).
+	WriteTimeout time.Duration
+	// DrainTimeout bounds the wait for in-flight requests at shutdown.
+	// Env DRAIN_TIMEOUT. Default 10s.
+	DrainTimeout time.Duration
+}
+
+// Defaults returns a Config with every default filled in.
+func Defaults() Config {
+	return Config{
+		ListenAddr:     ":80",
+		StatsPort:      1936,
+		StatsAuth:      DefaultStatsAuth,
+		ResyncInterval: time.Second,
+		AccessLog:      true,
+		ConnectTimeout: 5 * time.Second,
+		ReadTimeout:    60 * time.Second,
+		IdleTimeout:    90 * time.Second,
+		ClientTimeout:  60 * time.Second,
+		WriteTimeout:   5 * time.Minute,
+		DrainTimeout:   10 * time.Second,
+	}
+}
+
+// FromEnv reads the configuration through getenv and validates it.
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Defaults()
+	var errs []error
+	str := func(env string, dst *string) {
+		if v := strings.TrimSpace(getenv(env)); v != "" {
+			*dst = v
+		}
+	}
+	str("LISTEN_ADDR", &c.ListenAddr)
+	str("STATS_AUTH", &c.StatsAuth)
+	if v := strings.TrimSpace(getenv("STATS_PORT")); v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("STATS_PORT=%q: want a port number such as 1936", v))
+		}
+		c.StatsPort = p
+	}
+	for _, d := range []struct {
+		env string
+		dst *time.Duration
+	}{
+		{"RESYNC_INTERVAL", &c.ResyncInterval}, {"CONNECT_TIMEOUT", &c.ConnectTimeout},
+		{"READ_TIMEOUT", &c.ReadTimeout}, {"IDLE_TIMEOUT", &c.IdleTimeout},
+		{"CLIENT_TIMEOUT", &c.ClientTimeout}, {"WRITE_TIMEOUT", &c.WriteTimeout},
+		{"DRAIN_TIMEOUT", &c.DrainTimeout},
+	} {
+		if v := strings.TrimSpace(getenv(d.env)); v != "" {
+			x, err := time.ParseDuration(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: want a duration such as 1s or 500ms", d.env, v))
+				continue
+			}
+			*d.dst = x
+		}
+	}
+	switch v := strings.ToLower(strings.TrimSpace(getenv("ACCESS_LOG"))); v {
+	case "", "on", "true", "1", "yes":
+	case "off", "false", "0", "no":
+		c.AccessLog = false
+	default:
+		errs = append(errs, fmt.Errorf("ACCESS_LOG=%q: want on or off", v))
+	}
+	if v := getenv("STATIC_BACKENDS"); strings.TrimSpace(v) != "" {
+		bs, err := ParseStaticBackends(v)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		c.StaticBackends = bs
+	}
+	for _, n := range strings.Split(getenv("INGRESS_NETWORKS"), ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			c.Networks = append(c.Networks, n)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// ParseStaticBackends parses "http://127.0.0.1:18081, 10.0.0.2:80" into
+// host:port addresses.
+func ParseStaticBackends(s string) ([]string, error) {
+	var out []string
+	for _, e := range strings.Split(s, ",") {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		hostport := e
+		if strings.Contains(e, "://") {
+			u, err := url.Parse(e)
+			if err != nil || u.Scheme != "http" || (u.Path != "" && u.Path != "/") {
+				return nil, fmt.Errorf("STATIC_BACKENDS entry %q: want http://host:port or host:port", e)
+			}
+			hostport = u.Host
+		}
+		if _, port, err := net.SplitHostPort(hostport); err != nil || port == "" {
+			return nil, fmt.Errorf("STATIC_BACKENDS entry %q: want host:port, such as 127.0.0.1:8080", e)
+		}
+		out = append(out, hostport)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("STATIC_BACKENDS has no address")
+	}
+	return out, nil
+}
+
+// Validate reports configuration a person must fix before starting.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
+		errs = append(errs, fmt.Errorf("LISTEN_ADDR=%q: want [host]:port such as :80", c.ListenAddr))
+	}
+	if c.StatsPort < 0 || c.StatsPort > 65535 {
+		errs = append(errs, fmt.Errorf("STATS_PORT=%d: want a port between 1 and 65535, or 0 to disable", c.StatsPort))
+	}
+	if u, p, ok := strings.Cut(c.StatsAuth, ":"); !ok || u == "" || p == "" {
+		errs = append(errs, errors.New("STATS_AUTH must be user:password"))
+	}
+	for name, d := range map[string]time.Duration{
+		"RESYNC_INTERVAL": c.ResyncInterval, "CONNECT_TIMEOUT": c.ConnectTimeout, "READ_TIMEOUT": c.ReadTimeout,
+		"IDLE_TIMEOUT": c.IdleTimeout, "CLIENT_TIMEOUT": c.ClientTimeout, "WRITE_TIMEOUT": c.WriteTimeout,
+		"DRAIN_TIMEOUT": c.DrainTimeout,
+	} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive", name))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,366 @@
+package ingress
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"reflect"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/swarmlab/swarmlab/internal/lb"
+)
+
+// Server is the ingress: the routing handler, its stats port, and the
+// discovery loop that keeps the routing table current.
+type Server struct {
+	cfg       Config
+	logger    *slog.Logger
+	access    *slog.Logger // nil when access logs are off
+	accessBuf *lineBuffer
+	disc      *Discovery
+	transport *http.Transport
+
+	table      atomic.Pointer[Table]
+	swaps      atomic.Uint64
+	syncErrors atomic.Uint64
+
+	mu        sync.Mutex          // serialises Apply
+	backends  map[string]*Backend // by Backend.Key, owned by Apply
+	warned    map[string]bool
+	healthCtx context.Context
+	stopAll   context.CancelFunc
+}
+
+// New returns an ingress for cfg. Access-log lines go to accessLog (one
+// slog text line per request). api may be nil in static mode.
+func New(cfg Config, logger *slog.Logger, accessLog io.Writer, api DockerAPI) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if len(cfg.StaticBackends) == 0 && api == nil {
+		return nil, errors.New("no Docker API client and no STATIC_BACKENDS: mount /var/run/docker.sock or set STATIC_BACKENDS")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	hostname, _ := os.Hostname()
+	s := &Server{
+		cfg:    cfg,
+		logger: logger,
+		disc:   &Discovery{API: api, Hostname: hostname, Networks: cfg.Networks, Logger: logger.WithGroup("discovery")},
+		transport: lb.NewTransport(lb.TransportConfig{
+			DialTimeout:           cfg.ConnectTimeout,
+			ResponseHeaderTimeout: cfg.ReadTimeout,
+			IdleConnTimeout:       cfg.IdleTimeout,
+		}),
+		backends: map[string]*Backend{},
+		warned:   map[string]bool{},
+	}
+	s.healthCtx, s.stopAll = context.WithCancel(context.Background())
+	if cfg.AccessLog && accessLog != nil {
+		// Buffered and flushed often: a write(2) per request would cost
+		// more than the proxying itself.
+		s.accessBuf = newLineBuffer(accessLog, 64<<10)
+		s.access = slog.New(slog.NewTextHandler(s.accessBuf, nil))
+	}
+	s.table.Store(NewTable(nil, nil))
+	return s, nil
+}
+
+// Table returns the routing table in use.
+func (s *Server) Table() *Table { return s.table.Load() }
+
+// Apply builds a routing table for services and swaps it in atomically.
+// Backends (pools with their upstreams' health and counters) are reused
+// for service ports that remain, so in-flight requests and keep-alive
+// connections are not disturbed.
+func (s *Server) Apply(services []Service) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := make(map[string]*Backend, len(s.backends))
+	var routes []*Route
+	var backends []*Backend
+	defaultBy := ""
+	for _, svc := range services {
+		byPort := map[int]*Backend{}
+		for _, port := range svc.Settings.Ports {
+			b := s.backend(svc, port)
+			next[b.Key] = b
+			byPort[port] = b
+			backends = append(backends, b)
+		}
+		if len(svc.Settings.Ports) == 0 {
+			continue
+		}
+		first := byPort[svc.Settings.Ports[0]]
+		if len(svc.Settings.VirtualHosts) == 0 {
+			if defaultBy != "" {
+				s.warnOnce("default:"+svc.Name, "two services without VIRTUAL_HOST; the first by name gets the default route", "service", svc.Name, "default", defaultBy)
+				continue
+			}
+			defaultBy = svc.Name
+			routes = append(routes, &Route{Backend: first})
+			continue
+		}
+		for i := range svc.Settings.VirtualHosts {
+			p := svc.Settings.VirtualHosts[i]
+			if p.Scheme == "https" {
+				s.warnOnce("https:"+svc.Name+p.String(), "VIRTUAL_HOST entry ignored: the ingress does not terminate TLS", "service", svc.Name, "entry", p.String())
+				continue
+			}
+			b := first
+			if pb, ok := byPort[p.Port]; ok {
+				b = pb
+			}
+			routes = append(routes, &Route{Pattern: &p, Backend: b})
+		}
+	}
+	s.table.Store(NewTable(routes, backends))
+	s.swaps.Add(1)
+	for key, b := range s.backends {
+		if next[key] == nil && b.stopHealth != nil {
+			b.stopHealth()
+		}
+	}
+	s.backends = next
+}
+
+// backend returns the backend for a service port, reusing the existing
+// one; a changed BALANCE or HEALTH_CHECK keeps the pool.
+func (s *Server) backend(svc Service, port int) *Backend {
+	key := svc.ID + ":" + strconv.Itoa(port)
+	b := s.backends[key]
+	st := svc.Settings
+	if b != nil && b.Balance == st.Balance && reflect.DeepEqual(b.Health, st.Health) {
+		b.Pool.Set(svc.Endpoints[port])
+		return b
+	}
+	pool := lb.NewPool()
+	if b != nil {
+		pool = b.Pool
+		if b.stopHealth != nil {
+			b.stopHealth()
+		}
+	}
+	pool.Set(svc.Endpoints[port])
+	sel, err := lb.NewSelector(st.Balance)
+	if err != nil { // ParseSettings checked it already
+		sel = &lb.RoundRobin{}
+	}
+	nb := &Backend{Key: key, Service: svc.Name, Port: port, Balance: st.Balance, Health: st.Health, Pool: pool}
+	nb.Handler = &lb.Handler{Pool: pool, Selector: sel, Transport: s.transport}
+	if s.access != nil {
+		name := svc.Name
+		nb.Handler.Done = func(r *http.Request, res *lb.Result) { s.logAccess(r, name, res) }
+	}
+	if st.Health.Enabled {
+		ctx, cancel := context.WithCancel(s.healthCtx)
+		nb.stopHealth = cancel
+		go st.Health.Check.Run(ctx, pool, s.logger.With("service", svc.Name, "port", port))
+	}
+	return nb
+}
+
+func (s *Server) warnOnce(key, msg string, args ...any) {
+	if !s.warned[key] {
+		s.warned[key] = true
+		s.logger.Warn(msg, args...)
+	}
+}
+
+// ServeHTTP routes a request by Host and path.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	host, port := splitHost(r.Host)
+	rt := s.table.Load().Match(host, port, r.URL.Path)
+	if rt == nil {
+		start := time.Now()
+		h := w.Header()
+		h["Content-Type"] = []string{"text/plain; charset=utf-8"}
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, "404 Not Found: no service for this host and path\n")
+		if s.access != nil {
+			s.logAccess(r, "", &lb.Result{Status: http.StatusNotFound, Duration: time.Since(start)})
+		}
+		return
+	}
+	rt.Backend.Handler.ServeHTTP(w, r)
+}
+
+func (s *Server) logAccess(r *http.Request, service string, res *lb.Result) {
+	s.access.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("remote", r.RemoteAddr),
+		slog.String("method", r.Method),
+		slog.String("host", r.Host),
+		slog.String("uri", r.RequestURI),
+		slog.Int("status", res.Status),
+		slog.Int64("bytes", res.Bytes),
+		slog.String("service", service),
+		slog.String("upstream", res.Upstream),
+		slog.Int("tries", res.Tries),
+		slog.Duration("rt", res.Duration),
+	)
+}
+
+// Sync lists services once and applies them.
+func (s *Server) Sync(ctx context.Context) error {
+	svcs, err := s.disc.Services(ctx)
+	if err != nil {
+		s.syncErrors.Add(1)
+		return err
+	}
+	s.Apply(svcs)
+	return nil
+}
+
+// Run listens on ListenAddr and StatsPort and serves until ctx ends.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.ListenAddr, err)
+	}
+	var sln net.Listener
+	if s.cfg.StatsPort > 0 {
+		if sln, err = net.Listen("tcp", ":"+strconv.Itoa(s.cfg.StatsPort)); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on stats port %d: %w", s.cfg.StatsPort, err)
+		}
+	}
+	return s.Serve(ctx, ln, sln)
+}
+
+// Serve serves requests on ln and the stats page on statsLn (may be nil)
+// until ctx ends, then drains in-flight requests.
+func (s *Server) Serve(ctx context.Context, ln, statsLn net.Listener) error {
+	defer s.stopAll()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if s.accessBuf != nil {
+		go s.accessBuf.flushEvery(ctx, 200*time.Millisecond)
+		defer s.accessBuf.Flush()
+	}
+	if len(s.cfg.StaticBackends) > 0 {
+		s.Apply([]Service{{ID: "static", Name: "static", Settings: Settings{Ports: []int{0}, Balance: lb.PolicyRoundRobin},
+			Endpoints: map[int][]string{0: s.cfg.StaticBackends}}})
+		s.logger.Info("static mode: discovery off", "backends", s.cfg.StaticBackends)
+	} else {
+		go s.syncLoop(ctx)
+	}
+	errLog := slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug)
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       s.cfg.ClientTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          errLog,
+	}
+	servers := []*http.Server{srv}
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Serve(ln) }()
+	s.logger.Info("ingress listening", "addr", ln.Addr().String())
+	if statsLn != nil {
+		if s.cfg.StatsAuth == DefaultStatsAuth {
+			s.logger.Warn("stats page uses the default login stats:stats; set STATS_AUTH=user:password")
+		}
+		ssrv := &http.Server{Handler: s.StatsHandler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+			WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10, ErrorLog: errLog}
+		servers = append(servers, ssrv)
+		go func() { errc <- ssrv.Serve(statsLn) }()
+		s.logger.Info("stats listening", "addr", statsLn.Addr().String())
+	}
+	var serveErr error
+	select {
+	case serveErr = <-errc:
+	case <-ctx.Done():
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
+	defer scancel()
+	var wg sync.WaitGroup
+	for _, hs := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := hs.Shutdown(sctx); err != nil {
+				hs.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	return nil
+}
+
+// syncLoop resyncs on every engine event and every ResyncInterval.
+func (s *Server) syncLoop(ctx context.Context) {
+	trigger := make(chan struct{}, 1)
+	go s.disc.Watch(ctx, trigger)
+	t := time.NewTicker(s.cfg.ResyncInterval)
+	defer t.Stop()
+	failing := false
+	for {
+		err := s.Sync(ctx)
+		switch {
+		case err != nil && !failing && ctx.Err() == nil:
+			s.logger.Error("discovery failed; keeping the current routes", "err", err)
+		case err == nil && failing:
+			s.logger.Info("discovery works again")
+		}
+		failing = err != nil
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-trigger:
+		}
+	}
+}
+
+// lineBuffer batches log lines: one write(2) per flush instead of per line.
+type lineBuffer struct {
+	mu sync.Mutex
+	w  *bufio.Writer
+}
+
+func newLineBuffer(w io.Writer, size int) *lineBuffer {
+	return &lineBuffer{w: bufio.NewWriterSize(w, size)}
+}
+
+func (b *lineBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.w.Write(p)
+}
+
+// Flush writes out buffered lines.
+func (b *lineBuffer) Flush() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.w.Flush()
+}
+
+func (b *lineBuffer) flushEvery(ctx context.Context, d time.Duration) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			b.Flush()
+		}
+	}
+}
+
+var _ http.Handler = (*Server)(nil)

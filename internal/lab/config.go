@@ -1,0 +1,158 @@
+// Package lab builds, inspects and tears down a swarmlab: a registry
+// container and Docker-in-Docker node containers on one bridge network,
+// joined into a Docker Swarm. The host engine is the source of truth: lab
+// objects are found by their labels, never through a state file.
+package lab
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config describes a lab. The zero value is not valid; start from Defaults.
+type Config struct {
+	// Name tells labs apart on one engine. Default "swarmlab", whose
+	// containers keep the tutorial's plain names (manager, worker01, ...);
+	// any other name prefixes them ("NAME-manager").
+	Name string `yaml:"name"`
+	// Managers is the number of manager nodes. Default 1; 3 gives a Raft quorum.
+	Managers int `yaml:"managers"`
+	// Workers is the number of worker nodes. Default 3.
+	Workers int `yaml:"workers"`
+	// NodeImage is the Docker-in-Docker image for nodes. Default "docker:dind".
+	NodeImage string `yaml:"nodeImage"`
+	// Subnet of the lab network. Default: chosen from 172.28.0.0/16, a /24 per lab.
+	Subnet string `yaml:"subnet"`
+	// Bind is the host address ports are published on. Default 127.0.0.1.
+	Bind string `yaml:"bind"`
+	// Ports published on the host.
+	Ports Ports `yaml:"ports"`
+	// Heartbeat is the swarm dispatcher heartbeat. Default 2s (swarm's own is 5s).
+	Heartbeat time.Duration `yaml:"-"`
+	// StackDir is mounted at /stack in the managers. Default: ./stack when it
+	// holds webapi.yml, else a copy of the built-in stack files in the lab's data directory.
+	StackDir string `yaml:"stackDir"`
+}
+
+// Ports are the host ports of a lab; 0 leaves a port unpublished.
+type Ports struct {
+	Ingress    int `yaml:"ingress"`    // to manager:80. Default 8000.
+	Visualizer int `yaml:"visualizer"` // to manager:9000. Default 9000.
+	Stats      int `yaml:"stats"`      // to manager:1936, the ingress stats page. Default 1936.
+	Registry   int `yaml:"registry"`   // to registry:5000. Default 5000.
+}
+
+// DefaultName is the lab that keeps the tutorial's container names.
+const DefaultName = "swarmlab"
+
+// Defaults returns the tutorial's lab.
+func Defaults() Config {
+	return Config{
+		Name:      DefaultName,
+		Managers:  1,
+		Workers:   3,
+		NodeImage: "docker:dind",
+		Bind:      "127.0.0.1",
+		Ports:     Ports{Ingress: 8000, Visualizer: 9000, Stats: 1936, Registry: 5000},
+		Heartbeat: 2 * time.Second,
+	}
+}
+
+// Limits keep a lab within what one machine can hold.
+const (
+	MaxManagers = 7
+	MaxWorkers  = 20
+)
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,30}$`)
+
+// Validate reports every problem with c at once, each with what to do.
+func (c Config) Validate() error {
+	var errs []error
+	if !nameRE.MatchString(c.Name) {
+		errs = append(errs, fmt.Errorf("name %q: use 1-31 lower-case letters, digits or '-', starting with a letter or digit", c.Name))
+	}
+	if c.Managers < 1 || c.Managers > MaxManagers {
+		errs = append(errs, fmt.Errorf("managers %d: must be between 1 and %d (1 or 3 are usual)", c.Managers, MaxManagers))
+	}
+	if c.Workers < 0 || c.Workers > MaxWorkers {
+		errs = append(errs, fmt.Errorf("workers %d: must be between 0 and %d", c.Workers, MaxWorkers))
+	}
+	if strings.TrimSpace(c.NodeImage) == "" {
+		errs = append(errs, errors.New("nodeImage is empty: give an image such as docker:dind, or run 'swarmlab build node-image'"))
+	}
+	if c.Subnet != "" {
+		p, err := netip.ParsePrefix(c.Subnet)
+		if err != nil || !p.Addr().Is4() || p.Bits() > 24 || p.Masked() != p {
+			errs = append(errs, fmt.Errorf("subnet %q: give an IPv4 network of /24 or larger, such as 172.28.0.0/24", c.Subnet))
+		}
+	}
+	if _, err := netip.ParseAddr(c.Bind); err != nil {
+		errs = append(errs, fmt.Errorf("bind %q: not an IP address (use 127.0.0.1, or 0.0.0.0 for every interface)", c.Bind))
+	}
+	seen := map[int]string{}
+	for _, p := range []struct {
+		name string
+		port int
+	}{{"ingress", c.Ports.Ingress}, {"visualizer", c.Ports.Visualizer}, {"stats", c.Ports.Stats}, {"registry", c.Ports.Registry}} {
+		if p.port == 0 {
+			continue
+		}
+		if p.port < 1 || p.port > 65535 {
+			errs = append(errs, fmt.Errorf("%s port %d: must be between 1 and 65535", p.name, p.port))
+			continue
+		}
+		if other, ok := seen[p.port]; ok {
+			errs = append(errs, fmt.Errorf("%s port %d: already used for %s", p.name, p.port, other))
+		}
+		seen[p.port] = p.name
+	}
+	if c.Ports.Registry == 0 {
+		errs = append(errs, errors.New("registry port 0: the host pushes images through it, so it cannot be turned off"))
+	}
+	if c.Heartbeat != 0 && (c.Heartbeat < 500*time.Millisecond || c.Heartbeat > time.Minute) {
+		errs = append(errs, fmt.Errorf("heartbeat %s: must be between 500ms and 1m", c.Heartbeat))
+	}
+	return errors.Join(errs...)
+}
+
+// LoadFile reads a YAML config over base. Unknown keys are errors, so a typo
+// is not silently ignored.
+func LoadFile(path string, base Config) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return base, fmt.Errorf("read config: %w", err)
+	}
+	return parseConfig(data, base, path)
+}
+
+func parseConfig(data []byte, base Config, path string) (Config, error) {
+	var raw struct {
+		Config    `yaml:",inline"`
+		Heartbeat string `yaml:"heartbeat"`
+	}
+	raw.Config = base
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
+		return base, fmt.Errorf("config %s: %w", path, err)
+	}
+	c := raw.Config
+	c.Heartbeat = base.Heartbeat
+	if raw.Heartbeat != "" {
+		d, err := time.ParseDuration(raw.Heartbeat)
+		if err != nil {
+			return base, fmt.Errorf("config %s: heartbeat %q: write a duration such as 2s", path, raw.Heartbeat)
+		}
+		c.Heartbeat = d
+	}
+	return c, nil
+}

@@ -1,0 +1,148 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/swarmlab/swarmlab/internal/docker"
+)
+
+// Check levels.
+const (
+	CheckOK   = "ok"
+	CheckWarn = "warn" // works, with a workaround swarmlab applies
+	CheckFail = "fail" // up will not work until the user acts
+)
+
+// Check is one finding of Doctor.
+type Check struct {
+	Name   string   `json:"name"`
+	Level  string   `json:"level"`
+	Result string   `json:"result"`
+	Advice []string `json:"advice,omitempty"`
+}
+
+// Doctor checks the engine, the kernel and the host ports.
+func (l *Lab) Doctor(ctx context.Context) []Check {
+	var out []Check
+	info, err := l.Engine.Info(ctx)
+	if err != nil {
+		return append(out, Check{Name: "Docker engine", Level: CheckFail, Result: "not reachable: " + firstLine(err),
+			Advice: []string{"Start Docker (Docker Desktop, or 'sudo dockerd &' / 'sudo systemctl start docker') and check DOCKER_HOST."}})
+	}
+	out = append(out, Check{Name: "Docker engine", Level: CheckOK, Result: fmt.Sprintf("Docker %s, %s/%s, kernel %s", info.ServerVersion, info.OSType, info.Architecture, info.KernelVersion)})
+
+	img := l.Config.NodeImage
+	if _, err := l.Engine.ImageInspect(ctx, img); err != nil {
+		if _, err2 := l.Engine.ImageInspect(ctx, LocalNodeImage); err2 == nil {
+			img = LocalNodeImage
+		} else {
+			out = append(out, Check{Name: "Node image", Level: CheckWarn, Result: img + " is not on the engine yet",
+				Advice: []string{"'swarmlab up' pulls it; where images cannot be pulled, run 'swarmlab build node-image' first."}})
+			img = ""
+		}
+	}
+	if img != "" {
+		out = append(out, Check{Name: "Node image", Level: CheckOK, Result: img})
+		out = append(out, l.checkPrivileged(ctx, img))
+		out = append(out, l.checkKernel(ctx, img)...)
+	} else if _, err := os.Stat("/proc/sys/net/ipv4/vs"); err != nil && info.OSType == "linux" {
+		out = append(out, noIPVS("the host's /proc has no net/ipv4/vs"))
+	}
+	out = append(out, l.checkPorts(ctx)...)
+	return out
+}
+
+func (l *Lab) checkPrivileged(ctx context.Context, img string) Check {
+	ok, err := ProbePrivileged(ctx, l.Engine, img, l.Config.Name)
+	switch {
+	case err != nil:
+		return Check{Name: "Privileged containers", Level: CheckFail, Result: firstLine(err)}
+	case ok:
+		return Check{Name: "Privileged containers", Level: CheckOK, Result: "allowed"}
+	}
+	return Check{Name: "Privileged containers", Level: CheckWarn, Result: "refused by this engine",
+		Advice: []string{"swarmlab runs nodes with explicit capabilities instead (all but SYS_RESOURCE, seccomp and AppArmor unconfined)."}}
+}
+
+// checkKernel runs a throwaway node container to look at the kernel the
+// nodes will share: IPVS for VIPs and the routing mesh, VXLAN for overlays.
+func (l *Lab) checkKernel(ctx context.Context, img string) []Check {
+	script := `test -d /proc/sys/net/ipv4/vs && echo ipvs=yes || echo ipvs=no
+ip link add swl-vx0 type vxlan id 4242 dstport 4789 2>/dev/null && { echo vxlan=yes; ip link del swl-vx0; } || echo vxlan=no`
+	c, err := l.Engine.ContainerCreate(ctx, &container.Config{Image: img, Entrypoint: []string{"sh", "-c", script}, Labels: map[string]string{LabelLab + ".probe": l.Config.Name}},
+		&container.HostConfig{CapAdd: []string{"NET_ADMIN"}}, nil, nil, "")
+	if err != nil {
+		return []Check{{Name: "Kernel", Level: CheckWarn, Result: "could not probe: " + firstLine(err)}}
+	}
+	defer l.Engine.ContainerRemove(context.WithoutCancel(ctx), c.ID, container.RemoveOptions{Force: true})
+	if err := l.Engine.ContainerStart(ctx, c.ID, container.StartOptions{}); err != nil {
+		return []Check{{Name: "Kernel", Level: CheckWarn, Result: "could not probe: " + firstLine(err)}}
+	}
+	wait, errc := l.Engine.ContainerWait(ctx, c.ID, container.WaitConditionNotRunning)
+	select {
+	case <-wait:
+	case err := <-errc:
+		return []Check{{Name: "Kernel", Level: CheckWarn, Result: "could not probe: " + firstLine(err)}}
+	}
+	logs, err := docker.Logs(ctx, l.Engine, c.ID)
+	if err != nil {
+		return []Check{{Name: "Kernel", Level: CheckWarn, Result: "could not probe: " + firstLine(err)}}
+	}
+	var out []Check
+	if strings.Contains(logs, "ipvs=yes") {
+		out = append(out, Check{Name: "IPVS", Level: CheckOK, Result: "present: service VIPs and the routing mesh work"})
+	} else {
+		out = append(out, noIPVS("the kernel has no IPVS"))
+	}
+	if strings.Contains(logs, "vxlan=yes") {
+		out = append(out, Check{Name: "VXLAN", Level: CheckOK, Result: "works: overlay networks span the nodes"})
+	} else {
+		out = append(out, Check{Name: "VXLAN", Level: CheckFail, Result: "a VXLAN link could not be made",
+			Advice: []string{"Overlay networks need the kernel's vxlan module ('modprobe vxlan' on the host)."}})
+	}
+	return out
+}
+
+func noIPVS(why string) Check {
+	return Check{Name: "IPVS", Level: CheckWarn, Result: why + ": swarm's service VIPs and ingress routing mesh do not work",
+		Advice: []string{
+			"swarmlab deploys its stacks with endpoint_mode dnsrr and host-mode ports instead; the demo works the same.",
+			"Of the tutorial's manual steps, 'docker service create --publish 8000:8080 ...' answers 'connection refused'. Use instead:",
+			"  docker service create --endpoint-mode dnsrr --publish mode=host,published=8000,target=8080 --name api registry:5000/swtest/api:latest",
+			"A service reached by its name alone (its VIP) does not answer; 'tasks.NAME' lists every task's address and works.",
+		}}
+}
+
+func (l *Lab) checkPorts(ctx context.Context) []Check {
+	inv, err := l.Inventory(ctx)
+	if err != nil {
+		return nil
+	}
+	var out []Check
+	for _, p := range []struct {
+		port int
+		node string
+		what string
+	}{{l.Config.Ports.Registry, RoleRegistry, "registry"}, {l.Config.Ports.Ingress, "manager", "ingress"}, {l.Config.Ports.Visualizer, "manager", "visualizer"}, {l.Config.Ports.Stats, "manager", "ingress stats"}} {
+		if p.port == 0 {
+			continue
+		}
+		name := fmt.Sprintf("Port %d (%s)", p.port, p.what)
+		if inv.Running(p.node) {
+			out = append(out, Check{Name: name, Level: CheckOK, Result: "held by this lab"})
+			continue
+		}
+		if err := portFree(l.Config.Bind, p.port); err != nil {
+			out = append(out, Check{Name: name, Level: CheckFail, Result: "in use on " + l.Config.Bind,
+				Advice: []string{fmt.Sprintf("Free it, or pick another port: 'swarmlab up --%s-port N'.", strings.ReplaceAll(p.what, "ingress stats", "stats"))}})
+			continue
+		}
+		out = append(out, Check{Name: name, Level: CheckOK, Result: "free"})
+	}
+	return out
+}

@@ -1,0 +1,245 @@
+package lab
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/errdefs"
+	"github.com/docker/docker/pkg/jsonmessage"
+
+	"github.com/swarmlab/swarmlab/internal/cli"
+)
+
+// Image is one of the images swarmlab builds from its own binary: every one
+// is the same static binary in a scratch image, started as a subcommand, so
+// the layer that holds it is shared and stored once in the registry.
+type Image struct {
+	Repo    string // name in the lab registry, as the tutorial names it
+	Command string // swarmlab subcommand it runs
+	Port    int    // port it listens on
+}
+
+// Images are the lab's images. The registry image stays on the host; the
+// others are pushed to the lab registry for the nodes to pull.
+var (
+	RegistryImage = Image{Repo: "swarmlab/registry", Command: "registry", Port: 5000}
+	AppImages     = []Image{
+		{Repo: "swtest/api", Command: "api", Port: 8080},
+		{Repo: "swtest/nginx", Command: "proxy", Port: 80},
+		{Repo: "visualizer", Command: "visualizer", Port: 8080},
+		{Repo: "haproxy", Command: "ingress", Port: 80},
+	}
+)
+
+const labelBinary = "io.swarmlab.binary"
+
+// ImageBinary finds the Linux binary to put in images: path if given, else
+// this executable when it fits the engine. It returns the path and its digest.
+func ImageBinary(path, engineOS, engineArch string) (string, string, error) {
+	hint := fmt.Sprintf("build a static Linux binary for the engine with 'CGO_ENABLED=0 GOOS=linux GOARCH=%s go build -o swarmlab-linux ./cmd/swarmlab' and pass it with --image-binary ./swarmlab-linux", goArch(engineArch))
+	if path == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return "", "", err
+		}
+		path = exe
+		if runtime.GOOS != "linux" || runtime.GOARCH != goArch(engineArch) {
+			return "", "", cli.Hintf(hint, "this swarmlab is built for %s/%s but the engine runs %s/%s, so it cannot ship itself in the lab's images", runtime.GOOS, runtime.GOARCH, engineOS, goArch(engineArch))
+		}
+	}
+	f, err := elf.Open(path)
+	if err != nil {
+		return "", "", cli.Hintf(hint, "%s is not a Linux binary: %v", path, err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return "", "", cli.Hintf("build it with CGO_ENABLED=0 (as 'make build' does); "+hint, "%s is dynamically linked, so it cannot run in the lab's scratch images", path)
+		}
+	}
+	if want := elfMachine(goArch(engineArch)); want != elf.EM_NONE && f.Machine != want {
+		return "", "", cli.Hintf(hint, "%s is for %s, but the engine runs %s", path, f.Machine, engineArch)
+	}
+	sum, err := fileDigest(path)
+	return path, sum, err
+}
+
+func goArch(engineArch string) string {
+	switch engineArch {
+	case "x86_64", "amd64":
+		return "amd64"
+	case "aarch64", "arm64":
+		return "arm64"
+	}
+	return engineArch
+}
+
+func elfMachine(arch string) elf.Machine {
+	switch arch {
+	case "amd64":
+		return elf.EM_X86_64
+	case "arm64":
+		return elf.EM_AARCH64
+	}
+	return elf.EM_NONE
+}
+
+func fileDigest(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// BaseImage is the local image that holds only the binary.
+func BaseImage(sum string) string { return "swarmlab/base:" + sum }
+
+// BuildImages builds the base image and every lab image from the binary,
+// skipping those already built from the same binary.
+func (l *Lab) BuildImages(ctx context.Context, binPath, sum string, images []Image) error {
+	base := BaseImage(sum)
+	if !l.builtFrom(ctx, base, sum) {
+		bin, err := os.ReadFile(binPath)
+		if err != nil {
+			return err
+		}
+		df := fmt.Sprintf("FROM scratch\nCOPY swarmlab /swarmlab\nLABEL %s=%s\n", labelBinary, sum)
+		if err := l.build(ctx, base, map[string][]byte{"Dockerfile": []byte(df), "swarmlab": bin}); err != nil {
+			return fmt.Errorf("build %s: %w", base, err)
+		}
+	}
+	for _, img := range images {
+		tag := img.Repo + ":latest"
+		if l.builtFrom(ctx, tag, sum) {
+			continue
+		}
+		df := fmt.Sprintf("FROM %s\nEXPOSE %d\nENTRYPOINT [\"/swarmlab\", %q]\nLABEL org.opencontainers.image.title=%q\n", base, img.Port, img.Command, img.Repo)
+		if err := l.build(ctx, tag, map[string][]byte{"Dockerfile": []byte(df)}); err != nil {
+			return fmt.Errorf("build %s: %w", tag, err)
+		}
+	}
+	return nil
+}
+
+func (l *Lab) builtFrom(ctx context.Context, ref, sum string) bool {
+	ins, err := l.Engine.ImageInspect(ctx, ref)
+	return err == nil && ins.Config != nil && ins.Config.Labels[labelBinary] == sum
+}
+
+func (l *Lab) build(ctx context.Context, tag string, files map[string][]byte) error {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for name, data := range files {
+		mode := int64(0o644)
+		if name == "swarmlab" {
+			mode = 0o755
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: int64(len(data))}); err != nil {
+			return err
+		}
+		if _, err := tw.Write(data); err != nil {
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	resp, err := l.Engine.ImageBuild(ctx, &buf, build.ImageBuildOptions{Tags: []string{tag}, Remove: true, ForceRemove: true})
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return drain(resp.Body)
+}
+
+// drain reads an engine's JSON progress stream and returns the error it ends with.
+func drain(r io.Reader) error {
+	return jsonmessage.DisplayJSONMessagesStream(r, io.Discard, 0, false, nil)
+}
+
+// PushImages tags the app images for the lab registry as seen from the host
+// (127.0.0.1:PORT/...) and pushes them; nodes pull them as registry:5000/...
+func (l *Lab) PushImages(ctx context.Context, images []Image) error {
+	auth := base64.URLEncoding.EncodeToString([]byte("{}"))
+	for i, img := range images {
+		src := img.Repo + ":latest"
+		dst := fmt.Sprintf("127.0.0.1:%d/%s:latest", l.Config.Ports.Registry, img.Repo)
+		l.Status.Progress(fmt.Sprintf("%d/%d %s", i+1, len(images), img.Repo))
+		if err := l.Engine.ImageTag(ctx, src, dst); err != nil {
+			return fmt.Errorf("tag %s: %w", dst, err)
+		}
+		rc, err := l.Engine.ImagePush(ctx, dst, image.PushOptions{RegistryAuth: auth})
+		if err != nil {
+			return fmt.Errorf("push %s: %w", dst, err)
+		}
+		err = drain(rc)
+		rc.Close()
+		if err != nil {
+			return fmt.Errorf("push %s: %w", dst, err)
+		}
+	}
+	return nil
+}
+
+// ensureImage makes sure ref is on the engine, pulling it if needed.
+func (l *Lab) ensureImage(ctx context.Context, ref string) error {
+	if _, err := l.Engine.ImageInspect(ctx, ref); err == nil {
+		return nil
+	} else if !errdefs.IsNotFound(err) {
+		return engineErr(err)
+	}
+	l.Status.Progress("pulling " + ref)
+	rc, err := l.Engine.ImagePull(ctx, ref, image.PullOptions{})
+	if err == nil {
+		err = drain(rc)
+		rc.Close()
+	}
+	return err
+}
+
+// LocalNodeImage is what 'swarmlab build node-image' makes.
+const LocalNodeImage = "swarmlab/node:latest"
+
+// resolveNodeImage returns the node image to use: the configured one, pulled
+// if needed, or the locally built one when the default cannot be pulled.
+func (l *Lab) resolveNodeImage(ctx context.Context) (string, error) {
+	want := l.Config.NodeImage
+	err := l.ensureImage(ctx, want)
+	if err == nil {
+		return want, nil
+	}
+	if want == Defaults().NodeImage {
+		if _, lerr := l.Engine.ImageInspect(ctx, LocalNodeImage); lerr == nil {
+			l.Status.Infof("%s cannot be pulled (%s); using %s, built by 'swarmlab build node-image'", want, firstLine(err), LocalNodeImage)
+			return LocalNodeImage, nil
+		}
+	}
+	return "", cli.Hintf("build one offline with 'swarmlab build node-image', then run 'swarmlab up --node-image "+LocalNodeImage+"'",
+		"node image %s is not on the engine and cannot be pulled: %s", want, firstLine(err))
+}
+
+func firstLine(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

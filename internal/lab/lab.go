@@ -1,0 +1,214 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/client"
+
+	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/docker"
+)
+
+// Lab is one lab on one engine.
+type Lab struct {
+	Config Config
+	Engine docker.Engine
+	Status *cli.Status
+	Log    *slog.Logger
+
+	// NodeClient opens a client to a node's own engine; tests replace it.
+	NodeClient func(containerID string) (docker.Swarm, error)
+}
+
+// New returns a lab for cfg on engine e.
+func New(cfg Config, e docker.Engine, status *cli.Status, log *slog.Logger) *Lab {
+	l := &Lab{Config: cfg, Engine: e, Status: status, Log: log}
+	l.NodeClient = func(id string) (docker.Swarm, error) { return docker.NodeClient(e, id) }
+	return l
+}
+
+// ErrNoLab means the engine holds nothing of the named lab.
+var ErrNoLab = errors.New("no such lab")
+
+// Inventory is what the engine holds of a lab.
+type Inventory struct {
+	Network    *network.Summary
+	Subnet     netip.Prefix
+	Containers map[string]container.Summary // by node name; "registry" for the registry
+	Volumes    map[string]bool              // by volume name
+}
+
+// Empty reports whether nothing of the lab exists, registry data aside.
+func (inv Inventory) Empty() bool {
+	return inv.Network == nil && len(inv.Containers) == 0 && len(inv.nodeVolumes()) == 0
+}
+
+func (inv Inventory) nodeVolumes() []string {
+	var out []string
+	for v := range inv.Volumes {
+		if !strings.HasSuffix(v, "-registry-data") {
+			out = append(out, v)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Running reports whether a node's container is running.
+func (inv Inventory) Running(node string) bool {
+	c, ok := inv.Containers[node]
+	return ok && c.State == container.StateRunning
+}
+
+func (l *Lab) labFilter() filters.Args {
+	return filters.NewArgs(filters.Arg("label", LabelLab+"="+l.Config.Name))
+}
+
+// Inventory lists the lab's objects on the engine.
+func (l *Lab) Inventory(ctx context.Context) (Inventory, error) {
+	inv := Inventory{Containers: map[string]container.Summary{}, Volumes: map[string]bool{}}
+	cs, err := l.Engine.ContainerList(ctx, container.ListOptions{All: true, Filters: l.labFilter()})
+	if err != nil {
+		return inv, engineErr(err)
+	}
+	for _, c := range cs {
+		inv.Containers[c.Labels[LabelNode]] = c
+	}
+	ns, err := l.Engine.NetworkList(ctx, network.ListOptions{Filters: l.labFilter()})
+	if err != nil {
+		return inv, engineErr(err)
+	}
+	for i := range ns {
+		if ns[i].Name == l.Config.NetworkName() {
+			inv.Network = &ns[i]
+			for _, c := range ns[i].IPAM.Config {
+				if p, err := netip.ParsePrefix(c.Subnet); err == nil {
+					inv.Subnet = p
+				}
+			}
+		}
+	}
+	vs, err := l.Engine.VolumeList(ctx, volume.ListOptions{Filters: l.labFilter()})
+	if err != nil {
+		return inv, engineErr(err)
+	}
+	for _, v := range vs.Volumes {
+		inv.Volumes[v.Name] = true
+	}
+	return inv, nil
+}
+
+// engineErr explains an engine that cannot be reached.
+func engineErr(err error) error {
+	if client.IsErrConnectionFailed(err) || strings.Contains(err.Error(), "Cannot connect to the Docker daemon") {
+		return cli.WithHint(fmt.Errorf("cannot reach the Docker engine: %w", err),
+			"start Docker (Docker Desktop, or 'sudo dockerd' / 'sudo systemctl start docker') and check DOCKER_HOST; 'swarmlab doctor' checks the rest")
+	}
+	return err
+}
+
+// Manager returns a client to a running manager's engine, preferring the
+// first manager and falling back to any other, as after a leader stop.
+func (l *Lab) Manager(ctx context.Context) (docker.Swarm, string, error) {
+	inv, err := l.Inventory(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return l.managerFrom(ctx, inv)
+}
+
+func (l *Lab) managerFrom(ctx context.Context, inv Inventory) (docker.Swarm, string, error) {
+	var names []string
+	for name, c := range inv.Containers {
+		if c.Labels[LabelRole] == RoleManager && c.State == container.StateRunning {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	var lastErr error
+	for _, name := range names {
+		cl, err := l.NodeClient(inv.Containers[name].ID)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		info, err := cl.Info(ctx)
+		if err == nil && info.Swarm.ControlAvailable {
+			return cl, name, nil
+		}
+		cl.Close()
+		if err == nil {
+			err = fmt.Errorf("%s is not an active swarm manager (state %q)", name, info.Swarm.LocalNodeState)
+		}
+		lastErr = err
+	}
+	if lastErr == nil {
+		if inv.Empty() {
+			return nil, "", cli.WithHint(fmt.Errorf("lab %q: %w", l.Config.Name, ErrNoLab), "create it with 'swarmlab up'")
+		}
+		lastErr = errors.New("no manager container is running")
+	}
+	return nil, "", cli.WithHint(fmt.Errorf("lab %q has no reachable manager: %w", l.Config.Name, lastErr), "run 'swarmlab start' or 'swarmlab up' to repair it")
+}
+
+// containerID returns the ID of a node's container, or an error naming the
+// nodes there are.
+func (l *Lab) containerID(ctx context.Context, node string) (string, Inventory, error) {
+	inv, err := l.Inventory(ctx)
+	if err != nil {
+		return "", inv, err
+	}
+	c, ok := inv.Containers[node]
+	if !ok {
+		var names []string
+		for n := range inv.Containers {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		if len(names) == 0 {
+			return "", inv, cli.WithHint(fmt.Errorf("lab %q: %w", l.Config.Name, ErrNoLab), "create it with 'swarmlab up'")
+		}
+		return "", inv, cli.Hintf("nodes are: "+strings.Join(names, ", "), "lab %q has no node %q", l.Config.Name, node)
+	}
+	return c.ID, inv, nil
+}
+
+// poll calls f every interval until it reports done, fails, or ctx ends.
+func poll(ctx context.Context, interval time.Duration, f func() (bool, error)) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		done, err := f()
+		if err != nil || done {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// RunningContainer returns the ID of a node's container, which must be running.
+func (l *Lab) RunningContainer(ctx context.Context, node string) (string, error) {
+	id, inv, err := l.containerID(ctx, node)
+	if err != nil {
+		return "", err
+	}
+	if !inv.Running(node) {
+		return "", cli.Hintf("start it with 'swarmlab node start "+node+"' or 'swarmlab start'", "%s is not running", node)
+	}
+	return id, nil
+}

@@ -1,0 +1,203 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/swarmlab/swarmlab/internal/cli"
+)
+
+// Down removes the lab's containers, node volumes and network. The registry
+// data volume stays, as the tutorial's images do, unless purge.
+func (l *Lab) Down(ctx context.Context, purge bool) error {
+	inv, err := l.Inventory(ctx)
+	if err != nil {
+		return err
+	}
+	if inv.Empty() && (!purge || len(inv.Volumes) == 0) {
+		l.Status.Infof("lab %q does not exist; nothing to remove", l.Config.Name)
+		return nil
+	}
+	l.Status.Start("Removing containers")
+	var wg sync.WaitGroup
+	errs := make([]error, 0)
+	var mu sync.Mutex
+	for name, c := range inv.Containers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := l.Engine.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("remove %s: %w", name, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		l.Status.End(false)
+		return err
+	}
+	l.Status.End(true)
+	l.Status.Start("Removing volumes and network")
+	for v := range inv.Volumes {
+		if v == l.Config.RegistryVolume() && !purge {
+			continue
+		}
+		if err := l.Engine.VolumeRemove(ctx, v, true); err != nil {
+			errs = append(errs, fmt.Errorf("remove volume %s: %w", v, err))
+		}
+	}
+	if inv.Network != nil {
+		if err := l.Engine.NetworkRemove(ctx, inv.Network.ID); err != nil {
+			errs = append(errs, fmt.Errorf("remove network %s: %w", inv.Network.Name, err))
+		}
+	}
+	l.Status.End(len(errs) == 0)
+	if len(errs) == 0 && !purge && inv.Volumes[l.Config.RegistryVolume()] {
+		l.Status.Infof("kept the registry's images in volume %s (remove them with 'swarmlab down --purge')", l.Config.RegistryVolume())
+	}
+	return errors.Join(errs...)
+}
+
+// Stop stops every lab container, workers first so the managers record them Down.
+func (l *Lab) Stop(ctx context.Context) error {
+	inv, err := l.Inventory(ctx)
+	if err != nil {
+		return err
+	}
+	if len(inv.Containers) == 0 {
+		return cli.WithHint(fmt.Errorf("lab %q: %w", l.Config.Name, ErrNoLab), "create it with 'swarmlab up'")
+	}
+	l.Status.Start("Stopping the lab")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for name, c := range inv.Containers {
+		if c.State != container.StateRunning {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := l.stopContainer(ctx, c.ID); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("stop %s: %w", name, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	l.Status.End(len(errs) == 0)
+	return errors.Join(errs...)
+}
+
+func (l *Lab) stopContainer(ctx context.Context, id string) error {
+	timeout := 10
+	return l.Engine.ContainerStop(ctx, id, container.StopOptions{Timeout: &timeout})
+}
+
+// Start starts a stopped lab and waits until the swarm is whole again.
+func (l *Lab) Start(ctx context.Context) error {
+	inv, err := l.Inventory(ctx)
+	if err != nil {
+		return err
+	}
+	if len(inv.Containers) == 0 {
+		return cli.WithHint(fmt.Errorf("lab %q: %w", l.Config.Name, ErrNoLab), "create it with 'swarmlab up'")
+	}
+	l.Status.Start("Starting the lab")
+	names := make([]string, 0, len(inv.Containers))
+	for n := range inv.Containers {
+		names = append(names, n)
+	}
+	sort.Strings(names) // registry and managers before workers
+	var errs []error
+	for _, n := range names {
+		c := inv.Containers[n]
+		if c.State == container.StateRunning {
+			continue
+		}
+		if err := l.Engine.ContainerStart(ctx, c.ID, container.StartOptions{}); err != nil {
+			errs = append(errs, fmt.Errorf("start %s: %w", n, err))
+		}
+	}
+	l.Status.End(len(errs) == 0)
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	return l.WaitReady(ctx, 2*time.Minute)
+}
+
+// WaitReady waits until every node container of the lab is Ready in the swarm.
+func (l *Lab) WaitReady(ctx context.Context, timeout time.Duration) error {
+	l.Status.Start("Waiting for every node to be Ready")
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var last string
+	err := poll(ctx, 300*time.Millisecond, func() (bool, error) {
+		st, err := l.ReadStatus(ctx)
+		if err != nil {
+			last = err.Error()
+			return false, nil
+		}
+		ready := 0
+		for _, n := range st.Nodes {
+			if n.State == "ready" {
+				ready++
+			}
+		}
+		last = fmt.Sprintf("%d/%d Ready", ready, len(st.Nodes))
+		l.Status.Progress(last)
+		return ready == len(st.Nodes) && ready > 0, nil
+	})
+	l.Status.End(err == nil)
+	if err != nil {
+		return fmt.Errorf("the swarm did not come back (%s): %w", last, err)
+	}
+	return nil
+}
+
+// NodeStop stops one node's container. Stopping the last running manager
+// needs force: with no manager, nothing reschedules.
+func (l *Lab) NodeStop(ctx context.Context, node string, force bool) error {
+	id, inv, err := l.containerID(ctx, node)
+	if err != nil {
+		return err
+	}
+	c := inv.Containers[node]
+	if c.Labels[LabelRole] == RoleManager && !force {
+		running := 0
+		for _, o := range inv.Containers {
+			if o.Labels[LabelRole] == RoleManager && o.State == container.StateRunning {
+				running++
+			}
+		}
+		if running <= 1 {
+			return cli.Hintf("stop a worker instead, or pass --force; with 'up --managers 3' a manager can be stopped safely",
+				"%s is the only running manager: with no manager the swarm cannot reschedule anything", node)
+		}
+	}
+	l.Status.Start("Stopping " + node)
+	err = l.stopContainer(ctx, id)
+	l.Status.End(err == nil)
+	return err
+}
+
+// NodeStart starts one node's container again.
+func (l *Lab) NodeStart(ctx context.Context, node string) error {
+	id, _, err := l.containerID(ctx, node)
+	if err != nil {
+		return err
+	}
+	l.Status.Start("Starting " + node)
+	err = l.Engine.ContainerStart(ctx, id, container.StartOptions{})
+	l.Status.End(err == nil)
+	return err
+}

@@ -1,0 +1,327 @@
+package lb
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func backend(t *testing.T, h http.HandlerFunc) (*httptest.Server, string) {
+	t.Helper()
+	s := httptest.NewServer(h)
+	t.Cleanup(s.Close)
+	return s, strings.TrimPrefix(s.URL, "http://")
+}
+
+func named(name string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, name) }
+}
+
+// deadAddr returns an address where nothing listens.
+func deadAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := l.Addr().String()
+	l.Close()
+	return a
+}
+
+func get(t *testing.T, h http.Handler, method, target string) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(method, target, nil))
+	return rec
+}
+
+func TestForwardHeaders(t *testing.T) {
+	t.Parallel()
+	var got http.Header
+	var host, uri string
+	_, addr := backend(t, func(w http.ResponseWriter, r *http.Request) {
+		got, host, uri = r.Header.Clone(), r.Host, r.RequestURI
+		w.Header().Set("Connection", "X-Secret")
+		w.Header().Set("X-Secret", "hop")
+		w.Header().Set("X-App", "yes")
+	})
+	h := &Handler{Pool: NewPool(addr)}
+	req := httptest.NewRequest("GET", "http://app.example.com/a/b?q=1", nil)
+	req.RemoteAddr = "192.0.2.7:5555"
+	req.Header.Set("X-Forwarded-For", "198.51.100.1")
+	req.Header.Set("Connection", "keep-alive, X-Drop")
+	req.Header.Set("X-Drop", "1")
+	req.Header.Set("Keep-Alive", "timeout=5")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 200 {
+		t.Fatalf("status %d", rec.Code)
+	}
+	checks := map[string]string{
+		"X-Forwarded-For":   "198.51.100.1, 192.0.2.7",
+		"X-Real-Ip":         "192.0.2.7",
+		"X-Forwarded-Proto": "http",
+		"X-Forwarded-Host":  "app.example.com",
+		"X-Drop":            "",
+		"Keep-Alive":        "",
+	}
+	for k, want := range checks {
+		if v := got.Get(k); v != want {
+			t.Errorf("upstream saw %s = %q, want %q", k, v, want)
+		}
+	}
+	if host != "app.example.com" || uri != "/a/b?q=1" {
+		t.Errorf("host %q uri %q", host, uri)
+	}
+	if rec.Header().Get("X-Secret") != "" || rec.Header().Get("X-App") != "yes" {
+		t.Errorf("response headers %v", rec.Header())
+	}
+}
+
+func TestNoUpstream503(t *testing.T) {
+	t.Parallel()
+	h := &Handler{Pool: NewPool()}
+	rec := get(t, h, "GET", "/")
+	if rec.Code != 503 || !strings.Contains(rec.Body.String(), "no backend") {
+		t.Fatalf("got %d %q", rec.Code, rec.Body.String())
+	}
+}
+
+func TestRetryOnDeadUpstream(t *testing.T) {
+	t.Parallel()
+	_, live := backend(t, named("live"))
+	dead := deadAddr(t)
+	p := NewPool(dead, live)
+	h := &Handler{Pool: p, Selector: &RoundRobin{}}
+	for i := 0; i < 6; i++ {
+		rec := get(t, h, "GET", "/")
+		if rec.Code != 200 || rec.Body.String() != "live" {
+			t.Fatalf("request %d: %d %q", i, rec.Code, rec.Body.String())
+		}
+	}
+	if p.Upstreams()[0].Available() {
+		t.Error("dead upstream not marked down passively")
+	}
+	// A POST without a body may also move on after a failed connect.
+	p.Upstreams()[0].downUntil.Store(0)
+	for i := 0; i < 2; i++ {
+		if rec := get(t, h, "POST", "/"); rec.Code != 200 {
+			t.Fatalf("POST after dial error: %d", rec.Code)
+		}
+	}
+}
+
+func TestRetryOn503ButNotPost(t *testing.T) {
+	t.Parallel()
+	var sick atomic.Int32
+	_, bad := backend(t, func(w http.ResponseWriter, r *http.Request) {
+		sick.Add(1)
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(503)
+	})
+	_, good := backend(t, named("good"))
+	p := NewPool(bad, good)
+	h := &Handler{Pool: p, Selector: &RoundRobin{}, Passive: PassiveHealth{DownFor: -1}}
+	for i := 0; i < 4; i++ {
+		if rec := get(t, h, "GET", "/"); rec.Code != 200 {
+			t.Fatalf("GET %d: %d", i, rec.Code)
+		}
+	}
+	n := 0
+	for i := 0; i < 4; i++ {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", "/", strings.NewReader("x")))
+		if rec.Code == 503 {
+			n++
+		}
+	}
+	if n == 0 {
+		t.Error("a POST with a body was retried after a 503")
+	}
+}
+
+func TestMidStreamFailureIsNotRetried(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	mk := func() string {
+		_, a := backend(t, func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			w.Header().Set("Content-Length", "1000")
+			w.WriteHeader(200)
+			io.WriteString(w, "partial")
+			w.(http.Flusher).Flush()
+			conn, _, _ := http.NewResponseController(w).Hijack()
+			conn.Close()
+		})
+		return a
+	}
+	h := &Handler{Pool: NewPool(mk(), mk())}
+	front := httptest.NewServer(h)
+	defer front.Close()
+	resp, err := http.Get(front.URL)
+	if err == nil {
+		_, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	if err == nil {
+		t.Fatal("client got a complete response from a backend that died mid-stream")
+	}
+	if n := hits.Load(); n != 1 {
+		t.Fatalf("backend hit %d times, want 1 (no retry after bytes were sent)", n)
+	}
+}
+
+func TestRetryWhenConnectionClosedBeforeResponse(t *testing.T) {
+	t.Parallel()
+	_, closer := backend(t, func(w http.ResponseWriter, r *http.Request) {
+		conn, _, _ := http.NewResponseController(w).Hijack()
+		conn.Close()
+	})
+	_, good := backend(t, named("good"))
+	h := &Handler{Pool: NewPool(closer, good), Selector: &RoundRobin{}}
+	for i := 0; i < 4; i++ {
+		if rec := get(t, h, "GET", "/"); rec.Code != 200 || rec.Body.String() != "good" {
+			t.Fatalf("request %d: %d %q", i, rec.Code, rec.Body.String())
+		}
+	}
+}
+
+func TestTimeouts(t *testing.T) {
+	t.Parallel()
+	_, slow := backend(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(2 * time.Second):
+		case <-r.Context().Done():
+		}
+	})
+	tr := NewTransport(TransportConfig{ResponseHeaderTimeout: 100 * time.Millisecond})
+	h := &Handler{Pool: NewPool(slow), Transport: tr}
+	start := time.Now()
+	rec := get(t, h, "GET", "/")
+	if rec.Code != http.StatusGatewayTimeout && rec.Code != http.StatusBadGateway {
+		t.Fatalf("status %d", rec.Code)
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Fatalf("response header timeout not applied: %v", el)
+	}
+}
+
+func TestHealthRiseFall(t *testing.T) {
+	t.Parallel()
+	var ok atomic.Bool
+	ok.Store(true)
+	_, addr := backend(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/health" || !ok.Load() {
+			w.WriteHeader(500)
+		}
+	})
+	p := NewPool(addr)
+	u := p.Upstreams()[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		HealthCheck{Path: "/health", Interval: 20 * time.Millisecond, Rise: 2, Fall: 2}.Run(ctx, p, nil)
+		close(done)
+	}()
+	waitFor(t, "stays up", func() bool { return u.rises.Load() >= 2 && u.Healthy() })
+	ok.Store(false)
+	waitFor(t, "goes down", func() bool { return !u.Healthy() })
+	ok.Store(true)
+	waitFor(t, "comes back", func() bool { return u.Healthy() })
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("health check did not stop on cancel")
+	}
+}
+
+func TestHealthTCP(t *testing.T) {
+	t.Parallel()
+	p := NewPool(deadAddr(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go HealthCheck{Interval: 10 * time.Millisecond, Fall: 1}.Run(ctx, p, nil)
+	waitFor(t, "tcp check marks dead down", func() bool { return !p.Upstreams()[0].Healthy() })
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Discovery swaps the pool's set while requests flow: none may fail.
+func TestPoolSwapUnderLoad(t *testing.T) {
+	t.Parallel()
+	addrs := make([]string, 4)
+	for i := range addrs {
+		_, addrs[i] = backend(t, named("ok"))
+	}
+	p := NewPool(addrs[:2]...)
+	front := httptest.NewServer(&Handler{Pool: p})
+	defer front.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var okN, failN atomic.Int64
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := client.Get(front.URL)
+				if err != nil {
+					failN.Add(1)
+					continue
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || string(b) != "ok" {
+					failN.Add(1)
+				} else {
+					okN.Add(1)
+				}
+			}
+		}()
+	}
+	for i := 0; i < 200; i++ {
+		p.Set(addrs[i%3 : i%3+2])
+		time.Sleep(time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	if failN.Load() != 0 || okN.Load() == 0 {
+		t.Fatalf("%d failed, %d ok", failN.Load(), okN.Load())
+	}
+}
+
+func TestDoneHook(t *testing.T) {
+	t.Parallel()
+	_, addr := backend(t, named("hello"))
+	var res Result
+	h := &Handler{Pool: NewPool(addr), Done: func(_ *http.Request, r *Result) { res = *r }}
+	get(t, h, "GET", "/")
+	if res.Status != 200 || res.Bytes != 5 || res.Upstream != addr || res.Tries != 1 {
+		t.Fatalf("%+v", res)
+	}
+}

@@ -1,0 +1,143 @@
+package lb
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// HealthCheck is an active health check, run against every upstream of a
+// pool on a ticker. An upstream goes down after Fall consecutive failures
+// and comes back after Rise consecutive successes, as in HAProxy.
+type HealthCheck struct {
+	// Path is the HTTP path to GET; a 2xx or 3xx answer is a success.
+	// Empty means a TCP connect check.
+	Path string
+	// Interval between checks. Default 2s.
+	Interval time.Duration
+	// Timeout of one check. Default: Interval, at most 2s.
+	Timeout time.Duration
+	// Rise is the number of successes that bring an upstream up. Default 2.
+	Rise int
+	// Fall is the number of failures that take an upstream down. Default 3.
+	Fall int
+	// Host, when set, is sent as the Host header of HTTP checks.
+	Host string
+}
+
+func (hc HealthCheck) withDefaults() HealthCheck {
+	if hc.Interval <= 0 {
+		hc.Interval = 2 * time.Second
+	}
+	if hc.Timeout <= 0 {
+		hc.Timeout = min(hc.Interval, 2*time.Second)
+	}
+	if hc.Rise <= 0 {
+		hc.Rise = 2
+	}
+	if hc.Fall <= 0 {
+		hc.Fall = 3
+	}
+	return hc
+}
+
+// Run checks every upstream of pool each Interval until ctx is cancelled.
+// Upstreams added to the pool later are picked up on the next tick.
+func (hc HealthCheck) Run(ctx context.Context, pool *Pool, logger *slog.Logger) {
+	hc = hc.withDefaults()
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	client := &http.Client{
+		Timeout:   hc.Timeout,
+		Transport: &http.Transport{DisableKeepAlives: true, DisableCompression: true},
+		// a redirect is an answer: do not follow it
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	t := time.NewTicker(hc.Interval)
+	defer t.Stop()
+	for {
+		for _, u := range pool.Upstreams() {
+			hc.update(u, hc.probe(ctx, client, u.Addr), logger)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// probe runs one check; checks of a tick run one after another because a
+// route has few upstreams and each check is bounded by Timeout.
+func (hc HealthCheck) probe(ctx context.Context, client *http.Client, addr string) bool {
+	if ctx.Err() != nil {
+		return true // shutting down: do not flip state
+	}
+	if hc.Path == "" {
+		d := net.Dialer{Timeout: hc.Timeout}
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+hc.Path, nil)
+	if err != nil {
+		return false
+	}
+	if hc.Host != "" {
+		req.Host = hc.Host
+	}
+	req.Header.Set("User-Agent", "swarmlab-healthcheck")
+	resp, err := client.Do(req)
+	if err != nil {
+		return false
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	return resp.StatusCode >= 200 && resp.StatusCode < 400
+}
+
+func (hc HealthCheck) update(u *Upstream, ok bool, logger *slog.Logger) {
+	if ok {
+		u.falls.Store(0)
+		if r := u.rises.Add(1); !u.Healthy() && int(r) >= hc.Rise {
+			u.SetHealthy(true)
+			logger.Info("upstream up", "upstream", u.Addr)
+		}
+		return
+	}
+	u.rises.Store(0)
+	if f := u.falls.Add(1); u.Healthy() && int(f) >= hc.Fall {
+		u.SetHealthy(false)
+		logger.Warn("upstream down", "upstream", u.Addr, "failures", f)
+	}
+}
+
+// PassiveHealth marks an upstream down for a while after a failed connect
+// or a 502/503 answer, so that traffic moves away before active checks
+// notice. A zero DownFor uses 5s; a negative one disables passive checks.
+type PassiveHealth struct {
+	DownFor time.Duration
+}
+
+func (p PassiveHealth) fail(pool *Pool, u *Upstream) {
+	if p.DownFor < 0 {
+		return
+	}
+	// Never take out the last available upstream: like nginx with a single
+	// server, a lone backend that blipped is better than a 503 for seconds.
+	if pool.Available() <= 1 {
+		return
+	}
+	d := p.DownFor
+	if d == 0 {
+		d = 5 * time.Second
+	}
+	u.MarkDown(d)
+}

@@ -1,0 +1,147 @@
+// Package probe sends a bounded loop of HTTP requests and counts what came
+// back: failures, status codes and which replica answered. swarmlab uses it
+// to show load being spread and to count failed requests during failover;
+// learners run it as 'swarmlab probe'.
+package probe
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options bound a probe run: it stops after Count requests or Duration,
+// whichever comes first; at least one of them must be set.
+type Options struct {
+	URL         string
+	Count       int           // requests in all; 0 for no limit
+	Duration    time.Duration // how long; 0 for no limit
+	Interval    time.Duration // pause between a worker's requests; default 0
+	Concurrency int           // parallel workers; default 1
+	Timeout     time.Duration // per request; default 5s
+}
+
+// Result counts a run.
+type Result struct {
+	Requests  int            `json:"requests"`
+	Failures  int            `json:"failures"` // transport errors and 5xx
+	Status    map[int]int    `json:"status"`
+	Hostnames map[string]int `json:"hostnames"` // from JSON bodies with a "hostname" field
+	Errors    []string       `json:"errors,omitempty"`
+	// FailedAt are the times of failures, for a failover timeline.
+	FailedAt []time.Time `json:"failedAt,omitempty"`
+}
+
+// Distinct lists the hostnames that answered, sorted.
+func (r Result) Distinct() []string {
+	var out []string
+	for h := range r.Hostnames {
+		out = append(out, h)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (r Result) String() string {
+	return fmt.Sprintf("%d requests, %d failed, %d replicas answered (%s)", r.Requests, r.Failures, len(r.Hostnames), strings.Join(r.Distinct(), ", "))
+}
+
+// Run probes until the bounds are reached or ctx ends.
+func Run(ctx context.Context, o Options) (Result, error) {
+	if o.Count <= 0 && o.Duration <= 0 {
+		return Result{}, fmt.Errorf("probe: give a count or a duration")
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 1
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if o.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Duration)
+		defer cancel()
+	}
+	client := &http.Client{Timeout: o.Timeout, Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency}}
+	res := Result{Status: map[int]int{}, Hostnames: map[string]int{}}
+	var mu sync.Mutex
+	sent := 0
+	take := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if o.Count > 0 && sent >= o.Count {
+			return false
+		}
+		sent++
+		return true
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < o.Concurrency; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil && take() {
+				status, host, err := once(ctx, client, o.URL)
+				if ctx.Err() != nil && err != nil {
+					return // the run ended mid-request: not the server's failure
+				}
+				mu.Lock()
+				res.Requests++
+				if err != nil || status >= 500 {
+					res.Failures++
+					res.FailedAt = append(res.FailedAt, time.Now())
+					if err == nil {
+						err = fmt.Errorf("status %d", status)
+					}
+					if len(res.Errors) < 20 {
+						res.Errors = append(res.Errors, err.Error())
+					}
+				}
+				if status != 0 {
+					res.Status[status]++
+				}
+				if host != "" {
+					res.Hostnames[host]++
+				}
+				mu.Unlock()
+				if o.Interval > 0 {
+					select {
+					case <-ctx.Done():
+					case <-time.After(o.Interval):
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return res, nil
+}
+
+func once(ctx context.Context, c *http.Client, url string) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return resp.StatusCode, "", fmt.Errorf("read body: %w", err)
+	}
+	var info struct {
+		Hostname string `json:"hostname"`
+	}
+	if json.Unmarshal(body, &info) == nil {
+		return resp.StatusCode, info.Hostname, nil
+	}
+	return resp.StatusCode, "", nil
+}

@@ -1,0 +1,157 @@
+// Package proxy is the lab's nginx role (image swtest/nginx): a reverse
+// proxy in front of one swarm service, configured from the environment like
+// the tutorial's nginx+entrykit image. It resolves tasks.<service> so that it
+// balances over every task itself, with or without IPVS.
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config configures the proxy. FromEnv fills it from the environment.
+type Config struct {
+	// BackendHost is the upstream service as host:port, e.g.
+	// "swtest_api:8080". Env BACKEND_HOST. Required.
+	BackendHost string
+	// ListenPort is the port to listen on. Env SERVICE_PORTS. Default 80.
+	ListenPort int
+	// ConnectTimeout bounds connecting to a backend.
+	// Env PROXY_CONNECT_TIMEOUT. Default 5s.
+	ConnectTimeout time.Duration
+	// ReadTimeout bounds the wait for a backend's response headers.
+	// Env PROXY_READ_TIMEOUT. Default 60s (nginx's proxy_read_timeout).
+	ReadTimeout time.Duration
+	// IdleTimeout closes idle keep-alive connections, client and backend
+	// side. Env PROXY_IDLE_TIMEOUT. Default 75s (nginx's keepalive_timeout).
+	IdleTimeout time.Duration
+	// ResolveInterval is how often BackendHost is looked up again.
+	// Env RESOLVE_INTERVAL. Default 2s.
+	ResolveInterval time.Duration
+	// AccessLog writes one nginx-style line per request. Env ACCESS_LOG
+	// ("off" disables). Default on.
+	AccessLog bool
+	// DrainTimeout bounds the wait for in-flight requests at shutdown.
+	// Default 10s.
+	DrainTimeout time.Duration
+}
+
+// Defaults returns a Config with every default filled in.
+func Defaults() Config {
+	return Config{
+		ListenPort:      80,
+		ConnectTimeout:  5 * time.Second,
+		ReadTimeout:     60 * time.Second,
+		IdleTimeout:     75 * time.Second,
+		ResolveInterval: 2 * time.Second,
+		AccessLog:       true,
+		DrainTimeout:    10 * time.Second,
+	}
+}
+
+// FromEnv reads the configuration through getenv (os.Getenv in production)
+// and validates it.
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Defaults()
+	c.BackendHost = strings.TrimSpace(getenv("BACKEND_HOST"))
+	var errs []error
+	if v := strings.TrimSpace(getenv("SERVICE_PORTS")); v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("SERVICE_PORTS=%q: want one port number, such as 80", v))
+		}
+		c.ListenPort = p
+	}
+	durations := []struct {
+		env string
+		dst *time.Duration
+	}{
+		{"PROXY_CONNECT_TIMEOUT", &c.ConnectTimeout},
+		{"PROXY_READ_TIMEOUT", &c.ReadTimeout},
+		{"PROXY_IDLE_TIMEOUT", &c.IdleTimeout},
+		{"RESOLVE_INTERVAL", &c.ResolveInterval},
+	}
+	for _, d := range durations {
+		if v := strings.TrimSpace(getenv(d.env)); v != "" {
+			x, err := ParseDuration(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", d.env, v, err))
+				continue
+			}
+			*d.dst = x
+		}
+	}
+	switch strings.ToLower(strings.TrimSpace(getenv("ACCESS_LOG"))) {
+	case "off", "false", "0", "no":
+		c.AccessLog = false
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// ParseDuration accepts Go durations ("1.5s", "200ms") and, like nginx, a
+// bare number of seconds ("60").
+func ParseDuration(s string) (time.Duration, error) {
+	if n, err := strconv.ParseFloat(s, 64); err == nil {
+		if n <= 0 {
+			return 0, errors.New("must be positive")
+		}
+		return time.Duration(n * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, errors.New("want a duration such as 5s, 500ms or 60")
+	}
+	if d <= 0 {
+		return 0, errors.New("must be positive")
+	}
+	return d, nil
+}
+
+// Validate reports configuration a person must fix before the proxy can
+// start.
+func (c Config) Validate() error {
+	var errs []error
+	if err := validateBackend(c.BackendHost); err != nil {
+		errs = append(errs, err)
+	}
+	if c.ListenPort < 1 || c.ListenPort > 65535 {
+		errs = append(errs, fmt.Errorf("SERVICE_PORTS=%d: want a port between 1 and 65535", c.ListenPort))
+	}
+	for name, d := range map[string]time.Duration{
+		"PROXY_CONNECT_TIMEOUT": c.ConnectTimeout, "PROXY_READ_TIMEOUT": c.ReadTimeout,
+		"PROXY_IDLE_TIMEOUT": c.IdleTimeout, "RESOLVE_INTERVAL": c.ResolveInterval,
+	} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive", name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func validateBackend(h string) error {
+	const example = `set BACKEND_HOST to the service and port, such as BACKEND_HOST=swtest_api:8080`
+	if h == "" {
+		return fmt.Errorf("BACKEND_HOST is empty: %s", example)
+	}
+	if strings.Contains(h, "://") || strings.ContainsAny(h, "/?#@ ") {
+		return fmt.Errorf("BACKEND_HOST=%q must be host:port only, without scheme, path or spaces: %s", h, example)
+	}
+	host, port, err := net.SplitHostPort(h)
+	if err != nil {
+		return fmt.Errorf("BACKEND_HOST=%q has no port: %s", h, example)
+	}
+	if host == "" {
+		return fmt.Errorf("BACKEND_HOST=%q has no host: %s", h, example)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return fmt.Errorf("BACKEND_HOST=%q: port %q is not a number between 1 and 65535", h, port)
+	}
+	return nil
+}

@@ -1,0 +1,237 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/swarmlab/swarmlab/internal/lb"
+)
+
+// Resolver looks up a host name. *net.Resolver satisfies it; tests fake it.
+type Resolver interface {
+	// LookupHost returns the addresses of host, or an error when it has none.
+	LookupHost(ctx context.Context, host string) ([]string, error)
+}
+
+var _ Resolver = (*net.Resolver)(nil)
+
+// Proxy forwards every request to the tasks of one backend service.
+type Proxy struct {
+	cfg      Config
+	logger   *slog.Logger
+	resolver Resolver
+	pool     *lb.Pool
+	handler  *lb.Handler
+	host     string
+	port     string
+
+	logMu sync.Mutex
+	log   io.Writer
+}
+
+// New returns a proxy for cfg (already validated). Access-log lines go to
+// accessLog; a nil resolver uses net.DefaultResolver.
+func New(cfg Config, logger *slog.Logger, accessLog io.Writer, resolver Resolver) (*Proxy, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if resolver == nil {
+		resolver = net.DefaultResolver
+	}
+	host, port, _ := net.SplitHostPort(cfg.BackendHost)
+	p := &Proxy{cfg: cfg, logger: logger, resolver: resolver, pool: lb.NewPool(), host: host, port: port, log: accessLog}
+	p.handler = &lb.Handler{
+		Pool: p.pool,
+		Transport: lb.NewTransport(lb.TransportConfig{
+			DialTimeout:           cfg.ConnectTimeout,
+			ResponseHeaderTimeout: cfg.ReadTimeout,
+			IdleConnTimeout:       cfg.IdleTimeout,
+		}),
+	}
+	if cfg.AccessLog && accessLog != nil {
+		p.handler.Done = p.accessLog
+	}
+	return p, nil
+}
+
+// Handler returns the proxying handler.
+func (p *Proxy) Handler() http.Handler { return p.handler }
+
+// Pool returns the backend pool, for tests and stats.
+func (p *Proxy) Pool() *lb.Pool { return p.pool }
+
+// Resolve looks up the backend once and updates the pool. tasks.<host>
+// (swarm's DNS name listing every task) is tried first so that the proxy
+// balances over tasks itself; the plain name (a VIP, or a task with
+// endpoint_mode dnsrr) is the fallback. On failure the pool is kept: a DNS
+// blip must not take every backend away.
+func (p *Proxy) Resolve(ctx context.Context) error {
+	var ips []string
+	if net.ParseIP(p.host) != nil {
+		ips = []string{p.host}
+	} else {
+		ctx, cancel := context.WithTimeout(ctx, max(p.cfg.ResolveInterval, time.Second))
+		defer cancel()
+		var err error
+		ips, err = p.resolver.LookupHost(ctx, "tasks."+p.host)
+		if err != nil || len(ips) == 0 {
+			ips, err = p.resolver.LookupHost(ctx, p.host)
+		}
+		if err != nil || len(ips) == 0 {
+			return fmt.Errorf("resolve %s: %w", p.host, errors.Join(err, errors.New("no addresses")))
+		}
+	}
+	addrs := make([]string, len(ips))
+	for i, ip := range ips {
+		addrs[i] = net.JoinHostPort(ip, p.port)
+	}
+	slices.Sort(addrs)
+	added, removed := p.pool.Set(addrs)
+	if len(added) > 0 || len(removed) > 0 {
+		p.logger.Info("backends changed", "backend", p.cfg.BackendHost, "addrs", addrs, "added", len(added), "removed", len(removed))
+	}
+	return nil
+}
+
+// resolveLoop re-resolves every ResolveInterval until ctx ends.
+func (p *Proxy) resolveLoop(ctx context.Context) {
+	t := time.NewTicker(p.cfg.ResolveInterval)
+	defer t.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := p.Resolve(ctx)
+		switch {
+		case err != nil && !failing && ctx.Err() == nil:
+			p.logger.Warn("cannot resolve backend; keeping the last known addresses", "err", err)
+		case err == nil && failing:
+			p.logger.Info("backend resolves again", "backend", p.cfg.BackendHost)
+		}
+		failing = err != nil
+	}
+}
+
+// Run listens on the configured port and serves until ctx is cancelled.
+func (p *Proxy) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(p.cfg.ListenPort))
+	if err != nil {
+		return fmt.Errorf("listen on port %d: %w", p.cfg.ListenPort, err)
+	}
+	return p.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx is cancelled, then drains in-flight requests
+// for up to DrainTimeout.
+func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
+	if err := p.Resolve(ctx); err != nil {
+		// Start anyway (503 until it resolves): the backend may simply not be
+		// scheduled yet, which made the tutorial's nginx crash-loop.
+		p.logger.Warn("backend not resolvable yet; answering 503 until it is", "err", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go p.resolveLoop(ctx)
+
+	srv := &http.Server{
+		Handler:           p.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       p.cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(p.logger.Handler(), slog.LevelDebug),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	p.logger.Info("proxy listening", "addr", ln.Addr().String(), "backend", p.cfg.BackendHost)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), p.cfg.DrainTimeout)
+	defer scancel()
+	err := srv.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		srv.Close()
+		return fmt.Errorf("requests still running after %s: closed", p.cfg.DrainTimeout)
+	}
+	return err
+}
+
+var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// accessLog writes an nginx "combined" line plus upstream and request time:
+// $remote_addr - - [$time_local] "$request" $status $body_bytes_sent
+// "$http_referer" "$http_user_agent" upstream=... rt=...
+func (p *Proxy) accessLog(r *http.Request, res *lb.Result) {
+	bp := lineBufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	b = append(b, host...)
+	b = append(b, " - - ["...)
+	b = time.Now().AppendFormat(b, "02/Jan/2006:15:04:05 -0700")
+	b = append(b, "] \""...)
+	b = append(b, r.Method...)
+	b = append(b, ' ')
+	b = appendSafe(b, r.RequestURI)
+	b = append(b, ' ')
+	b = append(b, r.Proto...)
+	b = append(b, "\" "...)
+	b = strconv.AppendInt(b, int64(res.Status), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, res.Bytes, 10)
+	b = append(b, " \""...)
+	b = appendSafe(b, orDash(r.Referer()))
+	b = append(b, "\" \""...)
+	b = appendSafe(b, orDash(r.UserAgent()))
+	b = append(b, "\" upstream="...)
+	b = append(b, orDash(res.Upstream)...)
+	b = append(b, " rt="...)
+	b = strconv.AppendFloat(b, res.Duration.Seconds(), 'f', 3, 64)
+	b = append(b, '\n')
+	p.logMu.Lock()
+	p.log.Write(b)
+	p.logMu.Unlock()
+	*bp = b
+	lineBufs.Put(bp)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// appendSafe escapes quotes and control bytes as nginx does (\xHH), so a
+// crafted header cannot forge a log line.
+func appendSafe(b []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '"' || c == '\\' || c < 0x20 || c == 0x7f {
+			b = append(b, '\\', 'x', hex[c>>4], hex[c&15])
+			continue
+		}
+		b = append(b, c)
+	}
+	return b
+}

@@ -1,0 +1,258 @@
+// Package registry is the lab's image registry and a small client for it.
+//
+// The server is the CNCF distribution registry used as a library, with
+// filesystem storage, served by our own http.Server so that it stops on
+// context cancel (distribution's Registry.ListenAndServe installs its own
+// SIGTERM handler and only drains when a drain timeout is configured) and so
+// that tests can run it in httptest. The lab reaches it as registry:5000 from
+// its nodes and 127.0.0.1:5000 from the host.
+//
+// The client (client.go) lists repositories and tags and sums image sizes,
+// for `swarmlab images` and the benchmarks.
+package registry
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/distribution/distribution/v3/configuration"
+	"github.com/distribution/distribution/v3/registry/handlers"
+
+	// The only storage driver the lab uses; drivers register themselves.
+	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
+)
+
+// Config configures the registry server. Every field states its default,
+// which New fills in.
+type Config struct {
+	// Addr is the address to listen on. Default ":5000".
+	Addr string
+
+	// DataDir is where blobs and manifests are stored. Default
+	// "/var/lib/registry", the usual volume mount point of registry images.
+	DataDir string
+
+	// ShutdownTimeout bounds how long a stop waits for pushes and pulls in
+	// flight. Default 10s.
+	ShutdownTimeout time.Duration
+}
+
+// Environment variables read by ConfigFromEnv. Note that distribution's
+// parser also applies its own REGISTRY_<SECTION>_<FIELD> overrides (such as
+// REGISTRY_HTTP_SECRET) and warns about REGISTRY_* names it does not know.
+const (
+	EnvAddr = "REGISTRY_ADDR"
+	EnvData = "REGISTRY_DATA"
+)
+
+const (
+	defaultAddr            = ":5000"
+	defaultDataDir         = "/var/lib/registry"
+	defaultShutdownTimeout = 10 * time.Second
+
+	// Large layers go through slowly on a busy lab machine, so only the
+	// headers get a deadline, not whole requests.
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 2 * time.Minute
+)
+
+// ConfigFromEnv reads REGISTRY_ADDR and REGISTRY_DATA through getenv.
+// Unset variables leave fields at their defaults.
+func ConfigFromEnv(getenv func(string) string) Config {
+	return Config{Addr: getenv(EnvAddr), DataDir: getenv(EnvData)}
+}
+
+func (cfg Config) withDefaults() Config {
+	if cfg.Addr == "" {
+		cfg.Addr = defaultAddr
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = defaultDataDir
+	}
+	if cfg.ShutdownTimeout == 0 {
+		cfg.ShutdownTimeout = defaultShutdownTimeout
+	}
+	return cfg
+}
+
+// Validate reports settings that cannot work, in words a person can act on.
+// Empty fields are valid: they take their defaults.
+func (cfg Config) Validate() error {
+	var errs []error
+	if cfg.Addr != "" {
+		if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+			errs = append(errs, fmt.Errorf("listen address %q: want host:port or :port", cfg.Addr))
+		}
+	}
+	if cfg.DataDir != "" && !strings.HasPrefix(cfg.DataDir, "/") {
+		// The filesystem driver rejects relative roots, with a panic.
+		errs = append(errs, fmt.Errorf("data directory %q must be an absolute path", cfg.DataDir))
+	}
+	if cfg.ShutdownTimeout < 0 {
+		errs = append(errs, fmt.Errorf("shutdown timeout %s is negative", cfg.ShutdownTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+// distributionConfig builds distribution's configuration by writing a YAML
+// document and handing it to distribution's own parser. The parser fills
+// defaults that a hand-made struct would leave at zero: with
+// Catalog.MaxEntries at 0, /v2/_catalog answers an empty list.
+func distributionConfig(cfg Config) (*configuration.Configuration, error) {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, fmt.Errorf("failed to make an upload secret: %w", err)
+	}
+	// JSON-quoted strings are valid YAML, whatever the path holds.
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	doc := fmt.Sprintf(`version: 0.1
+# Only distribution's own main applies log.level; embedded, its logrus
+# keeps its defaults, which are the same: info level, to stderr.
+log:
+  level: info
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: %s
+  delete:
+    enabled: true
+  redirect:
+    disable: true
+http:
+  addr: %s
+  # Signs the state of blob uploads. One registry, so a secret per start is
+  # enough; without one distribution makes its own and warns about it.
+  secret: %s
+  headers:
+    X-Content-Type-Options: [nosniff]
+`, q(cfg.DataDir), q(cfg.Addr), q(hex.EncodeToString(secret)))
+	dc, err := configuration.Parse(strings.NewReader(doc))
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse the registry configuration: %w", err)
+	}
+	return dc, nil
+}
+
+// Registry is a running distribution registry application, without its
+// listener: serve Handler yourself, or call Serve.
+type Registry struct {
+	cfg     Config
+	log     *slog.Logger
+	app     *handlers.App
+	handler http.Handler
+}
+
+// New prepares the registry for cfg: it creates the data directory and the
+// distribution application. Close releases it. A nil logger discards logs;
+// distribution itself logs through logrus to stderr at info level.
+func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Registry, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	// Fail here, with a plain message, rather than on the first push.
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("failed to create the data directory: %w", err)
+	}
+	dc, err := distributionConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// NewApp reports bad configuration by panicking.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("failed to start the registry: %v", p)
+		}
+	}()
+	app := handlers.NewApp(ctx, dc)
+	return &Registry{cfg: cfg, log: logger, app: app, handler: alive(app)}, nil
+}
+
+// alive answers GET / with 200, so that a container health check or a
+// person with curl can tell the registry is up without knowing its API.
+func alive(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" {
+			w.Header().Set("Cache-Control", "no-cache")
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Handler returns the registry's HTTP handler (the /v2/ API, and / for
+// liveness).
+func (r *Registry) Handler() http.Handler { return r.handler }
+
+// Close stops the registry's background work (the upload purger).
+func (r *Registry) Close() error { return r.app.Shutdown() }
+
+// Serve serves on ln until ctx is done, then stops accepting and waits up
+// to ShutdownTimeout for requests in flight. It closes the registry. A clean
+// stop returns nil.
+func (r *Registry) Serve(ctx context.Context, ln net.Listener) error {
+	defer func() {
+		if err := r.Close(); err != nil {
+			r.log.Warn("closing the registry", "err", err)
+		}
+	}()
+	srv := &http.Server{
+		Handler:           r.handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(r.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	r.log.Info("listening", "addr", ln.Addr().String(), "data", r.cfg.DataDir)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("registry server stopped: %w", err)
+	case <-ctx.Done():
+	}
+	r.log.Info("stopping", "timeout", r.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), r.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("transfers still running after %s were cut off: %w", r.cfg.ShutdownTimeout, err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("registry server stopped: %w", err)
+	}
+	r.log.Info("stopped")
+	return nil
+}
+
+// Run serves the registry described by cfg until ctx is done, then shuts
+// it down gracefully.
+func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	// The app's background work (upload purging) lives until Close, not
+	// until ctx is done, so that it outlasts the requests being drained.
+	r, err := New(context.WithoutCancel(ctx), cfg, logger)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", r.cfg.Addr)
+	if err != nil {
+		_ = r.Close()
+		return fmt.Errorf("failed to listen on %s: %w", r.cfg.Addr, err)
+	}
+	return r.Serve(ctx, ln)
+}

@@ -1,0 +1,449 @@
+// Package visualizer serves a live web page of a Docker swarm: one column
+// per node with the tasks it runs, so that a learner who stops a worker sees
+// its tasks come back elsewhere. It replaces dockersamples/visualizer.
+//
+// A Server reads the swarm through a read-only Source (the Docker engine of a
+// manager, or a fake), keeps the latest State, and pushes it to every browser
+// over Server-Sent Events. One poller serves all browsers: it re-reads the
+// swarm on Docker events and on a short resync timer, because swarm sends no
+// events for tasks. The page itself is embedded and needs no network access
+// beyond this server.
+package visualizer
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+//go:embed web
+var webFS embed.FS
+
+// Config configures a Server. Zero values take the defaults noted on each
+// field; Validate reports values a person has to fix.
+type Config struct {
+	// Source is where the swarm is read from. Required.
+	Source Source
+	// BasePath is the URL prefix the page is served under (CTX_ROOT), such as
+	// "/viz" behind a proxy. Default "" (the root). A trailing slash is
+	// dropped and a missing leading one added.
+	BasePath string
+	// Resync is how often the swarm is re-read while someone is watching.
+	// Default 1s; at most 1s, since tasks only show up through it.
+	Resync time.Duration
+	// Heartbeat is how often an idle event stream gets a ping, so that the
+	// page and proxies notice dead connections. Default 15s.
+	Heartbeat time.Duration
+	// ReadTimeout bounds one read of the swarm. Default 5s.
+	ReadTimeout time.Duration
+	// Logger receives the server's logs. Default: discarded.
+	Logger *slog.Logger
+}
+
+// Defaults for Config.
+const (
+	DefaultResync      = time.Second
+	DefaultHeartbeat   = 15 * time.Second
+	DefaultReadTimeout = 5 * time.Second
+)
+
+var basePathRE = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)*$`)
+
+func (c *Config) setDefaults() {
+	c.BasePath = "/" + strings.Trim(strings.TrimSpace(c.BasePath), "/")
+	if c.BasePath == "/" {
+		c.BasePath = ""
+	}
+	if c.Resync == 0 {
+		c.Resync = DefaultResync
+	}
+	if c.Heartbeat == 0 {
+		c.Heartbeat = DefaultHeartbeat
+	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = DefaultReadTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Validate checks a Config whose defaults are filled in.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Source == nil {
+		errs = append(errs, errors.New("no source of swarm state"))
+	}
+	if !basePathRE.MatchString(c.BasePath) {
+		errs = append(errs, fmt.Errorf("base path %q: use letters, digits and '.-_~' between slashes, like /viz", c.BasePath))
+	}
+	if c.Resync < 0 || c.Resync > time.Second {
+		errs = append(errs, fmt.Errorf("resync interval %s: must be between 0 and 1s, or tasks show up late", c.Resync))
+	}
+	if c.Heartbeat < 0 || c.ReadTimeout < 0 {
+		errs = append(errs, errors.New("heartbeat and read timeout must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Server serves the page, the JSON state and the event stream.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	index *template.Template
+	wake  chan struct{} // asks the poller for an immediate read
+
+	refreshMu sync.Mutex // one read of the swarm at a time
+
+	mu      sync.Mutex // guards the fields below
+	state   State
+	key     []byte    // state JSON without its time, to detect changes
+	msg     []byte    // state JSON as sent to browsers
+	readAt  time.Time // zero until the first read
+	subs    map[chan []byte]struct{}
+	lastErr string
+}
+
+// New returns a Server for cfg. Call Run to keep the state fresh and Handler
+// (or ListenAndServe) to serve it.
+func New(cfg Config) (*Server, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid visualizer config: %w", err)
+	}
+	index, err := template.ParseFS(webFS, "web/index.html")
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse page template: %w", err)
+	}
+	return &Server{
+		cfg:   cfg,
+		log:   cfg.Logger,
+		index: index,
+		wake:  make(chan struct{}, 1),
+		subs:  map[chan []byte]struct{}{},
+	}, nil
+}
+
+// BasePath returns the normalised URL prefix ("" for the root).
+func (s *Server) BasePath() string { return s.cfg.BasePath }
+
+// Run keeps the state fresh until ctx is done: it re-reads the swarm on
+// source events and every Resync, but only while a browser is connected,
+// so that an unwatched visualizer leaves the manager alone.
+func (s *Server) Run(ctx context.Context) error {
+	changes := s.cfg.Source.Watch(ctx)
+	tick := time.NewTicker(s.cfg.Resync)
+	defer tick.Stop()
+	s.refresh(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.wake:
+			s.refresh(ctx)
+		case _, ok := <-changes:
+			if !ok {
+				changes = nil // the source stopped; the resync carries on
+				continue
+			}
+			if s.watched() {
+				s.refresh(ctx)
+			}
+		case <-tick.C:
+			if s.watched() {
+				s.refresh(ctx)
+			}
+		}
+	}
+}
+
+func (s *Server) watched() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.subs) > 0
+}
+
+// refresh reads the swarm and, if what the page shows changed, sends it to
+// every subscriber. A failed read keeps the last known swarm and says why,
+// so the page shows the error instead of going blank.
+func (s *Server) refresh(ctx context.Context) {
+	s.refreshMu.Lock()
+	defer s.refreshMu.Unlock()
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.ReadTimeout)
+	st, err := s.cfg.Source.Snapshot(rctx)
+	cancel()
+	if ctx.Err() != nil {
+		return // shutting down; a cancelled read is not Docker's fault
+	}
+	now := time.Now()
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		prev := s.state
+		st = prev
+		st.Error = err.Error()
+		if st.Error != s.lastErr {
+			s.log.Warn("cannot read swarm", "err", err)
+		}
+	} else if s.lastErr != "" {
+		s.log.Info("swarm readable again")
+	}
+	s.lastErr = st.Error
+	st.Time = time.Time{}
+	key, jerr := json.Marshal(st)
+	if jerr != nil {
+		s.log.Error("cannot encode state", "err", jerr)
+		return
+	}
+	s.readAt = now
+	if bytes.Equal(key, s.key) {
+		s.state.Time = now
+		return
+	}
+	st.Time = now
+	msg, _ := json.Marshal(st) // cannot fail: the same value just encoded
+	s.state, s.key, s.msg = st, key, msg
+	for ch := range s.subs {
+		offer(ch, msg)
+	}
+}
+
+// offer hands msg to a subscriber, replacing an older message it has not
+// taken yet: a slow browser skips states instead of slowing the others.
+func offer(ch chan []byte, msg []byte) {
+	for {
+		select {
+		case ch <- msg:
+			return
+		default:
+		}
+		select {
+		case <-ch:
+		default:
+		}
+	}
+}
+
+// current returns the state JSON, reading the swarm first if the cached
+// state is older than Resync (nobody may be watching, so the poller idles).
+func (s *Server) current(ctx context.Context) []byte {
+	s.mu.Lock()
+	fresh := !s.readAt.IsZero() && time.Since(s.readAt) < s.cfg.Resync
+	s.mu.Unlock()
+	if !fresh {
+		s.refresh(ctx)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.msg == nil {
+		return []byte(`{"error":"starting","nodes":[],"services":[],"tasks":[],"networks":[]}`)
+	}
+	return s.msg
+}
+
+func (s *Server) subscribe() chan []byte {
+	ch := make(chan []byte, 1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.subs[ch] = struct{}{}
+	if s.msg != nil {
+		ch <- s.msg
+	}
+	if s.readAt.IsZero() || time.Since(s.readAt) >= s.cfg.Resync {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+	return ch
+}
+
+func (s *Server) unsubscribe(ch chan []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.subs, ch)
+}
+
+// Subscribers returns how many event streams are open.
+func (s *Server) Subscribers() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.subs)
+}
+
+// Handler serves, under the base path: the page at "/", static assets at
+// "/static/", the state at "/api/state", the event stream at "/api/events"
+// and "/healthz". Everything else is 404. "/healthz" also answers at the
+// root, so a container health check does not depend on CTX_ROOT.
+func (s *Server) Handler() http.Handler {
+	b := s.cfg.BasePath
+	static, _ := fs.Sub(webFS, "web/static")
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+b+"/{$}", s.serveIndex)
+	mux.Handle("GET "+b+"/static/", http.StripPrefix(b+"/static/", noCache(http.FileServerFS(static))))
+	mux.HandleFunc("GET "+b+"/api/state", s.serveState)
+	mux.HandleFunc("GET "+b+"/api/events", s.serveEvents)
+	mux.HandleFunc("GET "+b+"/healthz", s.serveHealth)
+	if b != "" {
+		mux.HandleFunc("GET /healthz", s.serveHealth)
+		mux.Handle("GET "+b+"", http.RedirectHandler(b+"/", http.StatusMovedPermanently))
+	}
+	return secureHeaders(mux)
+}
+
+func secureHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		// Everything comes from this server: no CDN, nothing inline.
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'self'")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// noCache makes browsers revalidate assets, so an upgraded visualizer never
+// runs an old script against a new state format.
+func noCache(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	data := struct{ Base string }{s.cfg.BasePath}
+	if err := s.index.Execute(w, data); err != nil {
+		s.log.Error("cannot render page", "err", err)
+	}
+}
+
+func (s *Server) serveState(w http.ResponseWriter, r *http.Request) {
+	msg := s.current(r.Context())
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(msg)
+}
+
+func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	// Healthy means serving. An unreachable Docker is reported on the page;
+	// restarting the visualizer would not bring Docker back.
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	s.mu.Lock()
+	lastErr := s.lastErr
+	s.mu.Unlock()
+	if lastErr != "" {
+		fmt.Fprintf(w, "ok (swarm: %s)\n", lastErr)
+		return
+	}
+	fmt.Fprintln(w, "ok")
+}
+
+// serveEvents streams "state" events (the whole State as JSON, whenever it
+// changes) and "ping" events carrying the server time. The first event is
+// "hello", telling the page how often to expect a ping.
+func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // nginx would otherwise hold events back
+	w.WriteHeader(http.StatusOK)
+
+	ch := s.subscribe()
+	defer s.unsubscribe(ch)
+	hb := time.NewTicker(s.cfg.Heartbeat)
+	defer hb.Stop()
+
+	send := func(event string, data []byte) bool {
+		_, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, data)
+		if err == nil {
+			err = rc.Flush()
+		}
+		return err == nil
+	}
+	hello := `{"heartbeatMs":` + strconv.FormatInt(s.cfg.Heartbeat.Milliseconds(), 10) + `}`
+	if _, err := fmt.Fprint(w, "retry: 2000\n"); err != nil || !send("hello", []byte(hello)) {
+		return
+	}
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case msg := <-ch:
+			if !send("state", msg) {
+				return
+			}
+		case now := <-hb.C:
+			ping, _ := json.Marshal(struct {
+				Time time.Time `json:"time"`
+			}{now})
+			if !send("ping", ping) {
+				return
+			}
+		}
+	}
+}
+
+// ListenAndServe serves on addr and keeps the state fresh until ctx is done,
+// then shuts down gracefully: open event streams are closed and in-flight
+// requests get a few seconds to finish.
+func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("failed to listen on %s: %w", addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is ListenAndServe on an existing listener, which it closes.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	hs := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		// No WriteTimeout: event streams are meant to stay open.
+		BaseContext: func(net.Listener) context.Context { return ctx },
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { s.Run(ctx) })
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	s.log.Info("visualizer listening", "addr", ln.Addr().String(), "base", s.cfg.BasePath+"/")
+
+	select {
+	case err := <-errc:
+		cancel()
+		wg.Wait()
+		return fmt.Errorf("visualizer server failed: %w", err)
+	case <-ctx.Done():
+	}
+	// ctx is the base context of every request, so event streams end now;
+	// Shutdown then only waits for ordinary requests.
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	err := hs.Shutdown(sctx)
+	wg.Wait()
+	if err != nil {
+		return fmt.Errorf("visualizer shutdown: %w", err)
+	}
+	return nil
+}

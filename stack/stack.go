@@ -1,0 +1,18 @@
+// Package stack holds the lab's stack files, the tutorial's webapi.yml,
+// visualizer.yml and ingress.yml, embedded so that the binary can put them in
+// place wherever it runs, and adapts them for kernels without IPVS.
+package stack
+
+import "embed"
+
+// Files are the stack files, by base name.
+//
+//go:embed *.yml
+var Files embed.FS
+
+// Stacks are the lab's stacks in deploy order: stack name and file.
+var Stacks = []struct{ Name, File string }{
+	{"swtest", "webapi.yml"},
+	{"visualizer", "visualizer.yml"},
+	{"ingress", "ingress.yml"},
+}
