@@ -195,7 +195,7 @@ func status(url string) (int, error) {
 
 func TestHealthzFlipsWhileDraining(t *testing.T) {
 	t.Parallel()
-	s := New(Config{DrainDelay: 400 * time.Millisecond, NoAccessLog: true}, nil)
+	s := New(Config{DrainDelay: time.Second, NoAccessLog: true}, nil)
 	base, cancel, done := serve(t, s)
 
 	if code, err := status(base + "/healthz"); err != nil || code != http.StatusOK {
@@ -203,7 +203,7 @@ func TestHealthzFlipsWhileDraining(t *testing.T) {
 	}
 	cancel()
 	// During the drain delay the listener still accepts, and says 503.
-	deadline := time.Now().Add(300 * time.Millisecond)
+	deadline := time.Now().Add(500 * time.Millisecond)
 	for {
 		code, err := status(base + "/healthz")
 		if err != nil {

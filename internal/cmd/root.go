@@ -12,12 +12,14 @@ import (
 	"github.com/swarmlab/swarmlab/internal/cmd/dockercmd"
 	"github.com/swarmlab/swarmlab/internal/cmd/doctor"
 	"github.com/swarmlab/swarmlab/internal/cmd/down"
+	"github.com/swarmlab/swarmlab/internal/cmd/images"
 	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
 	"github.com/swarmlab/swarmlab/internal/cmd/lifecycle"
 	"github.com/swarmlab/swarmlab/internal/cmd/node"
 	"github.com/swarmlab/swarmlab/internal/cmd/shell"
 	"github.com/swarmlab/swarmlab/internal/cmd/status"
 	"github.com/swarmlab/swarmlab/internal/cmd/up"
+	"github.com/swarmlab/swarmlab/internal/cmd/verify"
 	"github.com/swarmlab/swarmlab/internal/version"
 )
 
@@ -51,8 +53,11 @@ a registry, a manager and three workers (Docker-in-Docker), the demo app
 		shell.NewCommand(logger, streams),
 		dockercmd.NewCommand(logger, streams),
 		node.NewCommand(logger, streams),
+		node.NewChaosCommand(logger, streams),
+		verify.NewCommand(logger, streams),
 		doctor.NewCommand(logger, streams),
 		build.NewCommand(logger, streams),
+		images.NewCommand(logger, streams),
 	)
 	addServers(root, logger, streams)
 	return root

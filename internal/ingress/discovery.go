@@ -144,6 +144,9 @@ func (d *Discovery) Services(ctx context.Context) ([]Service, error) {
 		if s.ID == self || s.Spec.TaskTemplate.ContainerSpec == nil {
 			continue
 		}
+		if len(ips[s.ID]) == 0 && !onNetwork(s, nets) {
+			continue // not reachable from here; a service scaled to 0 stays (503)
+		}
 		name := s.Spec.Name
 		settings, err := ParseSettings(s.Spec.TaskTemplate.ContainerSpec.Env, s.Spec.Labels)
 		if errors.Is(err, ErrNotOptedIn) {
@@ -172,6 +175,21 @@ func (d *Discovery) Services(ctx context.Context) ([]Service, error) {
 	}
 	slices.SortFunc(out, func(a, b Service) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
+}
+
+// onNetwork reports whether a service is attached to one of nets.
+func onNetwork(s swarm.Service, nets map[string]bool) bool {
+	for _, n := range s.Spec.TaskTemplate.Networks {
+		if nets[n.Target] {
+			return true
+		}
+	}
+	for _, v := range s.Endpoint.VirtualIPs {
+		if nets[v.NetworkID] {
+			return true
+		}
+	}
+	return false
 }
 
 // Watch sends on trigger (without blocking) whenever the engine reports a

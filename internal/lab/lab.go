@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
+	"github.com/docker/go-connections/nat"
 
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/docker"
@@ -129,9 +131,14 @@ func (l *Lab) Manager(ctx context.Context) (docker.Swarm, string, error) {
 }
 
 func (l *Lab) managerFrom(ctx context.Context, inv Inventory) (docker.Swarm, string, error) {
+	return l.managerExcept(ctx, inv, "")
+}
+
+// managerExcept is managerFrom that skips one node, the one about to stop.
+func (l *Lab) managerExcept(ctx context.Context, inv Inventory, skip string) (docker.Swarm, string, error) {
 	var names []string
 	for name, c := range inv.Containers {
-		if c.Labels[LabelRole] == RoleManager && c.State == container.StateRunning {
+		if c.Labels[LabelRole] == RoleManager && c.State == container.StateRunning && name != skip {
 			names = append(names, name)
 		}
 	}
@@ -211,4 +218,58 @@ func (l *Lab) RunningContainer(ctx context.Context, node string) (string, error)
 		return "", cli.Hintf("start it with 'swarmlab node start "+node+"' or 'swarmlab start'", "%s is not running", node)
 	}
 	return id, nil
+}
+
+// managerContainer returns the ID of a running manager container that
+// answers as a swarm manager.
+func (l *Lab) managerContainer(ctx context.Context) (string, error) {
+	mgr, name, err := l.Manager(ctx)
+	if err != nil {
+		return "", err
+	}
+	mgr.Close()
+	return l.RunningContainer(ctx, name)
+}
+
+// execIn runs a command in a container and fails with its output when it fails.
+func execIn(ctx context.Context, l *Lab, id string, cmd []string) (docker.ExecResult, error) {
+	res, err := docker.Exec(ctx, l.Engine, id, cmd, nil)
+	if err != nil {
+		return res, err
+	}
+	return res, res.Err(cmd)
+}
+
+// Discover reads the lab's host ports and bind address from its containers,
+// so commands after 'up' use what up actually published, whatever flags
+// or config they are given.
+func (l *Lab) Discover(ctx context.Context) error {
+	inv, err := l.Inventory(ctx)
+	if err != nil {
+		return err
+	}
+	read := func(node string, ports map[string]*int) {
+		c, ok := inv.Containers[node]
+		if !ok {
+			return
+		}
+		ins, err := l.Engine.ContainerInspect(ctx, c.ID)
+		if err != nil || ins.HostConfig == nil {
+			return
+		}
+		for cport, p := range ports {
+			*p = 0
+			for _, b := range ins.HostConfig.PortBindings[nat.Port(cport+"/tcp")] {
+				if v, err := strconv.Atoi(b.HostPort); err == nil {
+					*p = v
+					if b.HostIP != "" {
+						l.Config.Bind = b.HostIP
+					}
+				}
+			}
+		}
+	}
+	read(RoleRegistry, map[string]*int{"5000": &l.Config.Ports.Registry})
+	read("manager", map[string]*int{"80": &l.Config.Ports.Ingress, "9000": &l.Config.Ports.Visualizer, "1936": &l.Config.Ports.Stats})
+	return nil
 }

@@ -3,7 +3,7 @@
 package nodeimage
 
 import (
-		"bufio"
+	"bufio"
 	"context"
 	"fmt"
 	"io"

@@ -1,0 +1,62 @@
+// Package images implements 'swarmlab images': what the lab registry holds,
+// with each image's compressed size and the total with shared layers once.
+package images
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
+	"github.com/swarmlab/swarmlab/internal/registry"
+)
+
+// NewCommand returns the images command.
+func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "images",
+		Short: "List the images in the lab registry, with their compressed sizes",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := labflags.LoadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			l, err := labflags.Open(cmd, cfg, logger, streams)
+			if err != nil {
+				return err
+			}
+			defer l.Engine.Close()
+			if err := l.Discover(cmd.Context()); err != nil {
+				return err
+			}
+			base := l.Config.URL(l.Config.Ports.Registry)
+			sizes, err := registry.ImageSizes(cmd.Context(), base)
+			if err != nil {
+				return cli.WithHint(fmt.Errorf("read the registry at %s: %w", base, err), "is the lab up? 'swarmlab status' shows it; start it with 'swarmlab start'")
+			}
+			if asJSON {
+				enc := json.NewEncoder(streams.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(sizes)
+			}
+			w := tabwriter.NewWriter(streams.Out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "IMAGE\tTAG\tSIZE\tDIGEST")
+			for _, img := range sizes.Images {
+				fmt.Fprintf(w, "registry:5000/%s\t%s\t%s\t%.19s\n", img.Repo, img.Tag, MB(img.Size), img.Digest)
+			}
+			fmt.Fprintf(w, "\nTotal in the registry, shared layers counted once: %s\n", MB(sizes.Total))
+			return w.Flush()
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+// MB formats a byte count as megabytes.
+func MB(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }

@@ -1,0 +1,69 @@
+// Package verify implements 'swarmlab verify': the tutorial's goals
+// (本日のゴール), checked by machine.
+package verify
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
+)
+
+// NewCommand returns the verify command.
+func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "verify",
+		Short: "Check the tutorial's goals on the running lab; exits non-zero with what is wrong",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := labflags.LoadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			l, err := labflags.Open(cmd, cfg, logger, streams)
+			if err != nil {
+				return err
+			}
+			defer l.Engine.Close()
+			goals := l.Verify(cmd.Context())
+			failed := 0
+			for _, g := range goals {
+				if !g.OK {
+					failed++
+				}
+			}
+			if asJSON {
+				if err := json.NewEncoder(streams.Out).Encode(map[string]any{"ok": failed == 0, "checks": goals}); err != nil {
+					return err
+				}
+			} else {
+				for _, g := range goals {
+					mark := "✓"
+					if !g.OK {
+						mark = "✗"
+					}
+					fmt.Fprintf(streams.Out, " %s %s: %s\n", mark, g.Name, g.Detail)
+					if g.Hint != "" {
+						fmt.Fprintf(streams.Out, "     Try: %s\n", g.Hint)
+					}
+				}
+				if failed > 0 {
+					fmt.Fprintf(streams.Out, "\n%d of %d checks failed.\n", failed, len(goals))
+				} else {
+					fmt.Fprintf(streams.Out, "\nAll %d checks passed.\n", len(goals))
+				}
+			}
+			if failed > 0 {
+				return &cli.ExitError{Code: 1}
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the checks as JSON")
+	return c
+}
