@@ -33,6 +33,11 @@ func TestLab(t *testing.T) {
 	t.Run("AppInsideOverlay", func(t *testing.T) { testOverlayClient(ctx, t) })
 	t.Run("ScaleWithoutErrors", func(t *testing.T) { testScale(ctx, t) })
 	t.Run("Ingress", func(t *testing.T) { testIngress(ctx, t) })
+	t.Run("StatsNeedsPassword", func(t *testing.T) { testStats(t) })
+	t.Run("VirtualHost", func(t *testing.T) { testVirtualHost(ctx, t) })
+	t.Run("VerifyHealthy", func(t *testing.T) { testVerifyHealthy(t) })
+	t.Run("VerifyWithoutIngress", func(t *testing.T) { testVerifyWithoutIngress(ctx, t) })
+	t.Run("FailoverInBrowser", func(t *testing.T) { testFailover(ctx, t) })
 	t.Run("UpAgainIsHarmless", func(t *testing.T) { testUpAgain(ctx, t) })
 	t.Run("StopStart", func(t *testing.T) { testStopStart(ctx, t) })
 	t.Run("Down", func(t *testing.T) { testDown(ctx, t) })
@@ -289,7 +294,7 @@ func testStopStart(ctx context.Context, t *testing.T) {
 	if code != 200 || !strings.Contains(body, "swtest/api") {
 		t.Fatalf("catalog after start: %d %s", code, body)
 	}
-	// And the app answers through the ingress again.
+	// And the app answers through the ingress again, and verify passes.
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get(url(ports.Ingress, "/"))
@@ -303,6 +308,13 @@ func testStopStart(ctx context.Context, t *testing.T) {
 			t.Fatalf("ingress did not answer after start: %v", err)
 		}
 		time.Sleep(500 * time.Millisecond)
+	}
+	v := verify(t)
+	for deadline := time.Now().Add(30 * time.Second); !v.OK && time.Now().Before(deadline); v = verify(t) {
+		time.Sleep(time.Second)
+	}
+	if !v.OK {
+		t.Fatalf("verify after stop/start: failed %v", failed(v))
 	}
 }
 

@@ -15,6 +15,14 @@ import (
 // Check loads a stack file with compose-go, so that a mistake in a file the
 // learner edited is reported with its cause before anything is deployed.
 func Check(name string, data []byte) error {
+	// compose-go logs that "version" is obsolete, but docker stack deploy
+	// still reads it: check the file without it.
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("stack file %s: %w", name, err)
+	}
+	delete(doc, "version")
+	data, _ = yaml.Marshal(doc)
 	_, err := loader.LoadWithContext(context.Background(), types.ConfigDetails{
 		WorkingDir:  "/stack",
 		ConfigFiles: []types.ConfigFile{{Filename: name, Content: data}},
@@ -107,8 +115,10 @@ func hostPorts(p *yaml.Node) ([]*yaml.Node, error) {
 		}
 		var out []*yaml.Node
 		for _, c := range cfgs {
-			m := &yaml.Node{Kind: yaml.MappingNode, LineComment: p.LineComment}
-			set(m, "target", scalar(strconv.Itoa(int(c.Target)), "!!int"))
+			m := &yaml.Node{Kind: yaml.MappingNode}
+			target := scalar(strconv.Itoa(int(c.Target)), "!!int")
+			target.LineComment = p.LineComment // keep the learner's note on the port
+			set(m, "target", target)
 			if c.Published != "" {
 				set(m, "published", scalar(c.Published, "!!int"))
 			}

@@ -7,7 +7,9 @@ import (
 
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/api"
+	"github.com/swarmlab/swarmlab/internal/cmd/ingress"
 	"github.com/swarmlab/swarmlab/internal/cmd/probe"
+	"github.com/swarmlab/swarmlab/internal/cmd/proxy"
 	"github.com/swarmlab/swarmlab/internal/cmd/registry"
 	"github.com/swarmlab/swarmlab/internal/cmd/visualizer"
 )
@@ -19,6 +21,8 @@ func addServers(root *cobra.Command, logger *slog.Logger, streams cli.Streams) {
 	for _, c := range []*cobra.Command{
 		registry.NewCommand(logger, streams),
 		api.NewCommand(logger, streams),
+		proxy.NewCommand(logger, streams),
+		ingress.NewCommand(logger, streams),
 		visualizer.NewCommand(logger, streams),
 	} {
 		c.GroupID = "servers"

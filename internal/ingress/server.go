@@ -54,17 +54,13 @@ func New(cfg Config, logger *slog.Logger, accessLog io.Writer, api DockerAPI) (*
 	}
 	hostname, _ := os.Hostname()
 	s := &Server{
-		cfg:    cfg,
-		logger: logger,
-		disc:   &Discovery{API: api, Hostname: hostname, Networks: cfg.Networks, Logger: logger.WithGroup("discovery")},
-		transport: lb.NewTransport(lb.TransportConfig{
-			DialTimeout:           cfg.ConnectTimeout,
-			ResponseHeaderTimeout: cfg.ReadTimeout,
-			IdleConnTimeout:       cfg.IdleTimeout,
-		}),
+		cfg:      cfg,
+		logger:   logger,
+		disc:     &Discovery{API: api, Hostname: hostname, Networks: cfg.Networks, Logger: logger.WithGroup("discovery")},
 		backends: map[string]*Backend{},
 		warned:   map[string]bool{},
 	}
+	s.transport = lb.NewTransport(s.transportConfig())
 	s.healthCtx, s.stopAll = context.WithCancel(context.Background())
 	if cfg.AccessLog && accessLog != nil {
 		// Buffered and flushed often: a write(2) per request would cost
@@ -160,7 +156,7 @@ func (s *Server) backend(svc Service, port int) *Backend {
 	nb.Handler = &lb.Handler{Pool: pool, Selector: sel, Transport: s.transport}
 	if s.access != nil {
 		name := svc.Name
-		nb.Handler.Done = func(r *http.Request, res *lb.Result) { s.logAccess(r, name, res) }
+		nb.Handler.Done = func(r *lb.RequestInfo, res *lb.Result) { s.logAccess(r, name, res) }
 	}
 	if st.Health.Enabled {
 		ctx, cancel := context.WithCancel(s.healthCtx)
@@ -188,19 +184,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound)
 		io.WriteString(w, "404 Not Found: no service for this host and path\n")
 		if s.access != nil {
-			s.logAccess(r, "", &lb.Result{Status: http.StatusNotFound, Duration: time.Since(start)})
+			s.logAccess(&lb.RequestInfo{RemoteAddr: r.RemoteAddr, Method: r.Method, Host: r.Host, URI: r.RequestURI},
+				"", &lb.Result{Status: http.StatusNotFound, Duration: time.Since(start)})
 		}
 		return
 	}
 	rt.Backend.Handler.ServeHTTP(w, r)
 }
 
-func (s *Server) logAccess(r *http.Request, service string, res *lb.Result) {
-	s.access.LogAttrs(r.Context(), slog.LevelInfo, "request",
+func (s *Server) logAccess(r *lb.RequestInfo, service string, res *lb.Result) {
+	s.access.LogAttrs(context.Background(), slog.LevelInfo, "request",
 		slog.String("remote", r.RemoteAddr),
 		slog.String("method", r.Method),
 		slog.String("host", r.Host),
-		slog.String("uri", r.RequestURI),
+		slog.String("uri", r.URI),
 		slog.Int("status", res.Status),
 		slog.Int64("bytes", res.Bytes),
 		slog.String("service", service),
@@ -255,16 +252,31 @@ func (s *Server) Serve(ctx context.Context, ln, statsLn net.Listener) error {
 		go s.syncLoop(ctx)
 	}
 	errLog := slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug)
-	srv := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       s.cfg.ClientTimeout,
-		WriteTimeout:      s.cfg.WriteTimeout,
-		IdleTimeout:       s.cfg.IdleTimeout,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          errLog,
+	var srv server
+	if s.cfg.FastPath {
+		srv = &lb.Server{
+			Router:            s.route,
+			Fallback:          s,
+			Upstream:          s.transportConfig(),
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       s.cfg.ClientTimeout,
+			WriteTimeout:      s.cfg.WriteTimeout,
+			IdleTimeout:       s.cfg.IdleTimeout,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          errLog,
+		}
+	} else {
+		srv = &http.Server{
+			Handler:           s,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       s.cfg.ClientTimeout,
+			WriteTimeout:      s.cfg.WriteTimeout,
+			IdleTimeout:       s.cfg.IdleTimeout,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          errLog,
+		}
 	}
-	servers := []*http.Server{srv}
+	servers := []server{srv}
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	s.logger.Info("ingress listening", "addr", ln.Addr().String())
@@ -300,6 +312,30 @@ func (s *Server) Serve(ctx context.Context, ln, statsLn net.Listener) error {
 		return serveErr
 	}
 	return nil
+}
+
+// server is what Serve needs of http.Server and lb.Server.
+type server interface {
+	Serve(net.Listener) error
+	Shutdown(context.Context) error
+	Close() error
+}
+
+// route is the fast path's router: nil sends the request to ServeHTTP.
+func (s *Server) route(host, path string) *lb.Handler {
+	h, port := splitHost(host)
+	if rt := s.table.Load().Match(h, port, path); rt != nil {
+		return rt.Backend.Handler
+	}
+	return nil
+}
+
+func (s *Server) transportConfig() lb.TransportConfig {
+	return lb.TransportConfig{
+		DialTimeout:           s.cfg.ConnectTimeout,
+		ResponseHeaderTimeout: s.cfg.ReadTimeout,
+		IdleConnTimeout:       s.cfg.IdleTimeout,
+	}
 }
 
 // syncLoop resyncs on every engine event and every ResyncInterval.

@@ -279,6 +279,7 @@ func TestConfigSwapUnderLoad(t *testing.T) {
 			VirtualHosts: []HostPattern{{Scheme: "http", Host: "web.local"}, {Scheme: "http", Host: fmt.Sprintf("v%d.local", i)}}}
 		return []Service{{ID: "web", Name: "web", Settings: st, Endpoints: map[int][]string{port: eps}}}
 	}
+	waitFor(t, time.Second, func() bool { return api.lists.Load() == 1 && s.swaps.Load() == 1 }) // the first sync is done
 	s.Apply(svc(0))
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	var okN, failN atomic.Int64
@@ -298,12 +299,14 @@ func TestConfigSwapUnderLoad(t *testing.T) {
 				req.Host = "web.local"
 				resp, err := client.Do(req)
 				if err != nil {
+					t.Log(err)
 					failN.Add(1)
 					continue
 				}
-				io.Copy(io.Discard, resp.Body)
+				b, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				if resp.StatusCode != 200 {
+					t.Log(resp.StatusCode, string(b))
 					failN.Add(1)
 				} else {
 					okN.Add(1)

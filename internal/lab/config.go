@@ -72,6 +72,8 @@ const (
 	MaxWorkers  = 20
 )
 
+var typeRE = regexp.MustCompile(` (not found )?in type [^\n]*`)
+
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,30}$`)
 
 // Validate reports every problem with c at once, each with what to do.
@@ -143,7 +145,10 @@ func parseConfig(data []byte, base Config, path string) (Config, error) {
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
-		return base, fmt.Errorf("config %s: %w", path, err)
+		// yaml names Go types in its errors; the user only needs the key and line.
+		msg := typeRE.ReplaceAllString(err.Error(), "")
+		msg = strings.ReplaceAll(msg, "field ", "unknown key ")
+		return base, fmt.Errorf("config %s: %s", path, msg)
 	}
 	c := raw.Config
 	c.Heartbeat = base.Heartbeat

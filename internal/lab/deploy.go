@@ -264,3 +264,44 @@ func waitHTTP(ctx context.Context, url string, timeout time.Duration) error {
 	}
 	return err
 }
+
+// AdaptStackDeploy rewrites the arguments of a hand-typed 'docker stack
+// deploy -c FILE NAME' for a kernel without IPVS: the file is read in the
+// manager, adapted as up adapts its own, and fed on stdin. It returns the
+// arguments unchanged, and a nil reader, when nothing needs adapting.
+func AdaptStackDeploy(ctx context.Context, e docker.Engine, managerID string, args []string) ([]string, io.Reader, error) {
+	if len(args) < 2 || args[0] != "stack" || (args[1] != "deploy" && args[1] != "up") {
+		return args, nil, nil
+	}
+	fileAt := -1
+	for i := 2; i < len(args); i++ {
+		a := args[i]
+		if (a == "-c" || a == "--compose-file") && i+1 < len(args) {
+			if fileAt >= 0 {
+				return args, nil, nil // several files: leave them to the CLI
+			}
+			fileAt = i + 1
+		}
+	}
+	if fileAt < 0 || args[fileAt] == "-" {
+		return args, nil, nil
+	}
+	has, err := HasIPVS(ctx, e, managerID)
+	if err != nil || has {
+		return args, nil, err
+	}
+	res, err := docker.Exec(ctx, e, managerID, []string{"cat", args[fileAt]}, nil)
+	if err != nil {
+		return args, nil, err
+	}
+	if res.ExitCode != 0 {
+		return args, nil, nil // let the CLI report the missing file in its words
+	}
+	adapted, err := stack.AdaptNoIPVS([]byte(res.Stdout))
+	if err != nil {
+		return args, nil, nil
+	}
+	out := append([]string(nil), args...)
+	out[fileAt] = "-"
+	return out, bytes.NewReader(adapted), nil
+}

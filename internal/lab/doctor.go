@@ -114,6 +114,8 @@ func noIPVS(why string) Check {
 			"swarmlab deploys its stacks with endpoint_mode dnsrr and host-mode ports instead; the demo works the same.",
 			"Of the tutorial's manual steps, 'docker service create --publish 8000:8080 ...' answers 'connection refused'. Use instead:",
 			"  docker service create --endpoint-mode dnsrr --publish mode=host,published=8000,target=8080 --name api registry:5000/swtest/api:latest",
+			"A host-mode port allows one task per node: scale such a service to at most the number of nodes, or create it without --publish.",
+			"'swarmlab docker stack deploy' adapts a stack file the same way before deploying it.",
 			"A service reached by its name alone (its VIP) does not answer; 'tasks.NAME' lists every task's address and works.",
 		}}
 }

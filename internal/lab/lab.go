@@ -31,11 +31,13 @@ type Lab struct {
 
 	// NodeClient opens a client to a node's own engine; tests replace it.
 	NodeClient func(containerID string) (docker.Swarm, error)
+	// FindBinary picks the binary the lab's images ship; tests replace it.
+	FindBinary func(path, engineOS, engineArch string) (string, string, error)
 }
 
 // New returns a lab for cfg on engine e.
 func New(cfg Config, e docker.Engine, status *cli.Status, log *slog.Logger) *Lab {
-	l := &Lab{Config: cfg, Engine: e, Status: status, Log: log}
+	l := &Lab{Config: cfg, Engine: e, Status: status, Log: log, FindBinary: ImageBinary}
 	l.NodeClient = func(id string) (docker.Swarm, error) { return docker.NodeClient(e, id) }
 	return l
 }

@@ -124,7 +124,7 @@ func (r *upRun) checkEngine(ctx context.Context) error {
 		return engineErr(err)
 	}
 	r.Status.Progress("Docker " + info.ServerVersion)
-	if r.binPath, r.binSum, err = ImageBinary(r.opts.ImageBinary, info.OSType, info.Architecture); err != nil {
+	if r.binPath, r.binSum, err = r.FindBinary(r.opts.ImageBinary, info.OSType, info.Architecture); err != nil {
 		return err
 	}
 	r.inv, err = r.Inventory(ctx)

@@ -205,7 +205,7 @@ func checkIngress(ctx context.Context, base string, replicas int) (string, error
 		return "", err
 	}
 	if res.Failures > 0 {
-		return "", fmt.Errorf("%d of %d requests failed: %s", res.Failures, res.Requests, strings.Join(res.Errors, "; "))
+		return "", fmt.Errorf("%d of %d requests failed: %s", res.Failures, res.Requests, res.Errors[0])
 	}
 	if len(res.Hostnames) < replicas || replicas == 0 {
 		hs := res.Distinct()

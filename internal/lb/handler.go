@@ -32,8 +32,8 @@ type Handler struct {
 	// set by a proxy in front; otherwise they are overwritten. Default false.
 	TrustForwarded bool
 	// Done, when set, is called once per request after the response is
-	// complete (for access logs). It must not keep res.
-	Done func(r *http.Request, res *Result)
+	// complete (for access logs). It must not keep req or res.
+	Done func(req *RequestInfo, res *Result)
 }
 
 // Retry bounds how a failed attempt is retried on another upstream.
@@ -44,6 +44,17 @@ type Retry struct {
 	// Duration bounds the time spent retrying since the request arrived.
 	// Default 5s.
 	Duration time.Duration
+}
+
+// RequestInfo is what an access log needs of a request; the fast path
+// fills it without building an *http.Request.
+type RequestInfo struct {
+	RemoteAddr, Method, Host, URI, Proto, Referer, UserAgent string
+}
+
+func requestInfo(r *http.Request) *RequestInfo {
+	return &RequestInfo{RemoteAddr: r.RemoteAddr, Method: r.Method, Host: r.Host, URI: r.RequestURI,
+		Proto: r.Proto, Referer: r.Header.Get("Referer"), UserAgent: r.Header.Get("User-Agent")}
 }
 
 // Result describes a forwarded request, for access logs.
@@ -81,7 +92,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.serve(w, r, start, &res)
 	if h.Done != nil {
 		res.Duration = time.Since(start)
-		h.Done(r, &res)
+		h.Done(requestInfo(r), &res)
 	}
 }
 
@@ -91,7 +102,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time,
 	if sel == nil {
 		sel = defaultSelector
 	}
-	u := sel.Select(ups, r)
+	u := sel.Select(ups, r.RemoteAddr)
 	if u == nil {
 		res.Status = http.StatusServiceUnavailable
 		plainError(w, "503 Service Unavailable: no backend available\n", res.Status)
@@ -133,7 +144,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time,
 			u.latency.Observe(time.Since(start))
 			h.Passive.fail(h.Pool, u)
 			if safe || isDialError(err) && (r.Body == nil || r.Body == http.NoBody) {
-				if next := h.next(ups, r, &tried, u, res.Tries, maxTries, start, retryFor); next != nil {
+				if next := h.next(ups, r.RemoteAddr, &tried, u, res.Tries, maxTries, start, retryFor); next != nil {
 					u = next
 					continue
 				}
@@ -148,7 +159,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time,
 		if resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusServiceUnavailable {
 			h.Passive.fail(h.Pool, u)
 			if safe {
-				if next := h.next(ups, r, &tried, u, res.Tries, maxTries, start, retryFor); next != nil {
+				if next := h.next(ups, r.RemoteAddr, &tried, u, res.Tries, maxTries, start, retryFor); next != nil {
 					resp.Body.Close()
 					u.errors.Add(1)
 					u.active.Add(-1)
@@ -194,7 +205,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time,
 		}
 		if h.Done != nil {
 			res.Duration = time.Since(start)
-			h.Done(r, res)
+			h.Done(requestInfo(r), res)
 		}
 		panic(http.ErrAbortHandler)
 	}
@@ -206,7 +217,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time,
 var defaultSelector Selector = &RoundRobin{}
 
 // next returns another upstream to try, or nil when retries are exhausted.
-func (h *Handler) next(ups []*Upstream, r *http.Request, tried *[]*Upstream, failed *Upstream, tries, maxTries int, start time.Time, retryFor time.Duration) *Upstream {
+func (h *Handler) next(ups []*Upstream, client string, tried *[]*Upstream, failed *Upstream, tries, maxTries int, start time.Time, retryFor time.Duration) *Upstream {
 	*tried = append(*tried, failed)
 	if tries >= maxTries || time.Since(start) >= retryFor {
 		return nil
@@ -221,7 +232,7 @@ func (h *Handler) next(ups []*Upstream, r *http.Request, tried *[]*Upstream, fai
 	if sel == nil {
 		sel = defaultSelector
 	}
-	return sel.Select(rest, r)
+	return sel.Select(rest, client)
 }
 
 func contains(s []*Upstream, u *Upstream) bool {

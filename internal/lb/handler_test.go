@@ -319,7 +319,7 @@ func TestDoneHook(t *testing.T) {
 	t.Parallel()
 	_, addr := backend(t, named("hello"))
 	var res Result
-	h := &Handler{Pool: NewPool(addr), Done: func(_ *http.Request, r *Result) { res = *r }}
+	h := &Handler{Pool: NewPool(addr), Done: func(_ *RequestInfo, r *Result) { res = *r }}
 	get(t, h, "GET", "/")
 	if res.Status != 200 || res.Bytes != 5 || res.Upstream != addr || res.Tries != 1 {
 		t.Fatalf("%+v", res)

@@ -53,6 +53,9 @@ func (p *Pool) Set(addrs []string) (added, removed []*Upstream) {
 		}
 	}
 	p.ups.Store(&next)
+	for _, u := range removed {
+		u.closeIdle()
+	}
 	return added, removed
 }
 

@@ -3,15 +3,15 @@ package lb
 import (
 	"fmt"
 	"net"
-	"net/http"
 	"sync/atomic"
 )
 
-// Selector picks an upstream for a request among ups, considering only
-// Available ones. It returns nil when none is available. Implementations
-// must be safe for concurrent use and must not modify ups.
+// Selector picks an upstream among ups for a client, considering only
+// Available ones. client is the client's address as in
+// http.Request.RemoteAddr. It returns nil when none is available.
+// Implementations must be safe for concurrent use and must not modify ups.
 type Selector interface {
-	Select(ups []*Upstream, r *http.Request) *Upstream
+	Select(ups []*Upstream, client string) *Upstream
 }
 
 // Policy names, as in HAProxy's "balance" keyword.
@@ -38,7 +38,7 @@ func NewSelector(policy string) (Selector, error) {
 type RoundRobin struct{ n atomic.Uint32 }
 
 // Select implements Selector.
-func (s *RoundRobin) Select(ups []*Upstream, _ *http.Request) *Upstream {
+func (s *RoundRobin) Select(ups []*Upstream, _ string) *Upstream {
 	n := uint32(len(ups))
 	if n == 0 {
 		return nil
@@ -57,7 +57,7 @@ func (s *RoundRobin) Select(ups []*Upstream, _ *http.Request) *Upstream {
 type LeastConn struct{ n atomic.Uint32 }
 
 // Select implements Selector.
-func (s *LeastConn) Select(ups []*Upstream, _ *http.Request) *Upstream {
+func (s *LeastConn) Select(ups []*Upstream, _ string) *Upstream {
 	n := uint32(len(ups))
 	if n == 0 {
 		return nil
@@ -82,12 +82,12 @@ func (s *LeastConn) Select(ups []*Upstream, _ *http.Request) *Upstream {
 type Source struct{}
 
 // Select implements Selector.
-func (Source) Select(ups []*Upstream, r *http.Request) *Upstream {
+func (Source) Select(ups []*Upstream, client string) *Upstream {
 	n := uint32(len(ups))
 	if n == 0 {
 		return nil
 	}
-	h := fnv32a(clientIP(r.RemoteAddr))
+	h := fnv32a(clientIP(client))
 	for i := uint32(0); i < n; i++ {
 		if u := ups[(h+i)%n]; u.Available() {
 			return u

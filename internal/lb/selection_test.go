@@ -1,7 +1,6 @@
 package lb
 
 import (
-	"net/http"
 	"testing"
 	"time"
 )
@@ -16,7 +15,6 @@ func ups(addrs ...string) []*Upstream {
 
 func TestSelectors(t *testing.T) {
 	t.Parallel()
-	req := func(remote string) *http.Request { return &http.Request{RemoteAddr: remote} }
 	tests := []struct {
 		name   string
 		policy string
@@ -50,7 +48,7 @@ func TestSelectors(t *testing.T) {
 			}
 			for i, remote := range tt.remote {
 				got := ""
-				if x := s.Select(u, req(remote)); x != nil {
+				if x := s.Select(u, remote); x != nil {
 					got = x.Addr
 				}
 				if got != tt.want[i] {
@@ -66,7 +64,7 @@ func TestSourceSpreads(t *testing.T) {
 	u := ups("a", "b", "c")
 	seen := map[string]bool{}
 	for i := 0; i < 50; i++ {
-		seen[Source{}.Select(u, &http.Request{RemoteAddr: "10.0.0." + string(rune('0'+i%10)) + string(rune('0'+i/10)) + ":5"}).Addr] = true
+		seen[Source{}.Select(u, "10.0.0."+string(rune('0'+i%10))+string(rune('0'+i/10))+":5").Addr] = true
 	}
 	if len(seen) != 3 {
 		t.Errorf("50 clients used %d of 3 upstreams", len(seen))

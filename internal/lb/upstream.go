@@ -5,6 +5,7 @@
 package lb
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -24,6 +25,11 @@ type Upstream struct {
 
 	// consecutive active-check results
 	rises, falls atomic.Int32
+
+	// kept-alive connections of the fast path (see conn.go)
+	idleMu  sync.Mutex
+	idle    []*upConn
+	removed bool
 }
 
 // NewUpstream returns a healthy upstream for addr. New upstreams start

@@ -26,13 +26,14 @@ var _ Resolver = (*net.Resolver)(nil)
 
 // Proxy forwards every request to the tasks of one backend service.
 type Proxy struct {
-	cfg      Config
-	logger   *slog.Logger
-	resolver Resolver
-	pool     *lb.Pool
-	handler  *lb.Handler
-	host     string
-	port     string
+	cfg       Config
+	logger    *slog.Logger
+	resolver  Resolver
+	pool      *lb.Pool
+	handler   *lb.Handler
+	transport lb.TransportConfig
+	host      string
+	port      string
 
 	logMu sync.Mutex
 	log   io.Writer
@@ -52,14 +53,12 @@ func New(cfg Config, logger *slog.Logger, accessLog io.Writer, resolver Resolver
 	}
 	host, port, _ := net.SplitHostPort(cfg.BackendHost)
 	p := &Proxy{cfg: cfg, logger: logger, resolver: resolver, pool: lb.NewPool(), host: host, port: port, log: accessLog}
-	p.handler = &lb.Handler{
-		Pool: p.pool,
-		Transport: lb.NewTransport(lb.TransportConfig{
-			DialTimeout:           cfg.ConnectTimeout,
-			ResponseHeaderTimeout: cfg.ReadTimeout,
-			IdleConnTimeout:       cfg.IdleTimeout,
-		}),
+	p.transport = lb.TransportConfig{
+		DialTimeout:           cfg.ConnectTimeout,
+		ResponseHeaderTimeout: cfg.ReadTimeout,
+		IdleConnTimeout:       cfg.IdleTimeout,
 	}
+	p.handler = &lb.Handler{Pool: p.pool, Transport: lb.NewTransport(p.transport)}
 	if cfg.AccessLog && accessLog != nil {
 		p.handler.Done = p.accessLog
 	}
@@ -148,8 +147,12 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	go p.resolveLoop(ctx)
 
-	srv := &http.Server{
-		Handler:           p.handler,
+	// lb.Server takes plain GET/HEAD on its fast path and hands anything
+	// else to net/http with the same handler.
+	srv := &lb.Server{
+		Router:            func(string, string) *lb.Handler { return p.handler },
+		Fallback:          p.handler,
+		Upstream:          p.transport,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       p.cfg.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
@@ -178,7 +181,7 @@ var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b 
 // accessLog writes an nginx "combined" line plus upstream and request time:
 // $remote_addr - - [$time_local] "$request" $status $body_bytes_sent
 // "$http_referer" "$http_user_agent" upstream=... rt=...
-func (p *Proxy) accessLog(r *http.Request, res *lb.Result) {
+func (p *Proxy) accessLog(r *lb.RequestInfo, res *lb.Result) {
 	bp := lineBufs.Get().(*[]byte)
 	b := (*bp)[:0]
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -191,7 +194,7 @@ func (p *Proxy) accessLog(r *http.Request, res *lb.Result) {
 	b = append(b, "] \""...)
 	b = append(b, r.Method...)
 	b = append(b, ' ')
-	b = appendSafe(b, r.RequestURI)
+	b = appendSafe(b, r.URI)
 	b = append(b, ' ')
 	b = append(b, r.Proto...)
 	b = append(b, "\" "...)
@@ -199,9 +202,9 @@ func (p *Proxy) accessLog(r *http.Request, res *lb.Result) {
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, res.Bytes, 10)
 	b = append(b, " \""...)
-	b = appendSafe(b, orDash(r.Referer()))
+	b = appendSafe(b, orDash(r.Referer))
 	b = append(b, "\" \""...)
-	b = appendSafe(b, orDash(r.UserAgent()))
+	b = appendSafe(b, orDash(r.UserAgent))
 	b = append(b, "\" upstream="...)
 	b = append(b, orDash(res.Upstream)...)
 	b = append(b, " rt="...)

@@ -147,6 +147,7 @@ func TestBrowserPage(t *testing.T) {
 	src.SetError(errDockerGone)
 	waitFor("Docker error shown", `!document.getElementById('docker').hidden && document.getElementById('docker').textContent.includes('connection refused') &&
 		document.querySelectorAll('section.node[data-node]').length === 4`)
+	shot(t, bctx, filepath.Join(dir, "visualizer-docker-down.png"))
 	src.SetError(nil)
 	waitFor("Docker error cleared", `document.getElementById('docker').hidden`)
 

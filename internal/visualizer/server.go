@@ -445,5 +445,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err != nil {
 		return fmt.Errorf("visualizer shutdown: %w", err)
 	}
+	s.log.Info("visualizer stopped")
 	return nil
 }

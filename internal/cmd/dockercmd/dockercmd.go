@@ -11,6 +11,7 @@ import (
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
 	"github.com/swarmlab/swarmlab/internal/cmd/shell"
+	"github.com/swarmlab/swarmlab/internal/lab"
 )
 
 // NewCommand returns the docker command.
@@ -44,6 +45,14 @@ func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 			id, err := l.RunningContainer(cmd.Context(), name)
 			if err != nil {
 				return err
+			}
+			args, stdin, err := lab.AdaptStackDeploy(cmd.Context(), l.Engine, id, args)
+			if err != nil {
+				return err
+			}
+			if stdin != nil {
+				l.Status.Infof("this kernel has no IPVS: deploying the file with endpoint_mode dnsrr and host-mode ports ('swarmlab doctor' explains)")
+				streams.In = stdin
 			}
 			return shell.Exec(cmd, l, id, append([]string{"docker"}, args...), streams)
 		},

@@ -21,11 +21,15 @@ import (
 // stalling the test binary until its global timeout.
 const Timeout = 90 * time.Second
 
-// ExecPath finds Chromium: $CHROMIUM if set, else the usual names on PATH.
-// It returns "" when none is found.
+// ExecPath finds Chromium: $CHROMIUM if set (and only it, so a wrong
+// setting is not silently replaced by another browser), else the usual names
+// on PATH. It returns "" when none is found.
 func ExecPath() string {
 	if p := os.Getenv("CHROMIUM"); p != "" {
-		return p
+		if p, err := exec.LookPath(p); err == nil {
+			return p
+		}
+		return ""
 	}
 	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
 		if p, err := exec.LookPath(name); err == nil {

@@ -1,0 +1,96 @@
+// Package ingress is the "swarmlab ingress" command: the swarm-aware load
+// balancer that succeeds dockercloud/haproxy.
+package ingress
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/ingress"
+)
+
+// flagEnv maps each flag to the environment variable it overrides.
+var flagEnv = map[string]string{
+	"listen":          "LISTEN_ADDR",
+	"stats-port":      "STATS_PORT",
+	"stats-auth":      "STATS_AUTH",
+	"resync-interval": "RESYNC_INTERVAL",
+	"access-log":      "ACCESS_LOG",
+	"static-backends": "STATIC_BACKENDS",
+	"networks":        "INGRESS_NETWORKS",
+	"connect-timeout": "CONNECT_TIMEOUT",
+	"read-timeout":    "READ_TIMEOUT",
+	"idle-timeout":    "IDLE_TIMEOUT",
+	"client-timeout":  "CLIENT_TIMEOUT",
+	"write-timeout":   "WRITE_TIMEOUT",
+	"drain-timeout":   "DRAIN_TIMEOUT",
+}
+
+// NewCommand returns the ingress command.
+func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "ingress",
+		Short: "Run the swarm-aware load balancer (successor to dockercloud/haproxy)",
+		Long: `Run the swarm-aware load balancer. It finds services with SERVICE_PORTS (and
+optionally VIRTUAL_HOST, BALANCE, HEALTH_CHECK, EXCLUDE_PORTS) through the
+Docker socket, routes to their task IPs on the networks it shares with them,
+and serves a stats page with Prometheus metrics on STATS_PORT. See
+docs/ingress.md for every setting.
+
+Environment (each has a flag that overrides it):
+  LISTEN_ADDR       address to serve on (default :80)
+  STATS_PORT        stats page, /stats.json and /metrics (default 1936; 0 disables)
+  STATS_AUTH        user:password for the stats port (default stats:stats)
+  RESYNC_INTERVAL   how often services and tasks are listed (default 1s)
+  ACCESS_LOG        on or off (default on)
+  STATIC_BACKENDS   skip discovery; route everything to these host:port (comma list)
+  INGRESS_NETWORKS  networks to route on instead of the ingress's own
+  CONNECT_TIMEOUT, READ_TIMEOUT, IDLE_TIMEOUT, CLIENT_TIMEOUT, WRITE_TIMEOUT, DRAIN_TIMEOUT`,
+		Args: cobra.NoArgs,
+	}
+	f := cmd.Flags()
+	for name, env := range flagEnv {
+		f.String(name, "", "overrides "+env)
+	}
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		getenv := func(key string) string {
+			for name, env := range flagEnv {
+				if env == key && f.Changed(name) {
+					v, _ := f.GetString(name)
+					return v
+				}
+			}
+			return os.Getenv(key)
+		}
+		cfg, err := ingress.FromEnv(getenv)
+		if err != nil {
+			return cli.WithHint(err, "fix the setting above (swarmlab ingress --help lists them)")
+		}
+		ctx := cmd.Context()
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		var api ingress.DockerAPI
+		if len(cfg.StaticBackends) == 0 {
+			c, err := ingress.NewDockerClient()
+			if err != nil {
+				return cli.WithHint(err, "mount /var/run/docker.sock into the ingress, or set STATIC_BACKENDS")
+			}
+			defer c.Close()
+			api = c
+		}
+		s, err := ingress.New(cfg, logger.WithGroup("ingress"), streams.Out, api)
+		if err != nil {
+			return err
+		}
+		return s.Run(ctx)
+	}
+	return cmd
+}
