@@ -336,3 +336,35 @@ func waitFor(t *testing.T, d time.Duration, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestHealthCheckFromSettings(t *testing.T) {
+	t.Parallel()
+	mk := func(name string, healthy bool) string {
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/health" && !healthy {
+				w.WriteHeader(500)
+				return
+			}
+			io.WriteString(w, name)
+		}))
+		t.Cleanup(s.Close)
+		return strings.TrimPrefix(s.URL, "http://")
+	}
+	good, sick := mk("good", true), mk("sick", false)
+	st, err := ParseSettings([]string{"SERVICE_PORTS=80", "HEALTH_CHECK=check inter 30 rise 1 fall 1 path /health"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := &fakeAPI{events: make(chan events.Message)}
+	cfg := Defaults()
+	cfg.ResyncInterval = time.Hour
+	s, url, _ := newServer(t, cfg, api)
+	waitFor(t, time.Second, func() bool { return s.swaps.Load() == 1 })
+	s.Apply([]Service{{ID: "w", Name: "web", Settings: st, Endpoints: map[int][]string{80: {good, sick}}}})
+	waitFor(t, 2*time.Second, func() bool { return s.Stats().Backends[0].Upstreams[1].Status == "down" })
+	for i := 0; i < 6; i++ {
+		if code, body := getHost(t, url, "x"); code != 200 || body != "good" {
+			t.Fatalf("request %d went to %q (%d)", i, body, code)
+		}
+	}
+}

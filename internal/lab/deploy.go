@@ -246,7 +246,7 @@ func waitHTTP(ctx context.Context, url string, timeout time.Duration) error {
 	var lastErr error
 	err := poll(ctx, 200*time.Millisecond, func() (bool, error) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := httpClient.Do(req)
 		if err != nil {
 			lastErr = err
 			return false, nil

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"runtime"
 	"strconv"
 	"time"
 )
@@ -215,7 +214,6 @@ func (c *fconn) forward(h *Handler) bool {
 			c.writeRequest(uc.bw, h.TrustForwarded)
 			if err = uc.bw.Flush(); err == nil {
 				uc.rd.set(time.Now(), s.Upstream.ResponseHeaderTimeout, uc.SetReadDeadline)
-				runtime.Gosched()
 				err = c.resp.read(uc.br, c.bw)
 			}
 			if err != nil {

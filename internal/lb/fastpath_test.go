@@ -369,3 +369,42 @@ func TestFastPoolSwapUnderLoad(t *testing.T) {
 		t.Fatalf("%d failed, %d ok", failN.Load(), okN.Load())
 	}
 }
+
+func TestBothPathsUpgrade(t *testing.T) {
+	t.Parallel()
+	_, addr := backend(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "echo" {
+			w.WriteHeader(400)
+			return
+		}
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		buf := make([]byte, 4)
+		if _, err := io.ReadFull(brw, buf); err == nil {
+			conn.Write(buf)
+		}
+	})
+	for name, url := range bothPaths(t, &Handler{Pool: NewPool(addr)}) {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.SetDeadline(time.Now().Add(3 * time.Second))
+		io.WriteString(conn, "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil || resp.StatusCode != 101 {
+			t.Fatalf("%s: %v %v", name, err, resp)
+		}
+		io.WriteString(conn, "ping")
+		buf := make([]byte, 4)
+		if _, err := io.ReadFull(br, buf); err != nil || string(buf) != "ping" {
+			t.Fatalf("%s: echo %q %v", name, buf, err)
+		}
+		conn.Close()
+	}
+}

@@ -244,12 +244,12 @@ func contains(s []*Upstream, u *Upstream) bool {
 	return false
 }
 
-// retryable reports whether r may be sent again: an idempotent method whose
-// body is empty or can be replayed.
+// retryable reports whether r may be sent again: an idempotent method
+// without a body (a body read once cannot be replayed).
 func retryable(r *http.Request) bool {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodTrace:
-		return r.Body == nil || r.Body == http.NoBody || r.GetBody != nil
+		return r.Body == nil || r.Body == http.NoBody
 	}
 	return false
 }
