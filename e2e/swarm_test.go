@@ -122,8 +122,11 @@ func testVerifyWithoutIngress(ctx context.Context, t *testing.T) {
 	if out, err := swarmlab("docker", "service", "rm", "ingress_haproxy"); err != nil {
 		t.Fatalf("service rm: %v\n%s", err, out)
 	}
-	time.Sleep(2 * time.Second)
+	// The task's container takes a moment to stop and free the port.
 	v := verify(t)
+	for deadline := time.Now().Add(30 * time.Second); v.OK && time.Now().Before(deadline); v = verify(t) {
+		time.Sleep(time.Second)
+	}
 	got := strings.Join(failed(v), ",")
 	if v.OK || !strings.Contains(got, "Ingress serves the API") {
 		t.Fatalf("verify without the ingress: ok=%v failed=%s", v.OK, got)

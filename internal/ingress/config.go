@@ -41,7 +41,9 @@ type Config struct {
 	// Networks limits routing to these networks (names or IDs) instead of
 	// the ingress's own. Env INGRESS_NETWORKS.
 	Networks []string
-	// ConnectTimeout bounds connecting to a backend. Env CONNECT_TIMEOUT. Default 5s.
+	// ConnectTimeout bounds connecting to a backend. Short, because a task on
+	// a node that just stopped drops packets, and the request should move to
+	// another task long before a client gives up. Env CONNECT_TIMEOUT. Default 1s.
 	ConnectTimeout time.Duration
 	// ReadTimeout bounds waiting for a backend's response headers.
 	// Env READ_TIMEOUT. Default 60s.
@@ -72,7 +74,7 @@ func Defaults() Config {
 		StatsAuth:      DefaultStatsAuth,
 		ResyncInterval: time.Second,
 		AccessLog:      true,
-		ConnectTimeout: 5 * time.Second,
+		ConnectTimeout: time.Second,
 		ReadTimeout:    60 * time.Second,
 		IdleTimeout:    90 * time.Second,
 		ClientTimeout:  60 * time.Second,
@@ -97,8 +99,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		p, err := strconv.Atoi(v)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("STATS_PORT=%q: want a port number such as 1936", v))
+		} else {
+			c.StatsPort = p
 		}
-		c.StatsPort = p
 	}
 	for _, d := range []struct {
 		env string
@@ -144,10 +147,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			c.Networks = append(c.Networks, n)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return c, err
-	}
-	return c, c.Validate()
+	// Report every problem at once, not one per start attempt.
+	return c, errors.Join(append(errs, c.Validate())...)
 }
 
 // ParseStaticBackends parses "http://127.0.0.1:18081, 10.0.0.2:80" into

@@ -351,7 +351,7 @@ func TestHealthCheckFromSettings(t *testing.T) {
 		return strings.TrimPrefix(s.URL, "http://")
 	}
 	good, sick := mk("good", true), mk("sick", false)
-	st, err := ParseSettings([]string{"SERVICE_PORTS=80", "HEALTH_CHECK=check inter 30 rise 1 fall 1 path /health"}, nil)
+	st, err := ParseSettings([]string{"SERVICE_PORTS=80", "HEALTH_CHECK=check inter 50 rise 1 fall 2 timeout 2s path /health"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

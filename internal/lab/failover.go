@@ -24,11 +24,12 @@ type Event struct {
 type Failover struct {
 	Node        string        `json:"node"`
 	Events      []Event       `json:"events"`
-	NodeDown    time.Duration `json:"nodeDown"`    // until the manager recorded the node Down
-	Restored    time.Duration `json:"restored"`    // until every service ran its desired tasks again
-	Requests    int           `json:"requests"`    // sent to the ingress meanwhile
-	Failed      int           `json:"failed"`      // of those
-	Rescheduled int           `json:"rescheduled"` // tasks started elsewhere
+	NodeDown    time.Duration `json:"nodeDown"`         // until the manager recorded the node Down
+	Restored    time.Duration `json:"restored"`         // until every service ran its desired tasks again
+	Requests    int           `json:"requests"`         // sent to the ingress meanwhile
+	Failed      int           `json:"failed"`           // of those
+	Rescheduled int           `json:"rescheduled"`      // tasks started elsewhere
+	Errors      []string      `json:"errors,omitempty"` // the first failed requests' errors
 }
 
 func (f Failover) String() string {
@@ -159,7 +160,7 @@ func (l *Lab) StopAndWatch(ctx context.Context, node string, force bool, timeout
 	}
 	stopLoop()
 	wg.Wait()
-	f.Requests, f.Failed = loop.Requests, loop.Failures
+	f.Requests, f.Failed, f.Errors = loop.Requests, loop.Failures, loop.Errors
 	if err != nil {
 		return f, fmt.Errorf("the swarm did not converge: %w", err)
 	}

@@ -132,7 +132,33 @@ func (l *Lab) Start(ctx context.Context) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	return l.WaitReady(ctx, 2*time.Minute)
+	if err := l.WaitReady(ctx, 2*time.Minute); err != nil {
+		return err
+	}
+	return l.WaitServices(ctx, 3*time.Minute)
+}
+
+// WaitServices waits until every service runs its desired tasks again and,
+// when the ingress is published, until it answers.
+func (l *Lab) WaitServices(ctx context.Context, timeout time.Duration) error {
+	mgr, _, err := l.Manager(ctx)
+	if err != nil {
+		return err
+	}
+	defer mgr.Close()
+	svcs, err := Services(ctx, mgr, "")
+	if err != nil || len(svcs) == 0 {
+		return err
+	}
+	l.Status.Start("Waiting for the services")
+	err = WaitStack(ctx, mgr, "", timeout, l.Status.Progress)
+	if err == nil && l.Config.Ports.Ingress != 0 {
+		if derr := l.Discover(ctx); derr == nil {
+			err = waitHTTP(ctx, l.Config.URL(l.Config.Ports.Ingress)+"/", time.Minute)
+		}
+	}
+	l.Status.End(err == nil)
+	return err
 }
 
 // WaitReady waits until every node container of the lab is Ready in the swarm.

@@ -522,3 +522,8 @@ func equalFold(b []byte, lower string) bool {
 	}
 	return true
 }
+
+var (
+	_ net.Listener = (*chanListener)(nil)
+	_ net.Conn     = (*replayConn)(nil)
+)

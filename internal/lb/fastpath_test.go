@@ -28,6 +28,23 @@ func startFast(t *testing.T, h *Handler, cfg TransportConfig) (string, *Server) 
 	return "http://" + ln.Addr().String(), s
 }
 
+func mustListen(tb testing.TB) net.Listener {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ln
+}
+
+func startFastB(b *testing.B, h *Handler) string {
+	ln := mustListen(b)
+	s := &Server{Router: func(string, string) *Handler { return h }, Fallback: h}
+	go s.Serve(ln)
+	b.Cleanup(func() { s.Close() })
+	return "http://" + ln.Addr().String()
+}
+
 // bothPaths returns a front URL per serving path for h.
 func bothPaths(t *testing.T, h *Handler) map[string]string {
 	t.Helper()

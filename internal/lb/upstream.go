@@ -1,7 +1,9 @@
 // Package lb is the reverse-proxy core shared by the proxy and the ingress:
 // upstreams and their pool, selection policies, active and passive health
-// checks, and the http.Handler that forwards a request with retries. It is
-// laid out by concern like Caddy's reverseproxy module.
+// checks, the http.Handler that forwards a request with retries, and
+// Server, which serves plain GET/HEAD requests on its own HTTP/1.1 fast
+// path and everything else through that Handler on net/http. It is laid out
+// by concern like Caddy's reverseproxy module.
 package lb
 
 import (

@@ -20,8 +20,10 @@ type Config struct {
 	BackendHost string
 	// ListenPort is the port to listen on. Env SERVICE_PORTS. Default 80.
 	ListenPort int
-	// ConnectTimeout bounds connecting to a backend.
-	// Env PROXY_CONNECT_TIMEOUT. Default 5s.
+	// ConnectTimeout bounds connecting to a backend. Short, because a task on
+	// a node that just stopped drops packets, and the request should move to
+	// another task long before a client gives up.
+	// Env PROXY_CONNECT_TIMEOUT. Default 1s.
 	ConnectTimeout time.Duration
 	// ReadTimeout bounds the wait for a backend's response headers.
 	// Env PROXY_READ_TIMEOUT. Default 60s (nginx's proxy_read_timeout).
@@ -44,7 +46,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		ListenPort:      80,
-		ConnectTimeout:  5 * time.Second,
+		ConnectTimeout:  time.Second,
 		ReadTimeout:     60 * time.Second,
 		IdleTimeout:     75 * time.Second,
 		ResolveInterval: 2 * time.Second,
@@ -63,8 +65,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		p, err := strconv.Atoi(v)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("SERVICE_PORTS=%q: want one port number, such as 80", v))
+		} else {
+			c.ListenPort = p
 		}
-		c.ListenPort = p
 	}
 	durations := []struct {
 		env string
@@ -89,10 +92,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	case "off", "false", "0", "no":
 		c.AccessLog = false
 	}
-	if err := errors.Join(errs...); err != nil {
-		return c, err
-	}
-	return c, c.Validate()
+	// Report every problem at once, not one per start attempt.
+	return c, errors.Join(append(errs, c.Validate())...)
 }
 
 // ParseDuration accepts Go durations ("1.5s", "200ms") and, like nginx, a

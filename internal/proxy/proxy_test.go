@@ -170,19 +170,25 @@ func TestReResolution(t *testing.T) {
 		}
 		return m
 	}
-	if m := seen(); m["127.0.0.2"] != 10 {
-		t.Fatalf("fallback to plain name: %v", m)
+	eventually := func(what string, ok func(map[string]int) bool) {
+		t.Helper()
+		deadline := time.Now().Add(3 * time.Second)
+		for {
+			m := seen()
+			if ok(m) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %v", what, m)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
+	eventually("fallback to the plain name", func(m map[string]int) bool { return m["127.0.0.2"] == 10 })
 	res.set("tasks.api", "127.0.0.2", "127.0.0.3")
-	time.Sleep(100 * time.Millisecond)
-	if m := seen(); m["127.0.0.2"] == 0 || m["127.0.0.3"] == 0 {
-		t.Fatalf("tasks.api not balanced: %v", m)
-	}
+	eventually("tasks.api balanced", func(m map[string]int) bool { return m["127.0.0.2"] > 0 && m["127.0.0.3"] > 0 })
 	res.set("tasks.api", "127.0.0.3")
-	time.Sleep(100 * time.Millisecond)
-	if m := seen(); m["127.0.0.3"] != 10 {
-		t.Fatalf("removed task still used: %v", m)
-	}
+	eventually("removed task unused", func(m map[string]int) bool { return m["127.0.0.3"] == 10 })
 	// DNS failure keeps the last known addresses.
 	res.set("tasks.api")
 	res.set("api")
@@ -213,6 +219,11 @@ func TestHeadersAndAccessLog(t *testing.T) {
 	}
 	if resp.Header.Get("X-Seen-Real") != "127.0.0.1" || resp.Header.Get("X-Seen-Host") != "www.example.org" {
 		t.Errorf("headers %v", resp.Header)
+	}
+	// The line is written once the response is out: wait for it.
+	deadline := time.Now().Add(2 * time.Second)
+	for logw.String() == "" && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
 	}
 	line := logw.String()
 	for _, want := range []string{`127.0.0.1 - - [`, `"GET /x?y=1 HTTP/1.1" 200 9 "-" "evil\x22agent" upstream=127.0.0.1:` + port + ` rt=`} {
