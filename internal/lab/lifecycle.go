@@ -113,19 +113,27 @@ func (l *Lab) Start(ctx context.Context) error {
 		return cli.WithHint(fmt.Errorf("lab %q: %w", l.Config.Name, ErrNoLab), "create it with 'swarmlab up'")
 	}
 	l.Status.Start("Starting the lab")
-	names := make([]string, 0, len(inv.Containers))
-	for n := range inv.Containers {
-		names = append(names, n)
-	}
-	sort.Strings(names) // registry and managers before workers
+	// Managers first, and running their swarm, before any worker: a worker
+	// whose engine starts before a manager listens fails to join the
+	// overlay's gossip and, until it retries a minute later, its tasks are
+	// missing from the other nodes' DNS.
 	var errs []error
-	for _, n := range names {
-		c := inv.Containers[n]
-		if c.State == container.StateRunning {
-			continue
+	for _, role := range []string{RoleRegistry, RoleManager, RoleWorker} {
+		for _, n := range sortedNames(inv) {
+			c := inv.Containers[n]
+			if c.Labels[LabelRole] != role || c.State == container.StateRunning {
+				continue
+			}
+			if err := l.Engine.ContainerStart(ctx, c.ID, container.StartOptions{}); err != nil {
+				errs = append(errs, fmt.Errorf("start %s: %w", n, err))
+			}
 		}
-		if err := l.Engine.ContainerStart(ctx, c.ID, container.StartOptions{}); err != nil {
-			errs = append(errs, fmt.Errorf("start %s: %w", n, err))
+		if role == RoleManager && len(errs) == 0 {
+			l.Status.Progress("waiting for the managers")
+			if err := l.waitManagers(ctx, inv, time.Minute); err != nil {
+				errs = append(errs, err)
+			}
+			l.Status.Progress("starting the workers")
 		}
 	}
 	l.Status.End(len(errs) == 0)
@@ -159,6 +167,40 @@ func (l *Lab) WaitServices(ctx context.Context, timeout time.Duration) error {
 	}
 	l.Status.End(err == nil)
 	return err
+}
+
+func sortedNames(inv Inventory) []string {
+	names := make([]string, 0, len(inv.Containers))
+	for n := range inv.Containers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// waitManagers waits until every manager container's engine runs its swarm.
+func (l *Lab) waitManagers(ctx context.Context, inv Inventory, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for _, n := range sortedNames(inv) {
+		c := inv.Containers[n]
+		if c.Labels[LabelRole] != RoleManager {
+			continue
+		}
+		err := poll(ctx, 200*time.Millisecond, func() (bool, error) {
+			cl, err := l.NodeClient(c.ID)
+			if err != nil {
+				return false, nil
+			}
+			defer cl.Close()
+			info, err := cl.Info(ctx)
+			return err == nil && info.Swarm.LocalNodeState == "active", nil
+		})
+		if err != nil {
+			return fmt.Errorf("manager %s did not come back: %w", n, err)
+		}
+	}
+	return nil
 }
 
 // WaitReady waits until every node container of the lab is Ready in the swarm.

@@ -413,24 +413,46 @@ func (r *upRun) startNodes(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("stack folder: %w", err)
 	}
-	nodes := r.Config.Nodes()
-	errs := make([]error, len(nodes))
-	var wg sync.WaitGroup
-	for i, n := range nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := r.ensureVolume(ctx, r.Config.VolumeName(n.Name), n.Name); err != nil {
-				errs[i] = err
-				return
+	// Managers before workers, as in Start: a restarted worker must find its
+	// managers' gossip listening.
+	restarted := false
+	for _, role := range []string{RoleManager, RoleWorker} {
+		var nodes []Node
+		for _, n := range r.Config.Nodes() {
+			if n.Role == role {
+				nodes = append(nodes, n)
+				if c, ok := r.inv.Containers[n.Name]; ok && c.State != container.StateRunning && role == RoleManager {
+					restarted = true
+				}
 			}
-			cfg, hc := r.nodeSpec(n, stackDir)
-			errs[i] = r.ensureContainer(ctx, n.Name, cfg, hc, NodeIP(r.subnet, n))
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
+		}
+		errs := make([]error, len(nodes))
+		var wg sync.WaitGroup
+		for i, n := range nodes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := r.ensureVolume(ctx, r.Config.VolumeName(n.Name), n.Name); err != nil {
+					errs[i] = err
+					return
+				}
+				cfg, hc := r.nodeSpec(n, stackDir)
+				errs[i] = r.ensureContainer(ctx, n.Name, cfg, hc, NodeIP(r.subnet, n))
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+		if role == RoleManager && restarted {
+			inv, err := r.Inventory(ctx)
+			if err != nil {
+				return err
+			}
+			if err := r.waitManagers(ctx, inv, time.Minute); err != nil {
+				return err
+			}
+		}
 	}
 	r.inv, err = r.Inventory(ctx)
 	return err
