@@ -13,7 +13,7 @@ bin=./bin/swarmlab
 sl() { "$bin" --name bench "$@"; }
 ports=(--ingress-port 28000 --visualizer-port 29000 --stats-port 21936 --registry-port 25000)
 now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f\n", b - a }'; }
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 out=$(mktemp -d)
 trap 'sl down --purge -q >/dev/null 2>&1 || true; rm -rf "$out"' EXIT

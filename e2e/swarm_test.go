@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmlab/swarmlab/internal/lab"
 	"github.com/swarmlab/swarmlab/internal/visualizer/browsertest"
@@ -171,6 +172,15 @@ func testFailover(ctx context.Context, t *testing.T) {
 	if _, err := chromedp.Run(bctx, chromedp.Evaluate[int](`window.noReload = 1`)); err != nil {
 		t.Fatal(err)
 	}
+	// Record when each running card first appears, to measure the delay from
+	// the swarm's state change to the page (a benchmark figure, not asserted).
+	const observe = `window.seenAt = {};
+		const mark = () => document.querySelectorAll('article.task[data-state="running"]').forEach(c => { window.seenAt[c.dataset.task] ??= Date.now(); });
+		mark(); new MutationObserver(mark).observe(document.body, {subtree: true, childList: true, attributes: true}); 1`
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[int](observe)); err != nil {
+		t.Fatal(err)
+	}
+	chaosStart := time.Now()
 	onWorker01, _ := chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll('article.task[data-service^="swtest_"][data-state="running"][data-node="worker01"]').length`))
 	if onWorker01 == 0 {
 		t.Fatal("worker01 runs no swtest task; nothing would move")
@@ -214,6 +224,7 @@ func testFailover(ctx context.Context, t *testing.T) {
 		t.Fatal("the page reloaded")
 	}
 	screenshot(t, bctx, filepath.Join(dir, "visualizer.png"))
+	recordPageDelay(ctx, t, bctx, chaosStart)
 
 	// With a worker stopped, verify names the broken check.
 	v := verify(t)
@@ -240,4 +251,34 @@ func screenshot(t *testing.T, ctx context.Context, path string) {
 		t.Errorf("save screenshot: %v", err)
 	}
 	t.Logf("screenshot: %s (%s)", path, fmt.Sprint(len(png)/1024)+" KiB")
+}
+
+// recordPageDelay compares, for each task started after since, the swarm's
+// timestamp of its running state with the moment its card showed running in
+// the browser, and saves the delays as an artifact for docs/benchmarks.md.
+func recordPageDelay(ctx context.Context, t *testing.T, bctx context.Context, since time.Time) {
+	t.Helper()
+	seen, err := chromedp.Run(bctx, chromedp.Evaluate[map[string]float64](`window.seenAt`))
+	if err != nil {
+		t.Errorf("read seenAt: %v", err)
+		return
+	}
+	tasks, err := manager(ctx, t).TaskList(ctx, swarm.TaskListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var delays []string
+	for _, task := range tasks {
+		if task.Status.State != swarm.TaskStateRunning || task.CreatedAt.Before(since) {
+			continue
+		}
+		at, ok := seen[task.ID]
+		if !ok {
+			continue
+		}
+		d := time.UnixMilli(int64(at)).Sub(task.Status.Timestamp)
+		delays = append(delays, fmt.Sprintf("%.2f", d.Seconds()))
+	}
+	t.Logf("page delay after the swarm recorded a task running (s): %v", delays)
+	save("visualizer-delay.txt", strings.Join(delays, "\n")+"\n")
 }

@@ -326,10 +326,11 @@ func buildState(now time.Time, nodes []swarm.Node, services []swarm.Service, tas
 		if cs := s.Spec.TaskTemplate.ContainerSpec; cs != nil {
 			v.Image = DisplayImage(cs.Image)
 		}
-		if s.ServiceStatus != nil {
-			v.Running, v.Desired = s.ServiceStatus.RunningTasks, s.ServiceStatus.DesiredTasks
-		} else {
-			v.Running, v.Desired = countTasks(s, tasks)
+		// Counted from the tasks, not ServiceStatus: the engine still counts
+		// the tasks of a node that went Down as running, which shows 4/3.
+		v.Running, v.Desired = countTasks(s, tasks)
+		if s.ServiceStatus != nil && s.Spec.Mode.Replicated == nil {
+			v.Desired = s.ServiceStatus.DesiredTasks
 		}
 		if s.UpdateStatus != nil {
 			v.Update = string(s.UpdateStatus.State)
@@ -398,13 +399,13 @@ func serviceMode(m swarm.ServiceMode) string {
 	return "replicated"
 }
 
-// countTasks is the fallback for engines that do not fill ServiceStatus.
+// countTasks counts a service's tasks that run and are meant to.
 func countTasks(s swarm.Service, tasks []swarm.Task) (running, desired uint64) {
 	for _, t := range tasks {
 		if t.ServiceID != s.ID {
 			continue
 		}
-		if t.Status.State == swarm.TaskStateRunning {
+		if t.Status.State == swarm.TaskStateRunning && t.DesiredState == swarm.TaskStateRunning {
 			running++
 		}
 		if t.DesiredState == swarm.TaskStateRunning {

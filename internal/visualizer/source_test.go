@@ -195,7 +195,9 @@ func TestDockerSourceSnapshotMapsSwarm(t *testing.T) {
 		t.Fatalf("services = %+v", st.Services)
 	}
 	agent, web := st.Services[0], st.Services[1]
-	if web.Mode != "replicated" || web.Running != 2 || web.Desired != 2 || web.Image != "lab/web:1.2" ||
+	// ServiceStatus says 2 running, but one of them is on the Down node and
+	// its replacement is still starting: the page shows 1/2.
+	if web.Mode != "replicated" || web.Running != 1 || web.Desired != 2 || web.Image != "lab/web:1.2" ||
 		web.Hue != ServiceHue("web") || len(web.Ports) != 1 || web.Ports[0] != "8080:80/tcp" {
 		t.Errorf("web = %+v", web)
 	}

@@ -24,18 +24,9 @@ func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 		Use:   "node-image",
 		Short: "Build " + lab.LocalNodeImage + " from Debian packages with debootstrap (Linux, as root; no image pull needed)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := labflags.LoadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			l, err := labflags.Open(cmd, cfg, logger, streams)
-			if err != nil {
-				return err
-			}
-			defer l.Engine.Close()
+		RunE: labflags.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
 			return nodeimage.Build(cmd.Context(), l.Engine, l.Status, opts)
-		},
+		}),
 	}
 	ni.Flags().StringVar(&opts.Tag, "tag", lab.LocalNodeImage, "image name")
 	ni.Flags().StringVar(&opts.Mirror, "mirror", "", "Debian mirror (default: the one apt uses here, else deb.debian.org)")

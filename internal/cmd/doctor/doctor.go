@@ -19,16 +19,7 @@ func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 		Use:   "doctor",
 		Short: "Check the Docker engine and kernel, and say what will and will not work",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := labflags.LoadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			l, err := labflags.Open(cmd, cfg, logger, streams)
-			if err != nil {
-				return err
-			}
-			defer l.Engine.Close()
+		RunE: labflags.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
 			checks := l.Doctor(cmd.Context())
 			failed := 0
 			for _, c := range checks {
@@ -48,6 +39,6 @@ func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 				return &cli.ExitError{Code: 1}
 			}
 			return nil
-		},
+		}),
 	}
 }

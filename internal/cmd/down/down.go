@@ -8,6 +8,7 @@ import (
 
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
+	"github.com/swarmlab/swarmlab/internal/lab"
 )
 
 // NewCommand returns the down command.
@@ -17,18 +18,9 @@ func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 		Use:   "down",
 		Short: "Remove the lab's nodes, volumes and network; the registry's images stay unless --purge",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := labflags.LoadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			l, err := labflags.Open(cmd, cfg, logger, streams)
-			if err != nil {
-				return err
-			}
-			defer l.Engine.Close()
+		RunE: labflags.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
 			return l.Down(cmd.Context(), purge)
-		},
+		}),
 	}
 	c.Flags().BoolVar(&purge, "purge", false, "also remove the registry's data")
 	return c

@@ -12,6 +12,7 @@ import (
 
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
+	"github.com/swarmlab/swarmlab/internal/lab"
 	"github.com/swarmlab/swarmlab/internal/registry"
 )
 
@@ -22,16 +23,7 @@ func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 		Use:   "images",
 		Short: "List the images in the lab registry, with their compressed sizes",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := labflags.LoadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			l, err := labflags.Open(cmd, cfg, logger, streams)
-			if err != nil {
-				return err
-			}
-			defer l.Engine.Close()
+		RunE: labflags.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
 			if err := l.Discover(cmd.Context()); err != nil {
 				return err
 			}
@@ -52,7 +44,7 @@ func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 			}
 			fmt.Fprintf(w, "\nTotal in the registry, shared layers counted once: %s\n", MB(sizes.Total))
 			return w.Flush()
-		},
+		}),
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c

@@ -3,11 +3,7 @@
 package ingress
 
 import (
-	"context"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/swarmlab/swarmlab/internal/cli"
@@ -53,29 +49,13 @@ Environment (each has a flag that overrides it):
   CONNECT_TIMEOUT, READ_TIMEOUT, IDLE_TIMEOUT, CLIENT_TIMEOUT, WRITE_TIMEOUT, DRAIN_TIMEOUT`,
 		Args: cobra.NoArgs,
 	}
-	f := cmd.Flags()
-	for name, env := range flagEnv {
-		f.String(name, "", "overrides "+env)
-	}
+	getenv := cli.EnvFlags(cmd, flagEnv)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		getenv := func(key string) string {
-			for name, env := range flagEnv {
-				if env == key && f.Changed(name) {
-					v, _ := f.GetString(name)
-					return v
-				}
-			}
-			return os.Getenv(key)
-		}
 		cfg, err := ingress.FromEnv(getenv)
 		if err != nil {
 			return cli.WithHint(err, "fix the setting above (swarmlab ingress --help lists them)")
 		}
-		ctx := cmd.Context()
-		if ctx == nil {
-			ctx = context.Background()
-		}
-		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		ctx, stop := cli.SignalContext(cmd)
 		defer stop()
 		var api ingress.DockerAPI
 		if len(cfg.StaticBackends) == 0 {

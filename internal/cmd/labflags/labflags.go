@@ -62,3 +62,20 @@ func Open(cmd *cobra.Command, cfg lab.Config, logger *slog.Logger, streams cli.S
 	}
 	return lab.New(cfg, eng, status, log), nil
 }
+
+// RunE returns a cobra RunE that loads the config, opens the lab on the
+// host engine and hands it to do.
+func RunE(logger *slog.Logger, streams cli.Streams, do func(cmd *cobra.Command, args []string, l *lab.Lab) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		cfg, err := LoadConfig(cmd)
+		if err != nil {
+			return err
+		}
+		l, err := Open(cmd, cfg, logger, streams)
+		if err != nil {
+			return err
+		}
+		defer l.Engine.Close()
+		return do(cmd, args, l)
+	}
+}

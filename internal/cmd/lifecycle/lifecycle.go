@@ -12,28 +12,13 @@ import (
 	"github.com/swarmlab/swarmlab/internal/lab"
 )
 
-func run(logger *slog.Logger, streams cli.Streams, do func(*cobra.Command, *lab.Lab) error) func(*cobra.Command, []string) error {
-	return func(cmd *cobra.Command, _ []string) error {
-		cfg, err := labflags.LoadConfig(cmd)
-		if err != nil {
-			return err
-		}
-		l, err := labflags.Open(cmd, cfg, logger, streams)
-		if err != nil {
-			return err
-		}
-		defer l.Engine.Close()
-		return do(cmd, l)
-	}
-}
-
 // NewStopCommand returns the stop command.
 func NewStopCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 	return &cobra.Command{
 		Use:   "stop",
 		Short: "Stop every lab container; 'swarmlab start' brings the lab back as it was",
 		Args:  cobra.NoArgs,
-		RunE: run(logger, streams, func(cmd *cobra.Command, l *lab.Lab) error {
+		RunE: labflags.RunE(logger, streams, func(cmd *cobra.Command, _ []string, l *lab.Lab) error {
 			return l.Stop(cmd.Context())
 		}),
 	}
@@ -45,7 +30,7 @@ func NewStartCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 		Use:   "start",
 		Short: "Start a stopped lab and wait until every node is Ready",
 		Args:  cobra.NoArgs,
-		RunE: run(logger, streams, func(cmd *cobra.Command, l *lab.Lab) error {
+		RunE: labflags.RunE(logger, streams, func(cmd *cobra.Command, _ []string, l *lab.Lab) error {
 			return l.Start(cmd.Context())
 		}),
 	}

@@ -28,16 +28,7 @@ func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 		Use:   "start NAME",
 		Short: "Start a stopped node's container again",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := labflags.LoadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			l, err := labflags.Open(cmd, cfg, logger, streams)
-			if err != nil {
-				return err
-			}
-			defer l.Engine.Close()
+		RunE: labflags.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
 			if err := l.NodeStart(cmd.Context(), args[0]); err != nil {
 				return err
 			}
@@ -51,7 +42,7 @@ func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 				fmt.Fprintln(streams.Out, "Swarm does not move tasks back by itself: new tasks go to", args[0], "only when services change or are scaled.\nSpread them again with 'swarmlab node start "+args[0]+" --rebalance' (docker service update --force per service).")
 			}
 			return nil
-		},
+		}),
 	}
 	start.Flags().BoolVar(&rebalance, "rebalance", false, "then spread tasks again ('docker service update --force' per service)")
 	c.AddCommand(stop, start)

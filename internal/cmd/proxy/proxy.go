@@ -2,11 +2,7 @@
 package proxy
 
 import (
-	"context"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/swarmlab/swarmlab/internal/cli"
@@ -37,36 +33,20 @@ idempotent requests on another task, and logs nginx-style access lines.
 Environment (each has a flag that overrides it):
   BACKEND_HOST           service and port to proxy to, e.g. swtest_api:8080 (required)
   SERVICE_PORTS          port to listen on (default 80)
-  PROXY_CONNECT_TIMEOUT  backend connect timeout (default 5s)
+  PROXY_CONNECT_TIMEOUT  backend connect timeout (default 1s)
   PROXY_READ_TIMEOUT     backend response header timeout (default 60s)
   PROXY_IDLE_TIMEOUT     keep-alive idle timeout (default 75s)
   RESOLVE_INTERVAL       DNS re-resolution interval (default 2s)
   ACCESS_LOG             on or off (default on)`,
 		Args: cobra.NoArgs,
 	}
-	f := cmd.Flags()
-	for name, env := range flagEnv {
-		f.String(name, "", "overrides "+env)
-	}
+	getenv := cli.EnvFlags(cmd, flagEnv)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		getenv := func(key string) string {
-			for name, env := range flagEnv {
-				if env == key && f.Changed(name) {
-					v, _ := f.GetString(name)
-					return v
-				}
-			}
-			return os.Getenv(key)
-		}
 		cfg, err := proxy.FromEnv(getenv)
 		if err != nil {
 			return cli.WithHint(err, "fix the environment variable above (swarmlab proxy --help lists them)")
 		}
-		ctx := cmd.Context()
-		if ctx == nil {
-			ctx = context.Background()
-		}
-		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		ctx, stop := cli.SignalContext(cmd)
 		defer stop()
 		p, err := proxy.New(cfg, logger.WithGroup("proxy"), streams.Out, nil)
 		if err != nil {

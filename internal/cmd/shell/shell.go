@@ -22,22 +22,13 @@ func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 		Short:   "Open a shell in a node (manager, worker01, ...), where 'docker ...' talks to that node",
 		Example: "  swarmlab shell manager\n  echo 'docker node ls' | swarmlab shell manager",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := labflags.LoadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			l, err := labflags.Open(cmd, cfg, logger, streams)
-			if err != nil {
-				return err
-			}
-			defer l.Engine.Close()
+		RunE: labflags.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
 			id, err := l.RunningContainer(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			return Exec(cmd, l, id, []string{"sh", "-c", "exec bash 2>/dev/null || exec sh"}, streams)
-		},
+		}),
 	}
 }
 

@@ -22,19 +22,10 @@ func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 		Use:   "status",
 		Short: "Show the lab's nodes (role, state, availability, leader) and services",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := labflags.LoadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			l, err := labflags.Open(cmd, cfg, logger, streams)
-			if err != nil {
-				return err
-			}
-			defer l.Engine.Close()
+		RunE: labflags.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
 			st, err := l.ReadStatus(cmd.Context())
 			if errors.Is(err, lab.ErrNoLab) {
-				return cli.Hintf("create it with 'swarmlab up'", "lab %q does not exist", cfg.Name)
+				return cli.Hintf("create it with 'swarmlab up'", "lab %q does not exist", l.Config.Name)
 			}
 			if err != nil {
 				return err
@@ -46,7 +37,7 @@ func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 			}
 			Print(streams, st)
 			return nil
-		},
+		}),
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c

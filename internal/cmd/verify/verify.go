@@ -11,6 +11,7 @@ import (
 
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
+	"github.com/swarmlab/swarmlab/internal/lab"
 )
 
 // NewCommand returns the verify command.
@@ -20,16 +21,7 @@ func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 		Use:   "verify",
 		Short: "Check the tutorial's goals on the running lab; exits non-zero with what is wrong",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := labflags.LoadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			l, err := labflags.Open(cmd, cfg, logger, streams)
-			if err != nil {
-				return err
-			}
-			defer l.Engine.Close()
+		RunE: labflags.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
 			goals := l.Verify(cmd.Context())
 			failed := 0
 			for _, g := range goals {
@@ -62,7 +54,7 @@ func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 				return &cli.ExitError{Code: 1}
 			}
 			return nil
-		},
+		}),
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print the checks as JSON")
 	return c

@@ -1,0 +1,41 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// EnvFlags gives a server command one string flag per environment variable
+// (flag name → variable) and returns a getenv in which a flag that was set
+// wins over the environment. Servers read their settings from the
+// environment, as in the tutorial's stack files; flags are for running them
+// by hand.
+func EnvFlags(cmd *cobra.Command, flagEnv map[string]string) func(string) string {
+	f := cmd.Flags()
+	for name, env := range flagEnv {
+		f.String(name, "", "overrides "+env)
+	}
+	return func(key string) string {
+		for name, env := range flagEnv {
+			if env == key && f.Changed(name) {
+				v, _ := f.GetString(name)
+				return v
+			}
+		}
+		return os.Getenv(key)
+	}
+}
+
+// SignalContext is the command's context, also cancelled by SIGINT and
+// SIGTERM: a server in a scratch image is PID 1 and must drain on its own.
+func SignalContext(cmd *cobra.Command) (context.Context, context.CancelFunc) {
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+}
