@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os/exec"
 	"sort"
 	"strings"
 	"testing"
@@ -342,5 +343,48 @@ func testDown(ctx context.Context, t *testing.T) {
 	inv, _ = testLab.Inventory(ctx)
 	if len(inv.Volumes) != 0 {
 		t.Fatalf("volumes after purge: %v", inv.Volumes)
+	}
+}
+
+// TestHA runs after TestLab has taken its lab down: a second lab with three
+// managers, whose leader is stopped. A new leader must be elected and the
+// lab keep serving through the edge forwarder, without a failed request.
+func TestHA(t *testing.T) {
+	ctx := context.Background()
+	ha := []string{"--name", "e2eha"}
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.CommandContext(ctx, bin, append(ha, args...)...)
+		cmd.Dir = repo
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("swarmlab %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	run("down", "--purge")
+	t.Cleanup(func() {
+		cmd := exec.Command(bin, append(ha, "down", "--purge")...)
+		cmd.Run()
+	})
+	out := run("up", "--managers", "3", "--workers", "1", "--ingress-port", "28100", "--visualizer-port", "29100",
+		"--stats-port", "21937", "--registry-port", "25100")
+	save("ha-up.log", out)
+	out = run("chaos", "manager", "--json")
+	save("ha-failover.json", out)
+	var f lab.Failover
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &f); err != nil {
+		t.Fatalf("chaos --json: %v\n%s", err, out)
+	}
+	t.Logf("leader stop: %s; new leader %s", f, f.NewLeader)
+	if f.NewLeader == "" || f.NewLeader == "manager" {
+		t.Errorf("no new leader was elected: %+v", f)
+	}
+	if f.Failed != 0 || f.Requests < 50 {
+		t.Errorf("through the edge and the ingress: %d of %d requests failed: %v", f.Failed, f.Requests, f.Errors)
+	}
+	code, body := get(t, url(28100, "/"))
+	if code != 200 || !strings.Contains(body, "The API service is running...") {
+		t.Fatalf("after the leader stopped: %d %q", code, body)
 	}
 }

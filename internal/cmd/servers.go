@@ -7,6 +7,7 @@ import (
 
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/api"
+	"github.com/swarmlab/swarmlab/internal/cmd/edge"
 	"github.com/swarmlab/swarmlab/internal/cmd/ingress"
 	"github.com/swarmlab/swarmlab/internal/cmd/probe"
 	"github.com/swarmlab/swarmlab/internal/cmd/proxy"
@@ -24,6 +25,7 @@ func addServers(root *cobra.Command, logger *slog.Logger, streams cli.Streams) {
 		proxy.NewCommand(logger, streams),
 		ingress.NewCommand(logger, streams),
 		visualizer.NewCommand(logger, streams),
+		edge.NewCommand(logger, streams),
 	} {
 		c.GroupID = "servers"
 		root.AddCommand(c)

@@ -130,7 +130,7 @@ func (l *Lab) checkPorts(ctx context.Context) []Check {
 		port int
 		node string
 		what string
-	}{{l.Config.Ports.Registry, RoleRegistry, "registry"}, {l.Config.Ports.Ingress, "manager", "ingress"}, {l.Config.Ports.Visualizer, "manager", "visualizer"}, {l.Config.Ports.Stats, "manager", "ingress stats"}} {
+	}{{l.Config.Ports.Registry, RoleRegistry, "registry"}, {l.Config.Ports.Ingress, l.Config.FrontNode(), "ingress"}, {l.Config.Ports.Visualizer, l.Config.FrontNode(), "visualizer"}, {l.Config.Ports.Stats, l.Config.FrontNode(), "ingress stats"}} {
 		if p.port == 0 {
 			continue
 		}

@@ -24,12 +24,13 @@ type Event struct {
 type Failover struct {
 	Node        string        `json:"node"`
 	Events      []Event       `json:"events"`
-	NodeDown    time.Duration `json:"nodeDown"`         // until the manager recorded the node Down
-	Restored    time.Duration `json:"restored"`         // until every service ran its desired tasks again
-	Requests    int           `json:"requests"`         // sent to the ingress meanwhile
-	Failed      int           `json:"failed"`           // of those
-	Rescheduled int           `json:"rescheduled"`      // tasks started elsewhere
-	Errors      []string      `json:"errors,omitempty"` // the first failed requests' errors
+	NodeDown    time.Duration `json:"nodeDown"`            // until the manager recorded the node Down
+	Restored    time.Duration `json:"restored"`            // until every service ran its desired tasks again
+	Requests    int           `json:"requests"`            // sent to the ingress meanwhile
+	Failed      int           `json:"failed"`              // of those
+	Rescheduled int           `json:"rescheduled"`         // tasks started elsewhere
+	Errors      []string      `json:"errors,omitempty"`    // the first failed requests' errors
+	NewLeader   string        `json:"newLeader,omitempty"` // when the node stopped was the Leader
 }
 
 func (f Failover) String() string {
@@ -57,10 +58,11 @@ func (l *Lab) StopAndWatch(ctx context.Context, node string, force bool, timeout
 	if err != nil {
 		return f, err
 	}
-	nodeID := ""
+	nodeID, wasLeader := "", false
 	for _, n := range nodes {
 		if n.Description.Hostname == node && n.Status.State == swarm.NodeStateReady {
 			nodeID = n.ID
+			wasLeader = n.ManagerStatus != nil && n.ManagerStatus.Leader
 		}
 	}
 	if nodeID == "" {
@@ -105,6 +107,16 @@ func (l *Lab) StopAndWatch(ctx context.Context, node string, force bool, timeout
 				}
 				emit(node + " container stopped")
 			default:
+			}
+		}
+		if wasLeader && f.NewLeader == "" {
+			if all, err := mgr.NodeList(ctx, swarm.NodeListOptions{}); err == nil {
+				for _, n := range all {
+					if n.ManagerStatus != nil && n.ManagerStatus.Leader && n.ID != nodeID {
+						f.NewLeader = n.Description.Hostname
+						emit(f.NewLeader + " elected Leader")
+					}
+				}
 			}
 		}
 		if f.NodeDown == 0 {

@@ -35,6 +35,7 @@ type Image struct {
 // others are pushed to the lab registry for the nodes to pull.
 var (
 	RegistryImage = Image{Repo: "swarmlab/registry", Command: "registry", Port: 5000}
+	EdgeImage     = Image{Repo: "swarmlab/edge", Command: "edge", Port: 80}
 	AppImages     = []Image{
 		{Repo: "swtest/api", Command: "api", Port: 8080},
 		{Repo: "swtest/nginx", Command: "proxy", Port: 80},

@@ -272,6 +272,10 @@ func (l *Lab) Discover(ctx context.Context) error {
 		}
 	}
 	read(RoleRegistry, map[string]*int{"5000": &l.Config.Ports.Registry})
-	read("manager", map[string]*int{"80": &l.Config.Ports.Ingress, "9000": &l.Config.Ports.Visualizer, "1936": &l.Config.Ports.Stats})
+	front := "manager"
+	if _, ok := inv.Containers[RoleEdge]; ok {
+		front = RoleEdge
+	}
+	read(front, map[string]*int{"80": &l.Config.Ports.Ingress, "9000": &l.Config.Ports.Visualizer, "1936": &l.Config.Ports.Stats})
 	return nil
 }

@@ -118,7 +118,7 @@ func (l *Lab) Start(ctx context.Context) error {
 	// overlay's gossip and, until it retries a minute later, its tasks are
 	// missing from the other nodes' DNS.
 	var errs []error
-	for _, role := range []string{RoleRegistry, RoleManager, RoleWorker} {
+	for _, role := range []string{RoleRegistry, RoleManager, RoleWorker, RoleEdge} {
 		for _, n := range sortedNames(inv) {
 			c := inv.Containers[n]
 			if c.Labels[LabelRole] != role || c.State == container.StateRunning {

@@ -18,7 +18,20 @@ const (
 	RoleRegistry = "registry"
 	RoleManager  = "manager"
 	RoleWorker   = "worker"
+	// RoleEdge forwards the host ports to the managers in labs with more
+	// than one, so that any manager can stop.
+	RoleEdge = "edge"
 )
+
+// FrontNode is the container that publishes the ingress, visualizer and
+// stats ports: the manager, as in the tutorial, or the edge forwarder when
+// there are several managers.
+func (c Config) FrontNode() string {
+	if c.Managers > 1 {
+		return RoleEdge
+	}
+	return "manager"
+}
 
 // Node is one planned lab container.
 type Node struct {
@@ -65,6 +78,7 @@ func (c Config) Nodes() []Node {
 // Host addresses inside the lab's /24: fixed, so a restarted lab keeps them.
 const (
 	hostRegistry    = 2
+	hostEdge        = 3
 	hostManagerBase = 10
 	hostWorkerBase  = 20
 )
@@ -73,6 +87,8 @@ const (
 func NodeIP(subnet netip.Prefix, n Node) netip.Addr {
 	host := hostRegistry
 	switch n.Role {
+	case RoleEdge:
+		host = hostEdge
 	case RoleManager:
 		host = hostManagerBase + n.Index
 	case RoleWorker:

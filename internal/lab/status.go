@@ -46,6 +46,9 @@ func (l *Lab) ReadStatus(ctx context.Context) (LabStatus, error) {
 			st.Registry = c.State
 			continue
 		}
+		if c.Labels[LabelRole] == RoleEdge {
+			continue
+		}
 		ns := NodeStatus{Name: name, Role: c.Labels[LabelRole], Container: c.State, State: "unknown"}
 		if c.NetworkSettings != nil {
 			if ep := c.NetworkSettings.Networks[l.Config.NetworkName()]; ep != nil {

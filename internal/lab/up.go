@@ -80,6 +80,9 @@ func (l *Lab) Up(ctx context.Context, opts UpOptions) (err error) {
 		{"Joining nodes to the swarm", r.joinNodes},
 		{"Waiting for every node to be Ready", r.waitReady},
 	}
+	if l.Config.Managers > 1 {
+		steps = append(steps, step{"Starting the edge forwarder to the managers", r.startEdge})
+	}
 	if !opts.Bare {
 		steps = append(steps,
 			step{"Pushing images to the registry", r.pushImages},
@@ -142,9 +145,9 @@ func (r *upRun) checkPorts(ctx context.Context) error {
 	}
 	ports := []want{
 		{r.Config.Ports.Registry, RoleRegistry, "registry", "--registry-port"},
-		{r.Config.Ports.Ingress, "manager", "ingress", "--ingress-port"},
-		{r.Config.Ports.Visualizer, "manager", "visualizer", "--visualizer-port"},
-		{r.Config.Ports.Stats, "manager", "ingress stats", "--stats-port"},
+		{r.Config.Ports.Ingress, r.Config.FrontNode(), "ingress", "--ingress-port"},
+		{r.Config.Ports.Visualizer, r.Config.FrontNode(), "visualizer", "--visualizer-port"},
+		{r.Config.Ports.Stats, r.Config.FrontNode(), "ingress stats", "--stats-port"},
 	}
 	for _, p := range ports {
 		if p.port == 0 {
@@ -215,6 +218,9 @@ func ProbePrivileged(ctx context.Context, e docker.Engine, img, labName string) 
 
 func (r *upRun) buildImages(ctx context.Context) error {
 	imgs := []Image{RegistryImage}
+	if r.Config.Managers > 1 {
+		imgs = append(imgs, EdgeImage)
+	}
 	if !r.opts.Bare {
 		imgs = append(imgs, AppImages...)
 	}
@@ -302,6 +308,28 @@ func (r *upRun) ensureContainer(ctx context.Context, node string, cfg *container
 
 func (r *upRun) labels(node, role string) map[string]string {
 	return map[string]string{LabelLab: r.Config.Name, LabelRole: role, LabelNode: node}
+}
+
+// frontPorts publishes manager:80, :9000 and :1936 on the host.
+func (r *upRun) frontPorts() (nat.PortSet, nat.PortMap) {
+	return r.portMap(map[int]int{80: r.Config.Ports.Ingress, 9000: r.Config.Ports.Visualizer, 1936: r.Config.Ports.Stats})
+}
+
+// startEdge runs the forwarder that publishes the front ports for a lab
+// with several managers.
+func (r *upRun) startEdge(ctx context.Context) error {
+	var targets []string
+	for _, n := range r.Config.Nodes() {
+		if n.Role == RoleManager {
+			targets = append(targets, n.Name)
+		}
+	}
+	exposed, ports := r.frontPorts()
+	cfg := &container.Config{
+		Image: EdgeImage.Repo + ":latest", Hostname: RoleEdge, Labels: r.labels(RoleEdge, RoleEdge), ExposedPorts: exposed,
+		Cmd: []string{"--port", "80", "--port", "9000", "--port", "1936", "--targets", strings.Join(targets, ",")},
+	}
+	return r.ensureContainer(ctx, RoleEdge, cfg, &container.HostConfig{PortBindings: ports}, NodeIP(r.subnet, Node{Role: RoleEdge}))
 }
 
 func (r *upRun) portMap(pairs map[int]int) (nat.PortSet, nat.PortMap) {
@@ -402,8 +430,8 @@ func (r *upRun) nodeSpec(n Node, stackDir string) (*container.Config, *container
 	if n.Role == RoleManager {
 		hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeBind, Source: stackDir, Target: "/stack"})
 	}
-	if n.Name == "manager" {
-		cfg.ExposedPorts, hc.PortBindings = r.portMap(map[int]int{80: r.Config.Ports.Ingress, 9000: r.Config.Ports.Visualizer, 1936: r.Config.Ports.Stats})
+	if n.Name == r.Config.FrontNode() {
+		cfg.ExposedPorts, hc.PortBindings = r.frontPorts()
 	}
 	return cfg, hc
 }
