@@ -33,6 +33,7 @@ func TestLab(t *testing.T) {
 	t.Run("Stack", func(t *testing.T) { testStack(ctx, t) })
 	t.Run("AppInsideOverlay", func(t *testing.T) { testOverlayClient(ctx, t) })
 	t.Run("ScaleWithoutErrors", func(t *testing.T) { testScale(ctx, t) })
+	t.Run("TutorialWebapiUnchanged", func(t *testing.T) { testTutorialWebapi(ctx, t) })
 	t.Run("Ingress", func(t *testing.T) { testIngress(ctx, t) })
 	t.Run("StatsNeedsPassword", func(t *testing.T) { testStats(t) })
 	t.Run("VirtualHost", func(t *testing.T) { testVirtualHost(ctx, t) })

@@ -282,3 +282,52 @@ func recordPageDelay(ctx context.Context, t *testing.T, bctx context.Context, si
 	t.Logf("page delay after the swarm recorded a task running (s): %v", delays)
 	save("visualizer-delay.txt", strings.Join(delays, "\n")+"\n")
 }
+
+// testTutorialWebapi deploys the tutorial's own webapi.yml, unchanged, as a
+// learner would from the host, and expects the app to keep answering from
+// every replica: on a kernel without IPVS the proxy's tasks.<service>
+// resolution carries it. Our stack file is deployed again afterwards.
+func testTutorialWebapi(ctx context.Context, t *testing.T) {
+	data, err := os.ReadFile("testdata/tutorial-webapi.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The repository's stack/ folder is mounted at /stack in the manager.
+	path := filepath.Join(repo, "stack", ".tutorial-webapi.yml")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		os.Remove(path)
+		swarmlab("docker", "stack", "deploy", "-c", "/stack/webapi.yml", "swtest")
+		if mgr, _, err := testLab.Manager(ctx); err == nil {
+			lab.WaitStack(ctx, mgr, "swtest", 2*time.Minute, func(string) {})
+			mgr.Close()
+		}
+		time.Sleep(3 * time.Second) // the proxies re-resolve tasks.swtest_api every 2s
+	})
+	if out, err := swarmlab("docker", "stack", "deploy", "-c", "/stack/.tutorial-webapi.yml", "swtest"); err != nil {
+		t.Fatalf("deploy the tutorial's webapi.yml: %v\n%s", err, out)
+	}
+	mgr := manager(ctx, t)
+	if err := lab.WaitStack(ctx, mgr, "swtest", 2*time.Minute, func(string) {}); err != nil {
+		t.Fatal(err)
+	}
+	// Rolling updates replace the tasks one by one; give the proxies'
+	// re-resolution a moment once all have been replaced.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res := inOverlay(ctx, t, "http://swtest_nginx/api/info", "--count", "60")
+		if res.Failures == 0 && len(res.Hostnames) == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("with the tutorial's webapi.yml: %s %v", res, res.Errors)
+		}
+		time.Sleep(2 * time.Second)
+	}
+	code, body := get(t, url(ports.Ingress, "/"))
+	if code != 200 || !strings.Contains(body, "The API service is running...") {
+		t.Fatalf("through the ingress with the tutorial's webapi.yml: %d %q", code, body)
+	}
+}

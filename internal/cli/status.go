@@ -11,9 +11,10 @@ import (
 // into ✓ or ✗ on a terminal, and plain " • step ..." / " ✓ step" lines
 // elsewhere, so that CI logs stay readable.
 type Status struct {
-	w     io.Writer
-	tty   bool
-	quiet bool
+	w       io.Writer
+	tty     bool
+	quiet   bool
+	verbose bool
 
 	mu      sync.Mutex
 	current string
@@ -26,6 +27,13 @@ type Status struct {
 // NewStatus writes status lines to w. quiet silences everything but failures.
 func NewStatus(w io.Writer, quiet bool) *Status {
 	return &Status{w: w, tty: IsTerminal(w), quiet: quiet}
+}
+
+// Verbose makes a terminal also keep each progress detail as a line of its
+// own, as logs always do.
+func (s *Status) Verbose() *Status {
+	s.verbose = true
+	return s
 }
 
 var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
@@ -57,7 +65,10 @@ func (s *Status) Progress(detail string) {
 		return
 	}
 	s.detail = detail
-	if !s.quiet && !s.tty {
+	if !s.quiet && (!s.tty || s.verbose) {
+		if s.tty {
+			fmt.Fprint(s.w, "\r\033[K")
+		}
 		fmt.Fprintf(s.w, "   %s: %s\n", s.current, detail)
 	}
 }

@@ -6,6 +6,8 @@ package cli
 import (
 	"io"
 	"os"
+
+	"golang.org/x/term"
 )
 
 // Streams are the standard streams a command reads and writes.
@@ -20,16 +22,9 @@ func StdStreams() Streams {
 	return Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
 }
 
-// IsTerminal reports whether w is a character device, so that spinners and
-// colours are only drawn for people and never for pipes or CI logs.
-func IsTerminal(w io.Writer) bool {
+// IsTerminal reports whether w (or a reader) is a terminal, so that spinners
+// are only drawn for people and never for pipes, /dev/null or CI logs.
+func IsTerminal(w any) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		return false
-	}
-	return fi.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -57,7 +57,9 @@ func Open(cmd *cobra.Command, cfg lab.Config, logger *slog.Logger, streams cli.S
 	}
 	status := cli.NewStatus(streams.Err, Shared.Quiet)
 	log := logger
-	if !Shared.Verbose {
+	if Shared.Verbose {
+		status.Verbose()
+	} else {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return lab.New(cfg, eng, status, log), nil
