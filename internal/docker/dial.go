@@ -22,9 +22,9 @@ func NodeClient(e Engine, containerID string) (*client.Client, error) {
 	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return DialStdio(ctx, e, containerID)
 	}
+	// Few idle connections, closed soon: each one is a process in the node.
 	return client.NewClientWithOpts(
 		client.WithHost("http://"+containerID),
-		client.WithDialContext(dial),
 		client.WithHTTPClient(&http.Client{Transport: &http.Transport{DialContext: dial, MaxIdleConns: 4, IdleConnTimeout: 30 * time.Second}}),
 		client.WithAPIVersionNegotiation(),
 	)

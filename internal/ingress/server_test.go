@@ -18,6 +18,8 @@ import (
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/swarmlab/swarmlab/internal/lb/lbtest"
 )
 
 // fakeAPI is an engine holding services and tasks that tests change.
@@ -282,48 +284,21 @@ func TestConfigSwapUnderLoad(t *testing.T) {
 	waitFor(t, time.Second, func() bool { return api.lists.Load() == 1 && s.swaps.Load() == 1 }) // the first sync is done
 	s.Apply(svc(0))
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	var okN, failN atomic.Int64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := 0; i < 16; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				req, _ := http.NewRequest("GET", url, nil)
-				req.Host = "web.local"
-				resp, err := client.Do(req)
-				if err != nil {
-					t.Log(err)
-					failN.Add(1)
-					continue
-				}
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					t.Log(resp.StatusCode, string(b))
-					failN.Add(1)
-				} else {
-					okN.Add(1)
-				}
-			}
-		}()
+	send := func() (*http.Response, error) {
+		req, _ := http.NewRequest("GET", url, nil)
+		req.Host = "web.local"
+		return client.Do(req)
 	}
-	for i := 1; i <= 300; i++ {
-		s.Apply(svc(i))
-		time.Sleep(time.Millisecond)
+	okN, failN := lbtest.UnderLoad(t, 16, send, func(string) bool { return true }, func() {
+		for i := 1; i <= 300; i++ {
+			s.Apply(svc(i))
+			time.Sleep(time.Millisecond)
+		}
+	})
+	if failN != 0 || okN < 100 {
+		t.Fatalf("%d failed, %d ok", failN, okN)
 	}
-	close(stop)
-	wg.Wait()
-	if failN.Load() != 0 || okN.Load() < 100 {
-		t.Fatalf("%d failed, %d ok", failN.Load(), okN.Load())
-	}
-	t.Logf("%d requests, 300 swaps, 0 failures", okN.Load())
+	t.Logf("%d requests, 300 swaps, 0 failures", okN)
 }
 
 func waitFor(t *testing.T, d time.Duration, cond func() bool) {

@@ -32,11 +32,10 @@ func (r *upRun) pushImages(ctx context.Context) error {
 func (r *upRun) managerID() string { return r.inv.Containers[r.Config.Nodes()[0].Name].ID }
 
 func (r *upRun) createOverlay(ctx context.Context) error {
-	mgr, _, err := r.managerFrom(ctx, r.inv)
+	mgr, err := r.manager()
 	if err != nil {
 		return err
 	}
-	defer mgr.Close()
 	nets, err := mgr.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", OverlayNetwork))})
 	if err != nil {
 		return err
@@ -64,11 +63,7 @@ func HasIPVS(ctx context.Context, e docker.Engine, containerID string) (bool, er
 // deploy runs `docker stack deploy` on the manager, as the tutorial does,
 // then waits for the stack's services to converge.
 func (r *upRun) deploy(ctx context.Context, name, file string) error {
-	dir, err := r.Config.StackDirPath()
-	if err != nil {
-		return err
-	}
-	data, err := os.ReadFile(filepath.Join(dir, file))
+	data, err := os.ReadFile(filepath.Join(r.stackDir, file))
 	if err != nil {
 		return fmt.Errorf("read stack file: %w", err)
 	}
@@ -76,19 +71,19 @@ func (r *upRun) deploy(ctx context.Context, name, file string) error {
 		return err
 	}
 	mid := r.managerID()
-	if name == stack.Stacks[0].Name { // once per run, before the first stack
+	if r.ipvs == nil { // once per run, before the first stack
 		has, err := HasIPVS(ctx, r.Engine, mid)
 		if err != nil {
 			return err
 		}
-		r.noIPVS = !has
-		if r.noIPVS {
+		r.ipvs = &has
+		if !has {
 			r.Status.Infof("this kernel has no IPVS, so swarm's service VIPs and routing mesh do not work: stacks are deployed with endpoint_mode dnsrr and host-mode ports ('swarmlab doctor' explains)")
 		}
 	}
 	cmd := []string{"docker", "stack", "deploy", "-c", "/stack/" + file, name}
 	var stdin io.Reader
-	if r.noIPVS {
+	if !*r.ipvs {
 		adapted, err := stack.AdaptNoIPVS(data)
 		if err != nil {
 			return err
@@ -102,11 +97,10 @@ func (r *upRun) deploy(ctx context.Context, name, file string) error {
 	if err := res.Err(cmd); err != nil {
 		return err
 	}
-	mgr, _, err := r.managerFrom(ctx, r.inv)
+	mgr, err := r.manager()
 	if err != nil {
 		return err
 	}
-	defer mgr.Close()
 	return WaitStack(ctx, mgr, name, 3*time.Minute, r.Status.Progress)
 }
 
@@ -135,23 +129,24 @@ func Services(ctx context.Context, mgr docker.Swarm, stackName string) ([]Servic
 	if err != nil {
 		return nil, err
 	}
-	role, ready := map[string]swarm.NodeRole{}, 0
+	role := map[string]swarm.NodeRole{}
 	for _, n := range nodes {
 		role[n.ID] = n.Spec.Role
-		if n.Status.State == swarm.NodeStateReady {
-			ready++
-		}
+	}
+	tasks, err := mgr.TaskList(ctx, swarm.TaskListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	byService := map[string][]swarm.Task{}
+	for _, t := range tasks {
+		byService[t.ServiceID] = append(byService[t.ServiceID], t)
 	}
 	var out []ServiceState
 	for _, s := range svcs {
 		st := ServiceState{Name: s.Spec.Name, Image: shortImage(s.Spec.TaskTemplate.ContainerSpec.Image)}
-		tasks, err := mgr.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", s.ID))})
-		if err != nil {
-			return nil, err
-		}
 		var newest time.Time
 		desired := 0
-		for _, t := range tasks {
+		for _, t := range byService[s.ID] {
 			if t.DesiredState == swarm.TaskStateRunning {
 				desired++
 			}

@@ -126,22 +126,18 @@ func (l *Lab) checkPorts(ctx context.Context) []Check {
 		return nil
 	}
 	var out []Check
-	for _, p := range []struct {
-		port int
-		node string
-		what string
-	}{{l.Config.Ports.Registry, RoleRegistry, "registry"}, {l.Config.Ports.Ingress, l.Config.FrontNode(), "ingress"}, {l.Config.Ports.Visualizer, l.Config.FrontNode(), "visualizer"}, {l.Config.Ports.Stats, l.Config.FrontNode(), "ingress stats"}} {
-		if p.port == 0 {
+	for _, p := range l.Config.HostPorts() {
+		if p.Port == 0 {
 			continue
 		}
-		name := fmt.Sprintf("Port %d (%s)", p.port, p.what)
-		if inv.Running(p.node) {
+		name := fmt.Sprintf("Port %d (%s)", p.Port, p.What)
+		if inv.Running(p.Node) {
 			out = append(out, Check{Name: name, Level: CheckOK, Result: "held by this lab"})
 			continue
 		}
-		if err := portFree(l.Config.Bind, p.port); err != nil {
+		if err := portFree(l.Config.Bind, p.Port); err != nil {
 			out = append(out, Check{Name: name, Level: CheckFail, Result: "in use on " + l.Config.Bind,
-				Advice: []string{fmt.Sprintf("Free it, or pick another port: 'swarmlab up --%s-port N'.", strings.ReplaceAll(p.what, "ingress stats", "stats"))}})
+				Advice: []string{fmt.Sprintf("Free it, or pick another port: 'swarmlab up --%s-port N'.", p.Key)}})
 			continue
 		}
 		out = append(out, Check{Name: name, Level: CheckOK, Result: "free"})

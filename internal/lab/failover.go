@@ -11,6 +11,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/docker"
 	"github.com/swarmlab/swarmlab/internal/probe"
 )
 
@@ -68,6 +69,14 @@ func (l *Lab) StopAndWatch(ctx context.Context, node string, force bool, timeout
 	if nodeID == "" {
 		return f, fmt.Errorf("%s is not a Ready node of the swarm", node)
 	}
+	svcs, err := mgr.ServiceList(ctx, swarm.ServiceListOptions{})
+	if err != nil {
+		return f, err
+	}
+	svcNames := map[string]string{}
+	for _, s := range svcs {
+		svcNames[s.ID] = s.Spec.Name
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
@@ -109,31 +118,23 @@ func (l *Lab) StopAndWatch(ctx context.Context, node string, force bool, timeout
 			default:
 			}
 		}
-		if wasLeader && f.NewLeader == "" {
-			if all, err := mgr.NodeList(ctx, swarm.NodeListOptions{}); err == nil {
-				for _, n := range all {
-					if n.ManagerStatus != nil && n.ManagerStatus.Leader && n.ID != nodeID {
-						f.NewLeader = n.Description.Hostname
-						emit(f.NewLeader + " elected Leader")
-					}
-				}
-			}
+		all, err := mgr.NodeList(ctx, swarm.NodeListOptions{})
+		if err != nil {
+			return false, nil // the manager may be busy, or electing a Leader; try again
 		}
-		if f.NodeDown == 0 {
-			n, err := nodeState(ctx, mgr, nodeID)
-			if err != nil {
-				return false, nil // the manager may be busy; try again
+		names := map[string]string{}
+		for _, n := range all {
+			names[n.ID] = n.Description.Hostname
+			if wasLeader && f.NewLeader == "" && n.ID != nodeID && n.ManagerStatus != nil && n.ManagerStatus.Leader {
+				f.NewLeader = n.Description.Hostname
+				emit(f.NewLeader + " elected Leader")
 			}
-			if n == swarm.NodeStateDown {
+			if n.ID == nodeID && f.NodeDown == 0 && n.Status.State == swarm.NodeStateDown {
 				f.NodeDown = time.Since(start)
 				emit("manager recorded " + node + " Down")
 			}
 		}
 		tasks, err := mgr.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("desired-state", "running"))})
-		if err != nil {
-			return false, nil
-		}
-		names, err := nodeNames(ctx, mgr)
 		if err != nil {
 			return false, nil
 		}
@@ -143,7 +144,7 @@ func (l *Lab) StopAndWatch(ctx context.Context, node string, force bool, timeout
 			}
 			seen[t.ID] = true
 			f.Rescheduled++
-			emit(fmt.Sprintf("task %s.%d running on %s", serviceName(ctx, mgr, t.ServiceID), t.Slot, names[t.NodeID]))
+			emit(fmt.Sprintf("task %s.%d running on %s", svcNames[t.ServiceID], t.Slot, names[t.NodeID]))
 		}
 		if f.NodeDown == 0 {
 			return false, nil
@@ -179,63 +180,18 @@ func (l *Lab) StopAndWatch(ctx context.Context, node string, force bool, timeout
 	return f, nil
 }
 
-func nodeState(ctx context.Context, mgr interface {
-	NodeList(context.Context, swarm.NodeListOptions) ([]swarm.Node, error)
-}, id string) (swarm.NodeState, error) {
-	nodes, err := mgr.NodeList(ctx, swarm.NodeListOptions{Filters: filters.NewArgs(filters.Arg("id", id))})
-	if err != nil || len(nodes) == 0 {
-		return "", fmt.Errorf("node %s: %v", id, err)
-	}
-	return nodes[0].Status.State, nil
-}
-
-func nodeNames(ctx context.Context, mgr interface {
-	NodeList(context.Context, swarm.NodeListOptions) ([]swarm.Node, error)
-}) (map[string]string, error) {
-	nodes, err := mgr.NodeList(ctx, swarm.NodeListOptions{})
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for _, n := range nodes {
-		out[n.ID] = n.Description.Hostname
-	}
-	return out, nil
-}
-
-var svcNames sync.Map
-
-func serviceName(ctx context.Context, mgr interface {
-	ServiceList(context.Context, swarm.ServiceListOptions) ([]swarm.Service, error)
-}, id string) string {
-	if v, ok := svcNames.Load(id); ok {
-		return v.(string)
-	}
-	svcs, err := mgr.ServiceList(ctx, swarm.ServiceListOptions{})
-	if err != nil {
-		return id[:12]
-	}
-	for _, s := range svcs {
-		svcNames.Store(s.ID, s.Spec.Name)
-	}
-	if v, ok := svcNames.Load(id); ok {
-		return v.(string)
-	}
-	return id
-}
-
 // Rebalance forces an update of every replicated service, so that swarm
 // spreads tasks again over nodes that came back.
 func (l *Lab) Rebalance(ctx context.Context) error {
-	mid, err := l.managerContainer(ctx)
-	if err != nil {
-		return err
-	}
-	mgr, _, err := l.Manager(ctx)
+	mgr, name, err := l.Manager(ctx)
 	if err != nil {
 		return err
 	}
 	defer mgr.Close()
+	mid, err := l.RunningContainer(ctx, name)
+	if err != nil {
+		return err
+	}
 	svcs, err := mgr.ServiceList(ctx, swarm.ServiceListOptions{})
 	if err != nil {
 		return err
@@ -247,12 +203,14 @@ func (l *Lab) Rebalance(ctx context.Context) error {
 		}
 		l.Status.Start("Rebalancing " + s.Spec.Name)
 		cmd := []string{"docker", "service", "update", "--force", "--detach=false", "--quiet", s.Spec.Name}
-		res, err := execIn(ctx, l, mid, cmd)
+		res, err := docker.Exec(ctx, l.Engine, mid, cmd, nil)
+		if err == nil {
+			err = res.Err(cmd)
+		}
 		l.Status.End(err == nil)
 		if err != nil {
 			return err
 		}
-		_ = res
 	}
 	return nil
 }

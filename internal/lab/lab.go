@@ -222,26 +222,6 @@ func (l *Lab) RunningContainer(ctx context.Context, node string) (string, error)
 	return id, nil
 }
 
-// managerContainer returns the ID of a running manager container that
-// answers as a swarm manager.
-func (l *Lab) managerContainer(ctx context.Context) (string, error) {
-	mgr, name, err := l.Manager(ctx)
-	if err != nil {
-		return "", err
-	}
-	mgr.Close()
-	return l.RunningContainer(ctx, name)
-}
-
-// execIn runs a command in a container and fails with its output when it fails.
-func execIn(ctx context.Context, l *Lab, id string, cmd []string) (docker.ExecResult, error) {
-	res, err := docker.Exec(ctx, l.Engine, id, cmd, nil)
-	if err != nil {
-		return res, err
-	}
-	return res, res.Err(cmd)
-}
-
 // Discover reads the lab's host ports and bind address from its containers,
 // so commands after 'up' use what up actually published, whatever flags
 // or config they are given.

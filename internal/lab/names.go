@@ -119,3 +119,22 @@ func (c Config) candidateSubnets() []netip.Prefix {
 	}
 	return out
 }
+
+// HostPort is one port a lab publishes on the host.
+type HostPort struct {
+	Port int    // on the host; 0 when not published
+	Node string // the container that publishes it
+	What string // what it serves, for messages
+	Key  string // its name under ports: in the config file, and in --KEY-port
+}
+
+// HostPorts lists the ports the lab publishes, in the order messages give them.
+func (c Config) HostPorts() []HostPort {
+	front := c.FrontNode()
+	return []HostPort{
+		{c.Ports.Registry, RoleRegistry, "registry", "registry"},
+		{c.Ports.Ingress, front, "ingress", "ingress"},
+		{c.Ports.Visualizer, front, "visualizer", "visualizer"},
+		{c.Ports.Stats, front, "ingress stats", "stats"},
+	}
+}

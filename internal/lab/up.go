@@ -48,10 +48,25 @@ type upRun struct {
 	privileged bool
 	binPath    string
 	binSum     string
-	noIPVS     bool
+	ipvs       *bool        // whether the nodes' kernel has IPVS; nil until checked
+	stackDir   string       // mounted at /stack in the managers
+	mgr        docker.Swarm // the first manager's engine, opened once per run
 
 	mu      sync.Mutex
 	created []func(context.Context) error // undo, newest last
+}
+
+// manager returns a client to the first manager's engine, which every swarm
+// step of one run shares instead of opening its own.
+func (r *upRun) manager() (docker.Swarm, error) {
+	if r.mgr == nil {
+		cl, err := r.NodeClient(r.inv.Containers[r.Config.Nodes()[0].Name].ID)
+		if err != nil {
+			return nil, err
+		}
+		r.mgr = cl
+	}
+	return r.mgr, nil
 }
 
 func (r *upRun) undo(f func(context.Context) error) {
@@ -95,6 +110,9 @@ func (l *Lab) Up(ctx context.Context, opts UpOptions) (err error) {
 		steps = append(steps, step{"Checking the ingress", r.checkIngress})
 	}
 	defer func() {
+		if r.mgr != nil {
+			r.mgr.Close()
+		}
 		if err == nil || opts.Retain || len(r.created) == 0 {
 			return
 		}
@@ -137,28 +155,16 @@ func (r *upRun) checkEngine(ctx context.Context) error {
 // checkPorts fails early, naming the port, when a host port the lab needs
 // is taken by something that is not this lab.
 func (r *upRun) checkPorts(ctx context.Context) error {
-	type want struct {
-		port   int
-		node   string
-		what   string
-		option string
-	}
-	ports := []want{
-		{r.Config.Ports.Registry, RoleRegistry, "registry", "--registry-port"},
-		{r.Config.Ports.Ingress, r.Config.FrontNode(), "ingress", "--ingress-port"},
-		{r.Config.Ports.Visualizer, r.Config.FrontNode(), "visualizer", "--visualizer-port"},
-		{r.Config.Ports.Stats, r.Config.FrontNode(), "ingress stats", "--stats-port"},
-	}
-	for _, p := range ports {
-		if p.port == 0 {
+	for _, p := range r.Config.HostPorts() {
+		if p.Port == 0 {
 			continue
 		}
-		if _, ours := r.inv.Containers[p.node]; ours {
+		if _, ours := r.inv.Containers[p.Node]; ours {
 			continue // our own container holds it, or will again when started
 		}
-		if err := portFree(r.Config.Bind, p.port); err != nil {
-			return cli.Hintf(fmt.Sprintf("free the port, or choose another with %s (or ports.%s in the config file); 'swarmlab doctor' lists what is in use", p.option, strings.Fields(p.what)[len(strings.Fields(p.what))-1]),
-				"port %s:%d for the %s is in use", r.Config.Bind, p.port, p.what)
+		if err := portFree(r.Config.Bind, p.Port); err != nil {
+			return cli.Hintf(fmt.Sprintf("free the port, or choose another with --%s-port (or ports.%s in the config file); 'swarmlab doctor' lists what is in use", p.Key, p.Key),
+				"port %s:%d for the %s is in use", r.Config.Bind, p.Port, p.What)
 		}
 	}
 	return nil
@@ -180,7 +186,7 @@ func (r *upRun) prepareNodeImage(ctx context.Context) error {
 	}
 	r.nodeImage = img
 	r.Status.Progress(img)
-	r.privileged, err = r.probePrivileged(ctx, img)
+	r.privileged, err = ProbePrivileged(ctx, r.Engine, img, r.Config.Name)
 	if err != nil {
 		return err
 	}
@@ -190,14 +196,10 @@ func (r *upRun) prepareNodeImage(ctx context.Context) error {
 	return nil
 }
 
-// probePrivileged tries a throwaway privileged container. Some engines (this
+// ProbePrivileged reports whether the engine can start a privileged
+// container from img, by trying a throwaway one. Some engines (this
 // project's CI among them) lack a capability in their bounding set, and
 // privileged mode asks for all of them.
-func (r *upRun) probePrivileged(ctx context.Context, img string) (bool, error) {
-	return ProbePrivileged(ctx, r.Engine, img, r.Config.Name)
-}
-
-// ProbePrivileged reports whether the engine can start a privileged container from img.
 func ProbePrivileged(ctx context.Context, e docker.Engine, img, labName string) (bool, error) {
 	c, err := e.ContainerCreate(ctx, &container.Config{Image: img, Entrypoint: []string{"true"}, Labels: map[string]string{LabelLab + ".probe": labName}},
 		&container.HostConfig{Privileged: true}, nil, nil, "")
@@ -402,7 +404,7 @@ func dataHome() string {
 }
 
 // nodeSpec is the container of a Docker-in-Docker node.
-func (r *upRun) nodeSpec(n Node, stackDir string) (*container.Config, *container.HostConfig) {
+func (r *upRun) nodeSpec(n Node) (*container.Config, *container.HostConfig) {
 	cfg := &container.Config{
 		Image:    r.nodeImage,
 		Hostname: n.Name,
@@ -428,7 +430,7 @@ func (r *upRun) nodeSpec(n Node, stackDir string) (*container.Config, *container
 		hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeBind, Source: "/sys/fs/cgroup", Target: "/sys/fs/cgroup"})
 	}
 	if n.Role == RoleManager {
-		hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeBind, Source: stackDir, Target: "/stack"})
+		hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeBind, Source: r.stackDir, Target: "/stack"})
 	}
 	if n.Name == r.Config.FrontNode() {
 		cfg.ExposedPorts, hc.PortBindings = r.frontPorts()
@@ -437,8 +439,8 @@ func (r *upRun) nodeSpec(n Node, stackDir string) (*container.Config, *container
 }
 
 func (r *upRun) startNodes(ctx context.Context) error {
-	stackDir, err := r.Config.StackDirPath()
-	if err != nil {
+	var err error
+	if r.stackDir, err = r.Config.StackDirPath(); err != nil {
 		return fmt.Errorf("stack folder: %w", err)
 	}
 	// Managers before workers, as in Start: a restarted worker must find its
@@ -464,7 +466,7 @@ func (r *upRun) startNodes(ctx context.Context) error {
 					errs[i] = err
 					return
 				}
-				cfg, hc := r.nodeSpec(n, stackDir)
+				cfg, hc := r.nodeSpec(n)
 				errs[i] = r.ensureContainer(ctx, n.Name, cfg, hc, NodeIP(r.subnet, n))
 			}()
 		}
@@ -524,11 +526,10 @@ func (r *upRun) waitEngines(ctx context.Context) error {
 
 func (r *upRun) initSwarm(ctx context.Context) error {
 	first := r.Config.Nodes()[0]
-	cl, err := r.NodeClient(r.inv.Containers[first.Name].ID)
+	cl, err := r.manager()
 	if err != nil {
 		return err
 	}
-	defer cl.Close()
 	info, err := cl.Info(ctx)
 	if err != nil {
 		return err
@@ -548,10 +549,7 @@ func (r *upRun) initSwarm(ctx context.Context) error {
 }
 
 // setHeartbeat applies the configured heartbeat to an existing swarm.
-func (r *upRun) setHeartbeat(ctx context.Context, cl interface {
-	SwarmInspect(context.Context) (swarm.Swarm, error)
-	SwarmUpdate(context.Context, swarm.Version, swarm.Spec, swarm.UpdateFlags) error
-}) error {
+func (r *upRun) setHeartbeat(ctx context.Context, cl docker.Swarm) error {
 	if r.Config.Heartbeat == 0 {
 		return nil
 	}
@@ -569,20 +567,28 @@ func (r *upRun) setHeartbeat(ctx context.Context, cl interface {
 func (r *upRun) joinNodes(ctx context.Context) error {
 	nodes := r.Config.Nodes()
 	first := nodes[0]
-	mgr, err := r.NodeClient(r.inv.Containers[first.Name].ID)
+	mgr, err := r.manager()
 	if err != nil {
 		return err
 	}
-	defer mgr.Close()
 	sw, err := mgr.SwarmInspect(ctx)
 	if err != nil {
 		return fmt.Errorf("read the join tokens: %w", err)
 	}
 	remote := NodeIP(r.subnet, first).String() + ":2377"
+	// The swarm's own node list says who is already a member.
+	list, err := mgr.NodeList(ctx, swarm.NodeListOptions{})
+	if err != nil {
+		return err
+	}
+	members := map[string]bool{}
+	for _, n := range list {
+		members[n.ID] = true
+	}
 	// Managers join one at a time: Raft adds members one by one.
 	for _, n := range nodes[1:] {
 		if n.Role == RoleManager {
-			if err := r.join(ctx, n, sw.ID, sw.JoinTokens.Manager, remote); err != nil {
+			if err := r.join(ctx, n, members, sw.JoinTokens.Manager, remote); err != nil {
 				return err
 			}
 		}
@@ -596,16 +602,16 @@ func (r *upRun) joinNodes(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = r.join(ctx, n, sw.ID, sw.JoinTokens.Worker, remote)
+			errs[i] = r.join(ctx, n, members, sw.JoinTokens.Worker, remote)
 		}()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
-// join makes n a member of the swarm clusterID, leaving any other swarm first
-// (a node whose volume outlived its manager's).
-func (r *upRun) join(ctx context.Context, n Node, clusterID, token, remote string) error {
+// join makes n a member of the swarm whose node IDs are members, leaving any
+// other swarm first (a node whose volume outlived its manager's).
+func (r *upRun) join(ctx context.Context, n Node, members map[string]bool, token, remote string) error {
 	cl, err := r.NodeClient(r.inv.Containers[n.Name].ID)
 	if err != nil {
 		return err
@@ -615,10 +621,26 @@ func (r *upRun) join(ctx context.Context, n Node, clusterID, token, remote strin
 	if err != nil {
 		return err
 	}
-	if info.Swarm.LocalNodeState == swarm.LocalNodeStateActive || info.Swarm.LocalNodeState == swarm.LocalNodeStatePending || info.Swarm.LocalNodeState == swarm.LocalNodeStateError {
-		if info.Swarm.Cluster != nil && info.Swarm.Cluster.ID == clusterID || info.Swarm.LocalNodeState == swarm.LocalNodeStateActive && info.Swarm.Cluster == nil && n.Role == RoleWorker && info.Swarm.RemoteManagers != nil && len(info.Swarm.RemoteManagers) > 0 && info.Swarm.RemoteManagers[0].Addr == remote {
+	// A node that was just started reconnects for a moment before it is
+	// active again; only then can it be told apart from a stranger.
+	if info.Swarm.LocalNodeState == swarm.LocalNodeStatePending {
+		wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		_ = poll(wctx, 250*time.Millisecond, func() (bool, error) {
+			if i, err := cl.Info(wctx); err == nil {
+				info = i
+			}
+			return info.Swarm.LocalNodeState != swarm.LocalNodeStatePending, nil
+		})
+		cancel()
+	}
+	switch info.Swarm.LocalNodeState {
+	case swarm.LocalNodeStateInactive:
+	case swarm.LocalNodeStateActive:
+		if members[info.Swarm.NodeID] {
 			return nil
 		}
+		fallthrough
+	default: // another swarm, or a join that never finished
 		if err := cl.SwarmLeave(ctx, true); err != nil {
 			return fmt.Errorf("%s: leave its old swarm: %w", n.Name, err)
 		}
@@ -634,11 +656,10 @@ func (r *upRun) join(ctx context.Context, n Node, clusterID, token, remote strin
 }
 
 func (r *upRun) waitReady(ctx context.Context) error {
-	mgr, _, err := r.managerFrom(ctx, r.inv)
+	mgr, err := r.manager()
 	if err != nil {
 		return err
 	}
-	defer mgr.Close()
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	want := len(r.Config.Nodes())

@@ -348,42 +348,9 @@ func TestFastPoolSwapUnderLoad(t *testing.T) {
 	p := NewPool(addrs[:2]...)
 	url, _ := startFast(t, &Handler{Pool: p}, TransportConfig{})
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	var okN, failN atomic.Int64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := 0; i < 16; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				resp, err := client.Get(url)
-				if err != nil {
-					failN.Add(1)
-					continue
-				}
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 || string(b) != "ok" {
-					failN.Add(1)
-				} else {
-					okN.Add(1)
-				}
-			}
-		}()
-	}
-	for i := 0; i < 200; i++ {
-		p.Set(addrs[i%3 : i%3+2])
-		time.Sleep(time.Millisecond)
-	}
-	close(stop)
-	wg.Wait()
-	if failN.Load() != 0 || okN.Load() == 0 {
-		t.Fatalf("%d failed, %d ok", failN.Load(), okN.Load())
+	okN, failN := swapUnderLoad(t, p, addrs, func() (*http.Response, error) { return client.Get(url) })
+	if failN != 0 || okN == 0 {
+		t.Fatalf("%d failed, %d ok", failN, okN)
 	}
 }
 

@@ -7,10 +7,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/swarmlab/swarmlab/internal/lb/lbtest"
 )
 
 func backend(t *testing.T, h http.HandlerFunc) (*httptest.Server, string) {
@@ -275,43 +276,9 @@ func TestPoolSwapUnderLoad(t *testing.T) {
 	front := httptest.NewServer(&Handler{Pool: p})
 	defer front.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var okN, failN atomic.Int64
-	for i := 0; i < 16; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				resp, err := client.Get(front.URL)
-				if err != nil {
-					failN.Add(1)
-					continue
-				}
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 || string(b) != "ok" {
-					failN.Add(1)
-				} else {
-					okN.Add(1)
-				}
-			}
-		}()
-	}
-	for i := 0; i < 200; i++ {
-		p.Set(addrs[i%3 : i%3+2])
-		time.Sleep(time.Millisecond)
-	}
-	close(stop)
-	wg.Wait()
-	if failN.Load() != 0 || okN.Load() == 0 {
-		t.Fatalf("%d failed, %d ok", failN.Load(), okN.Load())
+	okN, failN := swapUnderLoad(t, p, addrs, func() (*http.Response, error) { return client.Get(front.URL) })
+	if failN != 0 || okN == 0 {
+		t.Fatalf("%d failed, %d ok", failN, okN)
 	}
 }
 
@@ -324,4 +291,14 @@ func TestDoneHook(t *testing.T) {
 	if res.Status != 200 || res.Bytes != 5 || res.Upstream != addr || res.Tries != 1 {
 		t.Fatalf("%+v", res)
 	}
+}
+
+// swapUnderLoad changes the pool's set 200 times while 16 clients send.
+func swapUnderLoad(t *testing.T, p *Pool, addrs []string, send func() (*http.Response, error)) (okN, failN int64) {
+	return lbtest.UnderLoad(t, 16, send, func(body string) bool { return body == "ok" }, func() {
+		for i := 0; i < 200; i++ {
+			p.Set(addrs[i%3 : i%3+2])
+			time.Sleep(time.Millisecond)
+		}
+	})
 }
