@@ -60,10 +60,6 @@ type Config struct {
 	// DrainTimeout bounds the wait for in-flight requests at shutdown.
 	// Env DRAIN_TIMEOUT. Default 10s.
 	DrainTimeout time.Duration
-	// FastPath serves plain GET/HEAD requests with lb.Server's own HTTP/1.1
-	// loop instead of net/http (about twice the throughput). Env FAST_PATH
-	// (on/off). Default on.
-	FastPath bool
 }
 
 // Defaults returns a Config with every default filled in.
@@ -80,7 +76,6 @@ func Defaults() Config {
 		ClientTimeout:  60 * time.Second,
 		WriteTimeout:   5 * time.Minute,
 		DrainTimeout:   10 * time.Second,
-		FastPath:       true,
 	}
 }
 
@@ -127,13 +122,6 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c.AccessLog = false
 	default:
 		errs = append(errs, fmt.Errorf("ACCESS_LOG=%q: want on or off", v))
-	}
-	switch v := strings.ToLower(strings.TrimSpace(getenv("FAST_PATH"))); v {
-	case "", "on", "true", "1", "yes":
-	case "off", "false", "0", "no":
-		c.FastPath = false
-	default:
-		errs = append(errs, fmt.Errorf("FAST_PATH=%q: want on or off", v))
 	}
 	if v := getenv("STATIC_BACKENDS"); strings.TrimSpace(v) != "" {
 		bs, err := ParseStaticBackends(v)

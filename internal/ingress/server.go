@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/swarmlab/swarmlab/internal/lb"
 )
 
@@ -27,7 +29,7 @@ type Server struct {
 	access    *slog.Logger // nil when access logs are off
 	accessBuf *lineBuffer
 	disc      *Discovery
-	transport *http.Transport
+	transport *lb.Transport
 
 	table      atomic.Pointer[Table]
 	swaps      atomic.Uint64
@@ -173,23 +175,25 @@ func (s *Server) warnOnce(key, msg string, args ...any) {
 	}
 }
 
-// ServeHTTP routes a request by Host and path.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	host, port := splitHost(r.Host)
-	rt := s.table.Load().Match(host, port, r.URL.Path)
-	if rt == nil {
-		start := time.Now()
-		h := w.Header()
-		h["Content-Type"] = []string{"text/plain; charset=utf-8"}
-		w.WriteHeader(http.StatusNotFound)
-		io.WriteString(w, "404 Not Found: no service for this host and path\n")
-		if s.access != nil {
-			s.logAccess(&lb.RequestInfo{RemoteAddr: r.RemoteAddr, Method: r.Method, Host: r.Host, URI: r.RequestURI},
-				"", &lb.Result{Status: http.StatusNotFound, Duration: time.Since(start)})
-		}
-		return
+// route picks the handler for a request's host and canonical path; nil
+// answers 404.
+func (s *Server) route(host, path string) *lb.Handler {
+	h, port := splitHost(host)
+	if rt := s.table.Load().Match(h, port, path); rt != nil {
+		return rt.Backend.Handler
 	}
-	rt.Backend.Handler.ServeHTTP(w, r)
+	return nil
+}
+
+// notFound answers a request that no route matches.
+func (s *Server) notFound(ctx *fasthttp.RequestCtx) {
+	start := time.Now()
+	ctx.Response.Header.SetContentType("text/plain; charset=utf-8")
+	ctx.SetStatusCode(fasthttp.StatusNotFound)
+	ctx.SetBodyString("404 Not Found: no service for this host and path\n")
+	if s.access != nil {
+		s.logAccess(lb.NewRequestInfo(ctx), "", &lb.Result{Status: fasthttp.StatusNotFound, Duration: time.Since(start)})
+	}
 }
 
 func (s *Server) logAccess(r *lb.RequestInfo, service string, res *lb.Result) {
@@ -252,29 +256,15 @@ func (s *Server) Serve(ctx context.Context, ln, statsLn net.Listener) error {
 		go s.syncLoop(ctx)
 	}
 	errLog := slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug)
-	var srv server
-	if s.cfg.FastPath {
-		srv = &lb.Server{
-			Router:            s.route,
-			Fallback:          s,
-			Upstream:          s.transportConfig(),
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       s.cfg.ClientTimeout,
-			WriteTimeout:      s.cfg.WriteTimeout,
-			IdleTimeout:       s.cfg.IdleTimeout,
-			MaxHeaderBytes:    64 << 10,
-			ErrorLog:          errLog,
-		}
-	} else {
-		srv = &http.Server{
-			Handler:           s,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       s.cfg.ClientTimeout,
-			WriteTimeout:      s.cfg.WriteTimeout,
-			IdleTimeout:       s.cfg.IdleTimeout,
-			MaxHeaderBytes:    64 << 10,
-			ErrorLog:          errLog,
-		}
+	srv := &lb.Server{
+		Router:            s.route,
+		NotFound:          s.notFound,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       s.cfg.ClientTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		Logger:            s.logger,
 	}
 	servers := []server{srv}
 	errc := make(chan error, 2)
@@ -319,15 +309,6 @@ type server interface {
 	Serve(net.Listener) error
 	Shutdown(context.Context) error
 	Close() error
-}
-
-// route is the fast path's router: nil sends the request to ServeHTTP.
-func (s *Server) route(host, path string) *lb.Handler {
-	h, port := splitHost(host)
-	if rt := s.table.Load().Match(h, port, path); rt != nil {
-		return rt.Backend.Handler
-	}
-	return nil
 }
 
 func (s *Server) transportConfig() lb.TransportConfig {
@@ -398,5 +379,3 @@ func (b *lineBuffer) flushEvery(ctx context.Context, d time.Duration) {
 		}
 	}
 }
-
-var _ http.Handler = (*Server)(nil)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"slices"
 	"strconv"
 	"sync"
@@ -26,14 +25,13 @@ var _ Resolver = (*net.Resolver)(nil)
 
 // Proxy forwards every request to the tasks of one backend service.
 type Proxy struct {
-	cfg       Config
-	logger    *slog.Logger
-	resolver  Resolver
-	pool      *lb.Pool
-	handler   *lb.Handler
-	transport lb.TransportConfig
-	host      string
-	port      string
+	cfg      Config
+	logger   *slog.Logger
+	resolver Resolver
+	pool     *lb.Pool
+	handler  *lb.Handler
+	host     string
+	port     string
 
 	logMu sync.Mutex
 	log   io.Writer
@@ -53,12 +51,11 @@ func New(cfg Config, logger *slog.Logger, accessLog io.Writer, resolver Resolver
 	}
 	host, port, _ := net.SplitHostPort(cfg.BackendHost)
 	p := &Proxy{cfg: cfg, logger: logger, resolver: resolver, pool: lb.NewPool(), host: host, port: port, log: accessLog}
-	p.transport = lb.TransportConfig{
+	p.handler = &lb.Handler{Pool: p.pool, Transport: lb.NewTransport(lb.TransportConfig{
 		DialTimeout:           cfg.ConnectTimeout,
 		ResponseHeaderTimeout: cfg.ReadTimeout,
 		IdleConnTimeout:       cfg.IdleTimeout,
-	}
-	p.handler = &lb.Handler{Pool: p.pool, Transport: lb.NewTransport(p.transport)}
+	})}
 	if cfg.AccessLog && accessLog != nil {
 		p.handler.Done = p.accessLog
 	}
@@ -66,7 +63,7 @@ func New(cfg Config, logger *slog.Logger, accessLog io.Writer, resolver Resolver
 }
 
 // Handler returns the proxying handler.
-func (p *Proxy) Handler() http.Handler { return p.handler }
+func (p *Proxy) Handler() *lb.Handler { return p.handler }
 
 // Pool returns the backend pool, for tests and stats.
 func (p *Proxy) Pool() *lb.Pool { return p.pool }
@@ -147,16 +144,10 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	go p.resolveLoop(ctx)
 
-	// lb.Server takes plain GET/HEAD on its fast path and hands anything
-	// else to net/http with the same handler.
 	srv := &lb.Server{
-		Router:            func(string, string) *lb.Handler { return p.handler },
-		Fallback:          p.handler,
-		Upstream:          p.transport,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       p.cfg.IdleTimeout,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(p.logger.Handler(), slog.LevelDebug),
+		Router:      func(string, string) *lb.Handler { return p.handler },
+		IdleTimeout: p.cfg.IdleTimeout,
+		Logger:      p.logger,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -4,6 +4,8 @@ package ingress
 
 import (
 	"log/slog"
+	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 	"github.com/swarmlab/swarmlab/internal/cli"
@@ -69,6 +71,18 @@ Environment (each has a flag that overrides it):
 		s, err := ingress.New(cfg, logger.WithGroup("ingress"), streams.Out, api)
 		if err != nil {
 			return err
+		}
+		// CPU_PROFILE=FILE profiles until shutdown: bench/proxy.sh uses it.
+		if path := os.Getenv("CPU_PROFILE"); path != "" {
+			f, err := os.Create(path)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+			defer pprof.StopCPUProfile()
 		}
 		return s.Run(ctx)
 	}

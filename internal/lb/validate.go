@@ -1,0 +1,84 @@
+package lb
+
+import (
+	"errors"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+	"golang.org/x/net/http/httpguts"
+)
+
+// fasthttp parses and frames messages; these checks add what it accepts
+// but a front door must refuse, using net/http's own validators
+// (x/net/http/httpguts), so that "valid" means the same as in net/http.
+
+var errBadRequest = errors.New("bad request")
+
+// validRequest checks a request head fasthttp accepted and returns the
+// host and canonical path to route on, and the request URI to forward
+// (origin-form). A request that fails gets a 400 and never reaches an
+// upstream.
+func validRequest(h *fasthttp.RequestHeader) (host, routePath, uri string, err error) {
+	if !h.IsHTTP11() && string(h.Protocol()) != "HTTP/1.0" {
+		return "", "", "", errVersion
+	}
+	host = string(h.Host())
+	if !httpguts.ValidHostHeader(host) {
+		return "", "", "", errBadRequest
+	}
+	raw := string(h.RequestURI())
+	if h.IsOptions() && raw == "*" {
+		return host, "*", raw, nil
+	}
+	u, err := url.ParseRequestURI(raw)
+	if err != nil || u.Fragment != "" || u.Opaque != "" {
+		return "", "", "", errBadRequest
+	}
+	uri = raw
+	if u.Host != "" || u.Scheme != "" {
+		// absolute-form: its authority replaces the Host header (RFC 9112
+		// section 3.2.2), and the upstream gets origin-form.
+		if u.Scheme != "http" && u.Scheme != "https" || !httpguts.ValidHostHeader(u.Host) || u.User != nil {
+			return "", "", "", errBadRequest
+		}
+		host, uri = u.Host, u.RequestURI()
+	}
+	if host == "" && h.IsHTTP11() {
+		return "", "", "", errBadRequest
+	}
+	for k, v := range h.All() {
+		if !httpguts.ValidHeaderFieldName(string(k)) || !httpguts.ValidHeaderFieldValue(string(v)) {
+			return "", "", "", errBadRequest
+		}
+	}
+	return host, canonicalPath(u.Path), uri, nil
+}
+
+var errVersion = errors.New("unsupported HTTP version")
+
+// canonicalPath is the one form of a path that routing sees, whatever the
+// method or HTTP version: percent-decoded (url.ParseRequestURI did that),
+// dot segments and repeated slashes removed, a trailing slash kept.
+func canonicalPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
+}
+
+// validResponseHead refuses what fasthttp's response parser lets through
+// but must not be relayed: header names or values net/http would reject.
+func validResponseHead(h *fasthttp.ResponseHeader) error {
+	for k, v := range h.All() {
+		if !httpguts.ValidHeaderFieldName(string(k)) || !httpguts.ValidHeaderFieldValue(string(v)) {
+			return errResponseHead
+		}
+	}
+	return nil
+}
