@@ -316,6 +316,8 @@ func (s *Server) transportConfig() lb.TransportConfig {
 		DialTimeout:           s.cfg.ConnectTimeout,
 		ResponseHeaderTimeout: s.cfg.ReadTimeout,
 		IdleConnTimeout:       s.cfg.IdleTimeout,
+		HedgeDelay:            s.cfg.HedgeDelay,
+		UnackedTimeout:        s.cfg.UnackedTimeout,
 	}
 }
 

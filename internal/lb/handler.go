@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -119,26 +120,33 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, uri string, start time.Time, r
 	}
 
 	var tried []*Upstream
+	alt := func(exclude *Upstream) *Upstream { return h.alternative(ups, client, append(tried, exclude)) }
 	resp := fasthttp.AcquireResponse()
 	for {
 		res.Tries++
+		c, got, reused, err := tr.connect(ctx, u, alt, func(x *Upstream, err error) { h.connectFailed(x, err, tr) })
+		if err != nil {
+			// Nothing reached any upstream, so any request may go elsewhere.
+			u.requests.Add(1)
+			h.connectFailed(u, err, tr)
+			if next := h.next(ups, client, &tried, u, res.Tries, maxTries, start, retryFor); next != nil {
+				u = next
+				continue
+			}
+			return h.fail(ctx, resp, res, u, err)
+		}
+		u = got
 		res.Upstream = u.Addr
 		u.requests.Add(1)
 		u.active.Add(1)
-		c, reused, err := tr.conn(ctx, u)
-		var br *bufio.Reader
-		if err == nil {
-			br = tr.readers.Get().(*bufio.Reader)
-			br.Reset(c)
-			err = tr.roundTrip(c, out, resp, br)
-			if err != nil {
-				c.Close()
-				tr.putReader(br)
-			}
-		}
+		br := tr.readers.Get().(*bufio.Reader)
+		br.Reset(c)
+		err = tr.roundTrip(c, out, resp, br)
 		if err == nil {
 			return h.relay(ctx, tr, u, c, br, resp, upgrade, start, res, done)
 		}
+		c.Close()
+		tr.putReader(br)
 		u.active.Add(-1)
 		resp.Reset()
 		if ctx.Err() != nil {
@@ -150,29 +158,62 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, uri string, start time.Time, r
 		if !bad {
 			u.errors.Add(1)
 			u.latency.Observe(time.Since(start))
-			// A kept-alive connection the upstream had just closed says
-			// nothing about its health.
-			if !(reused && errors.Is(err, io.EOF)) {
+			switch {
+			case isUnreachable(err):
+				h.Passive.unreachable(h.Pool, u, tr)
+			case reused && errors.Is(err, io.EOF):
+				// A kept-alive connection the upstream had just closed
+				// says nothing about its health.
+			default:
 				h.Passive.fail(h.Pool, u)
 			}
 		}
-		// Nothing reached the upstream when the connect failed, so any
-		// request may go elsewhere; after that only a replayable one, and
-		// never for an answer that any upstream would give again.
-		if c == nil || replayable && !bad {
+		// Once the request was written, only a replayable one may go
+		// elsewhere, and never for an answer any upstream would give again.
+		if replayable && !bad {
 			if next := h.next(ups, client, &tried, u, res.Tries, maxTries, start, retryFor); next != nil {
 				u = next
 				continue
 			}
 		}
-		fasthttp.ReleaseResponse(resp)
-		res.Status = fasthttp.StatusBadGateway
-		if errors.Is(err, fasthttp.ErrTimeout) || isTimeout(err) {
-			res.Status = fasthttp.StatusGatewayTimeout
-		}
-		plainError(ctx, fasthttp.StatusMessage(res.Status)+"\n", res.Status)
-		return false
+		return h.fail(ctx, resp, res, u, err)
 	}
+}
+
+// fail answers the client after the last attempt failed.
+func (h *Handler) fail(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, res *Result, u *Upstream, err error) bool {
+	fasthttp.ReleaseResponse(resp)
+	res.Upstream = u.Addr
+	res.Status = fasthttp.StatusBadGateway
+	if errors.Is(err, fasthttp.ErrTimeout) || isTimeout(err) {
+		res.Status = fasthttp.StatusGatewayTimeout
+	}
+	plainError(ctx, fasthttp.StatusMessage(res.Status)+"\n", res.Status)
+	return false
+}
+
+// connectFailed records a failed connect to u: a refused one takes it out
+// for a while, one that timed out until it answers again.
+func (h *Handler) connectFailed(u *Upstream, err error, tr *Transport) {
+	u.errors.Add(1)
+	if isUnreachable(err) {
+		h.Passive.unreachable(h.Pool, u, tr)
+	} else {
+		h.Passive.fail(h.Pool, u)
+	}
+}
+
+// isUnreachable reports a peer that does not answer at all: a connect that
+// timed out, or sent bytes never acknowledged (UnackedTimeout).
+func isUnreachable(err error) bool {
+	var ne net.Error
+	return errors.Is(err, syscall.ETIMEDOUT) || errors.Is(err, syscall.EHOSTUNREACH) ||
+		errors.As(err, &ne) && ne.Timeout() && isDial(err)
+}
+
+func isDial(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // relay copies the upstream's response head to ctx and streams its body,
@@ -301,9 +342,14 @@ func (h *Handler) next(ups []*Upstream, client string, tried *[]*Upstream, faile
 	if tries >= maxTries || time.Since(start) >= retryFor {
 		return nil
 	}
+	return h.alternative(ups, client, *tried)
+}
+
+// alternative picks an upstream that is not in tried.
+func (h *Handler) alternative(ups []*Upstream, client string, tried []*Upstream) *Upstream {
 	rest := make([]*Upstream, 0, len(ups))
 	for _, u := range ups {
-		if !contains(*tried, u) {
+		if !contains(tried, u) {
 			rest = append(rest, u)
 		}
 	}

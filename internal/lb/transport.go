@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -27,6 +30,36 @@ type TransportConfig struct {
 	// MaxResponseHeaderBytes bounds an upstream's response head; a larger
 	// one gets the client a 502. Default 64 KiB.
 	MaxResponseHeaderBytes int
+	// HedgeDelay is how long a connect may take before another upstream's
+	// connect is raced against it; the first to connect carries the
+	// request. Default (0): 8 times the average connect time seen so far,
+	// at least 10 ms and at most half of DialTimeout. A connect inside an
+	// overlay takes well under a millisecond, so only a dead or overloaded
+	// task takes that long. Negative: never race.
+	HedgeDelay time.Duration
+	// UnackedTimeout drops a connection whose sent bytes stay
+	// unacknowledged this long (TCP_USER_TIMEOUT, Linux): a request written
+	// to a kept-alive connection whose task lost power fails in this time
+	// instead of waiting for its answer, and an idempotent one is sent
+	// again elsewhere. Default 300 ms (one retransmission at Linux's
+	// minimum RTO of 200 ms, then a margin). Negative: the kernel's default.
+	UnackedTimeout time.Duration
+}
+
+// ParseTuning reads a HedgeDelay or UnackedTimeout setting: a duration such
+// as 20ms, "auto" (or empty) for the default, or "off".
+func ParseTuning(s string) (time.Duration, error) {
+	switch s = strings.ToLower(strings.TrimSpace(s)); s {
+	case "", "auto":
+		return 0, nil
+	case "off":
+		return -1, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q: want a duration such as 20ms, auto or off", s)
+	}
+	return d, nil
 }
 
 func (c TransportConfig) withDefaults() TransportConfig {
@@ -45,6 +78,9 @@ func (c TransportConfig) withDefaults() TransportConfig {
 	if c.MaxResponseHeaderBytes <= 0 {
 		c.MaxResponseHeaderBytes = 64 << 10
 	}
+	if c.UnackedTimeout == 0 {
+		c.UnackedTimeout = 300 * time.Millisecond
+	}
 	return c
 }
 
@@ -56,8 +92,9 @@ func (c TransportConfig) withDefaults() TransportConfig {
 // the next client's response.
 type Transport struct {
 	cfg     TransportConfig
-	readers sync.Pool // *bufio.Reader sized to hold a whole response head
-	writers sync.Pool // *bufio.Writer
+	readers sync.Pool    // *bufio.Reader sized to hold a whole response head
+	writers sync.Pool    // *bufio.Writer
+	dialAvg atomic.Int64 // moving average of successful connect times, ns
 }
 
 // NewTransport returns a transport with c's limits.
@@ -131,33 +168,52 @@ func (c *upConn) noDeadlines() {
 	c.Conn.SetDeadline(time.Time{})
 }
 
-// conn returns an idle connection of u (reused=true) or dials a new one.
-// An idle connection that received bytes nobody asked for, or that the
-// upstream closed, is closed and skipped.
-func (t *Transport) conn(ctx context.Context, u *Upstream) (c *upConn, reused bool, err error) {
+// idleConn returns a kept-alive connection of u, or nil. One that
+// received bytes nobody asked for, that the upstream closed, or that idled
+// too long is closed and skipped.
+func (t *Transport) idleConn(u *Upstream) *upConn {
 	now := time.Now()
 	for {
 		u.idleMu.Lock()
 		n := len(u.idle)
 		if n == 0 {
 			u.idleMu.Unlock()
-			break
+			return nil
 		}
-		c = u.idle[n-1]
+		c := u.idle[n-1]
 		u.idle[n-1] = nil
 		u.idle = u.idle[:n-1]
 		u.idleMu.Unlock()
 		if now.Sub(c.lastUsed) < t.cfg.IdleConnTimeout && !unsolicited(c.Conn) {
-			return c, true, nil
+			return c
 		}
 		c.Close()
 	}
-	d := net.Dialer{Timeout: t.cfg.DialTimeout, KeepAlive: 30 * time.Second}
+}
+
+// dial opens a new connection to u.
+func (t *Transport) dial(ctx context.Context, u *Upstream) (*upConn, error) {
+	start := time.Now()
+	d := net.Dialer{Timeout: t.cfg.DialTimeout, KeepAlive: 30 * time.Second, Control: t.control}
 	nc, err := d.DialContext(ctx, "tcp", u.Addr)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return &upConn{Conn: nc, idle: t.cfg.ResponseHeaderTimeout}, false, nil
+	took := int64(time.Since(start))
+	if avg := t.dialAvg.Load(); avg == 0 {
+		t.dialAvg.Store(took)
+	} else {
+		t.dialAvg.Store(avg - avg/8 + took/8)
+	}
+	return &upConn{Conn: nc, idle: t.cfg.ResponseHeaderTimeout}, nil
+}
+
+// hedgeDelay is HedgeDelay, or the adaptive delay it defaults to.
+func (t *Transport) hedgeDelay() time.Duration {
+	if t.cfg.HedgeDelay != 0 {
+		return t.cfg.HedgeDelay
+	}
+	return min(max(8*time.Duration(t.dialAvg.Load()), 10*time.Millisecond), t.cfg.DialTimeout/2)
 }
 
 // release returns c to u's pool, or closes it when the pool is full or u
@@ -184,6 +240,25 @@ func (u *Upstream) closeIdle() {
 	for _, c := range idle {
 		c.Close()
 	}
+}
+
+// dropIdle closes the kept-alive connections of an upstream that cannot be
+// reached: they lead nowhere either.
+func (u *Upstream) dropIdle() {
+	u.idleMu.Lock()
+	idle := u.idle
+	u.idle = nil
+	u.idleMu.Unlock()
+	for _, c := range idle {
+		c.Close()
+	}
+}
+
+// gone reports an upstream that left its pool.
+func (u *Upstream) gone() bool {
+	u.idleMu.Lock()
+	defer u.idleMu.Unlock()
+	return u.removed
 }
 
 // errResponseHead marks a response the upstream sent but that cannot be

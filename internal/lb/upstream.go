@@ -21,6 +21,7 @@ type Upstream struct {
 
 	// consecutive active-check results
 	rises, falls atomic.Int32
+	probing      atomic.Bool // an unreachable-probe runs (health.go)
 
 	// kept-alive connections (see transport.go)
 	idleMu  sync.Mutex

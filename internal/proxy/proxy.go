@@ -55,6 +55,8 @@ func New(cfg Config, logger *slog.Logger, accessLog io.Writer, resolver Resolver
 		DialTimeout:           cfg.ConnectTimeout,
 		ResponseHeaderTimeout: cfg.ReadTimeout,
 		IdleConnTimeout:       cfg.IdleTimeout,
+		HedgeDelay:            cfg.HedgeDelay,
+		UnackedTimeout:        cfg.UnackedTimeout,
 	})}
 	if cfg.AccessLog && accessLog != nil {
 		p.handler.Done = p.accessLog
