@@ -4,7 +4,7 @@ BIN     ?= bin/swarmlab
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/swarmlab/swarmlab/internal/version.Version=$(VERSION)
 
-.PHONY: build check unit e2e vet cross node-image bench
+.PHONY: build check unit conformance e2e vet cross node-image bench
 build: ## a static binary: it also ships itself in the lab's images
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/swarmlab
 
@@ -13,8 +13,11 @@ check: vet build cross unit node-image e2e ## the test command: everything CI ru
 node-image: build ## the offline node image the end-to-end tests use (reused when present)
 	./$(BIN) build node-image
 
-unit: ## tests that need no Docker (the browser tests need chromium)
+unit: ## tests that need no Docker (the browser tests need chromium); includes ./conformance
 	go test -count=1 ./...
+
+conformance: ## the HTTP conformance suite of the ingress and the proxy; CONFORMANCE_HAPROXY=1 adds HAProxy as a reference
+	go test -count=1 -v ./conformance/
 
 e2e: build ## end-to-end tests on a real lab
 	mkdir -p artifacts

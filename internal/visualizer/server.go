@@ -182,6 +182,31 @@ func (s *Server) watched() bool {
 func (s *Server) refresh(ctx context.Context) {
 	s.refreshMu.Lock()
 	defer s.refreshMu.Unlock()
+	s.read(ctx)
+}
+
+// refreshIfStale reads the swarm unless the state is fresh, deciding again
+// once it holds the refresh lock: readers that found the state stale
+// together queue on the lock, and all but the first find the read it just
+// made and return, so they share one read of the swarm. Each waiter keeps
+// its own context (a first reader that hangs up cancels no one else's read).
+func (s *Server) refreshIfStale(ctx context.Context) {
+	s.refreshMu.Lock()
+	defer s.refreshMu.Unlock()
+	if !s.fresh() {
+		s.read(ctx)
+	}
+}
+
+// fresh reports whether the state was read less than Resync ago.
+func (s *Server) fresh() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.readAt.IsZero() && time.Since(s.readAt) < s.cfg.Resync
+}
+
+// read does the work of refresh; the caller holds refreshMu.
+func (s *Server) read(ctx context.Context) {
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.ReadTimeout)
 	st, err := s.cfg.Source.Snapshot(rctx)
 	cancel()
@@ -241,11 +266,8 @@ func offer(ch chan []byte, msg []byte) {
 // current returns the state JSON, reading the swarm first if the cached
 // state is older than Resync (nobody may be watching, so the poller idles).
 func (s *Server) current(ctx context.Context) []byte {
-	s.mu.Lock()
-	fresh := !s.readAt.IsZero() && time.Since(s.readAt) < s.cfg.Resync
-	s.mu.Unlock()
-	if !fresh {
-		s.refresh(ctx)
+	if !s.fresh() {
+		s.refreshIfStale(ctx)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
