@@ -124,7 +124,7 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, uri string, start time.Time, r
 	resp := fasthttp.AcquireResponse()
 	for {
 		res.Tries++
-		c, got, reused, err := tr.connect(ctx, u, alt, func(x *Upstream, err error) { h.connectFailed(x, err, tr) })
+		c, got, reused, err := tr.connect(u, alt, func(x *Upstream, err error) { h.connectFailed(x, err, tr) })
 		if err != nil {
 			// Nothing reached any upstream, so any request may go elsewhere.
 			u.requests.Add(1)

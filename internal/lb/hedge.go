@@ -1,9 +1,6 @@
 package lb
 
-import (
-	"context"
-	"time"
-)
+import "time"
 
 // A task on a node that lost power does not refuse connections: its
 // packets vanish, and a connect to it waits for its whole timeout. So a
@@ -23,17 +20,17 @@ type dialResult struct {
 // connect that fails (or a racing one that lost and then failed) is
 // reported to failed; a loser that connects later joins its upstream's
 // pool.
-func (t *Transport) connect(ctx context.Context, u *Upstream, alt func(exclude *Upstream) *Upstream, failed func(*Upstream, error)) (*upConn, *Upstream, bool, error) {
+func (t *Transport) connect(u *Upstream, alt func(exclude *Upstream) *Upstream, failed func(*Upstream, error)) (*upConn, *Upstream, bool, error) {
 	if c := t.idleConn(u); c != nil {
 		return c, u, true, nil
 	}
 	delay := t.hedgeDelay()
 	if delay < 0 {
-		c, err := t.dial(ctx, u)
+		c, err := t.dial(u)
 		return c, u, false, err
 	}
 	results := make(chan dialResult, 2)
-	go t.dialTo(ctx, u, results)
+	go t.dialTo(u, results)
 	timer := time.NewTimer(delay)
 	defer timer.Stop()
 	pending, hedged := 1, false
@@ -68,16 +65,17 @@ func (t *Transport) connect(ctx context.Context, u *Upstream, alt func(exclude *
 				return c, v, true, nil
 			}
 			pending++
-			go t.dialTo(ctx, v, results)
+			go t.dialTo(v, results)
 		}
 	}
 	return nil, u, false, firstErr
 }
 
-func (t *Transport) dialTo(ctx context.Context, u *Upstream, results chan<- dialResult) {
-	// The race outlives the request that started it: the loser's result
-	// still counts (a pooled connection, or a failure to report).
-	c, err := t.dial(context.WithoutCancel(ctx), u)
+// dialTo connects to u for the race. It may outlive the request that
+// started it: the loser's result still counts (a pooled connection, or a
+// failure to report).
+func (t *Transport) dialTo(u *Upstream, results chan<- dialResult) {
+	c, err := t.dial(u)
 	results <- dialResult{u, c, err}
 }
 

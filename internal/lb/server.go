@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -43,14 +44,17 @@ type Server struct {
 	// Logger receives connection-level errors at debug level. Default: none.
 	Logger *slog.Logger
 
+	once     sync.Once
 	srv      *fasthttp.Server
 	shutting atomic.Bool
 }
 
 func (s *Server) init() *fasthttp.Server {
-	if s.srv != nil {
-		return s.srv
-	}
+	s.once.Do(s.build)
+	return s.srv
+}
+
+func (s *Server) build() {
 	if s.ReadHeaderTimeout <= 0 {
 		s.ReadHeaderTimeout = 10 * time.Second
 	}
@@ -97,7 +101,6 @@ func (s *Server) init() *fasthttp.Server {
 		ErrorHandler: errorHandler,
 		Logger:       fasthttpLogger{logger},
 	}
-	return s.srv
 }
 
 // Serve accepts connections on ln until Shutdown or Close; then it returns

@@ -2,7 +2,6 @@ package lb
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -191,11 +190,13 @@ func (t *Transport) idleConn(u *Upstream) *upConn {
 	}
 }
 
-// dial opens a new connection to u.
-func (t *Transport) dial(ctx context.Context, u *Upstream) (*upConn, error) {
+// dial opens a new connection to u, bounded by DialTimeout alone: a
+// connect is short, and fasthttp's request context must not outlive its
+// request (a connect that loses a race does).
+func (t *Transport) dial(u *Upstream) (*upConn, error) {
 	start := time.Now()
 	d := net.Dialer{Timeout: t.cfg.DialTimeout, KeepAlive: 30 * time.Second, Control: t.control}
-	nc, err := d.DialContext(ctx, "tcp", u.Addr)
+	nc, err := d.Dial("tcp", u.Addr)
 	if err != nil {
 		return nil, err
 	}
@@ -284,6 +285,12 @@ func (t *Transport) roundTrip(c *upConn, req *fasthttp.Request, resp *fasthttp.R
 	resp.StreamBody = true
 	resp.SkipBody = req.Header.IsHead()
 	resp.Header.SetNoDefaultContentType(true) // relay the upstream's, or none
+	if _, err := br.Peek(1); err != nil {
+		return classifyReadErr(err)
+	}
+	if b, _ := br.Peek(br.Buffered()); bareLFHead(b) {
+		return errResponseHead
+	}
 	if err := resp.Header.Read(br); err != nil {
 		return classifyReadErr(err)
 	}

@@ -1,6 +1,7 @@
 package lb
 
 import (
+	"bytes"
 	"errors"
 	"net/url"
 	"path"
@@ -81,4 +82,15 @@ func validResponseHead(h *fasthttp.ResponseHeader) error {
 		}
 	}
 	return nil
+}
+
+// bareLFHead reports a head that ends with a bare-LF blank line. fasthttp
+// waits for CRLFCRLF, which such a head never sends, so without this the
+// request would hang until the read timeout; net/http would accept it,
+// HAProxy would normalise it, and a 502 at once is the safe third way.
+func bareLFHead(b []byte) bool {
+	if end := bytes.Index(b, []byte("\r\n\r\n")); end >= 0 {
+		b = b[:end]
+	}
+	return bytes.Contains(b, []byte("\n\n"))
 }
