@@ -69,9 +69,9 @@ type Result struct {
 
 var defaultSelector Selector = &RoundRobin{}
 
-// Serve forwards the request in ctx. uri is the origin-form request URI
-// to send upstream (see validRequest).
-func (h *Handler) Serve(ctx *fasthttp.RequestCtx, uri string) {
+// Serve forwards the request in ctx. absURI, when not empty, replaces an
+// absolute-form target (see validRequest).
+func (h *Handler) Serve(ctx *fasthttp.RequestCtx, absURI string) {
 	start := time.Now()
 	res := &Result{}
 	done := func() {
@@ -80,14 +80,14 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx, uri string) {
 			h.Done(NewRequestInfo(ctx), res)
 		}
 	}
-	if !h.serve(ctx, uri, start, res, done) {
+	if !h.serve(ctx, absURI, start, res, done) {
 		done()
 	}
 }
 
 // serve forwards the request. It returns true when it handed done to a
 // streamed body, which calls it once the body is sent.
-func (h *Handler) serve(ctx *fasthttp.RequestCtx, uri string, start time.Time, res *Result, done func()) bool {
+func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, start time.Time, res *Result, done func()) bool {
 	ups := h.Pool.Upstreams()
 	sel := h.Selector
 	if sel == nil {
@@ -106,7 +106,7 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, uri string, start time.Time, r
 	}
 	out := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(out)
-	upgrade := prepareRequest(ctx, out, uri, h.TrustForwarded)
+	upgrade := prepareRequest(ctx, out, absURI, h.TrustForwarded)
 	replayable := retryable(&ctx.Request.Header) && !hasBody(&ctx.Request)
 
 	maxTries := h.Retry.MaxTries

@@ -4,24 +4,25 @@ import (
 	"bytes"
 	"io"
 	"net"
-	"strings"
 
 	"github.com/valyala/fasthttp"
 )
 
 // Hop-by-hop fields, never forwarded in either direction (RFC 9110 section
-// 7.6.1), plus the proxy authentication pair, which belongs to this hop too.
-// Transfer-Encoding and Content-Length are fasthttp's to write.
-var hopHeaders = []string{
-	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
-	"Proxy-Authorization", "Te", "Upgrade", "Expect",
+// 7.6.1), plus the proxy authentication pair, which belongs to this hop too,
+// and Expect, which fasthttp answered already. Transfer-Encoding and
+// Content-Length are fasthttp's to write.
+var hopHeaders = [][]byte{
+	[]byte("Connection"), []byte("Proxy-Connection"), []byte("Keep-Alive"), []byte("Proxy-Authenticate"),
+	[]byte("Proxy-Authorization"), []byte("Te"), []byte("Upgrade"), []byte("Expect"),
 }
 
 // prepareRequest fills out, the request sent upstream, from the client's
 // request in ctx: its head without hop-by-hop fields, the forwarding
-// fields, origin-form uri, and the body, streamed. It returns the protocol
-// the client asked to switch to (WebSocket), or "".
-func prepareRequest(ctx *fasthttp.RequestCtx, out *fasthttp.Request, uri string, trust bool) (upgrade string) {
+// fields, the target (absURI when the client sent absolute-form), and the
+// body, streamed. It returns the protocol the client asked to switch to
+// (WebSocket), or "".
+func prepareRequest(ctx *fasthttp.RequestCtx, out *fasthttp.Request, absURI string, trust bool) (upgrade string) {
 	in := &ctx.Request.Header
 	in.CopyTo(&out.Header)
 	h := &out.Header
@@ -29,11 +30,13 @@ func prepareRequest(ctx *fasthttp.RequestCtx, out *fasthttp.Request, uri string,
 		upgrade = string(in.Peek("Upgrade"))
 	}
 	// "TE: trailers" says the client takes trailers; keep saying it.
-	trailers := headerHasToken(in.Peek("Te"), "trailers")
-	removeHopHeaders(in.Peek("Connection"), h.Del)
+	trailers := hasToken(in.Peek("Te"), []byte("trailers"))
+	removeHop(in.Peek("Connection"), h.DelBytes)
 	h.ResetConnectionClose() // the upstream connection stays open
 	h.SetProtocol("HTTP/1.1")
-	h.SetRequestURI(uri)
+	if absURI != "" {
+		h.SetRequestURI(absURI)
+	}
 	if upgrade != "" {
 		h.Set("Connection", "Upgrade")
 		h.Set("Upgrade", upgrade)
@@ -42,14 +45,16 @@ func prepareRequest(ctx *fasthttp.RequestCtx, out *fasthttp.Request, uri string,
 		h.Set("Te", "trailers")
 	}
 
-	ip := addrIP(ctx.RemoteAddr())
+	var ipb [64]byte
+	ip := appendIP(ipb[:0], ctx.RemoteAddr())
 	if prior := in.Peek("X-Forwarded-For"); len(prior) > 0 {
-		h.Set("X-Forwarded-For", string(prior)+", "+ip)
+		var b [256]byte
+		h.SetBytesV("X-Forwarded-For", append(append(append(b[:0], prior...), ", "...), ip...))
 	} else {
-		h.Set("X-Forwarded-For", ip)
+		h.SetBytesV("X-Forwarded-For", ip)
 	}
 	if !trust || len(in.Peek("X-Real-Ip")) == 0 || len(in.Peek("X-Forwarded-Proto")) == 0 {
-		h.Set("X-Real-Ip", ip)
+		h.SetBytesV("X-Real-Ip", ip)
 		h.Set("X-Forwarded-Proto", "http")
 		h.SetBytesV("X-Forwarded-Host", in.Host())
 	}
@@ -91,7 +96,7 @@ func copyResponseHead(dst, src *fasthttp.ResponseHeader, switching bool) {
 	dst.SetStatusMessage(src.StatusMessage())
 	conn := src.Peek("Connection")
 	for k, v := range src.All() {
-		if isHop(k) || headerHasToken(conn, string(k)) {
+		if isHop(k) || len(conn) > 0 && hasToken(conn, k) {
 			continue
 		}
 		dst.AddBytesKV(k, v)
@@ -102,11 +107,11 @@ func copyResponseHead(dst, src *fasthttp.ResponseHeader, switching bool) {
 	}
 }
 
-// removeHopHeaders deletes the hop-by-hop fields and those that the
-// Connection field lists.
-func removeHopHeaders(connection []byte, del func(string)) {
-	for f := range strings.SplitSeq(string(connection), ",") {
-		if f = strings.TrimSpace(f); f != "" {
+// removeHop deletes the hop-by-hop fields and those that the Connection
+// field lists.
+func removeHop(connection []byte, del func([]byte)) {
+	for f := range bytes.SplitSeq(connection, []byte(",")) {
+		if f = bytes.TrimSpace(f); len(f) > 0 {
 			del(f)
 		}
 	}
@@ -117,30 +122,33 @@ func removeHopHeaders(connection []byte, del func(string)) {
 
 func isHop(k []byte) bool {
 	for _, h := range hopHeaders {
-		if len(h) == len(k) && bytes.EqualFold(k, []byte(h)) {
+		if bytes.EqualFold(k, h) {
 			return true
 		}
 	}
 	return false
 }
 
-func headerHasToken(v []byte, token string) bool {
-	for f := range strings.SplitSeq(string(v), ",") {
-		if strings.EqualFold(strings.TrimSpace(f), token) {
+// hasToken reports whether a comma list holds token (case-insensitive).
+func hasToken(list, token []byte) bool {
+	for f := range bytes.SplitSeq(list, []byte(",")) {
+		if bytes.EqualFold(bytes.TrimSpace(f), token) {
 			return true
 		}
 	}
 	return false
 }
 
-// addrIP returns the IP of a client address.
-func addrIP(a net.Addr) string {
+// appendIP appends a client address's IP.
+func appendIP(b []byte, a net.Addr) []byte {
 	if ta, ok := a.(*net.TCPAddr); ok {
-		return ta.IP.String()
+		if ap := ta.AddrPort(); ap.IsValid() {
+			return ap.Addr().Unmap().AppendTo(b)
+		}
 	}
 	host, _, err := net.SplitHostPort(a.String())
 	if err != nil {
-		return a.String()
+		return append(b, a.String()...)
 	}
-	return host
+	return append(b, host...)
 }

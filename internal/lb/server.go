@@ -133,7 +133,7 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) serve(ctx *fasthttp.RequestCtx) {
-	host, path, uri, err := validRequest(&ctx.Request.Header)
+	host, path, absURI, err := validRequest(&ctx.Request.Header)
 	if err != nil {
 		code := fasthttp.StatusBadRequest
 		if errors.Is(err, errVersion) {
@@ -148,7 +148,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 		s.NotFound(ctx)
 		return
 	}
-	h.Serve(ctx, uri)
+	h.Serve(ctx, absURI)
 }
 
 // errorHandler answers what fasthttp could not parse.

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"unsafe"
 
 	"github.com/valyala/fasthttp"
 	"golang.org/x/net/http/httpguts"
@@ -18,44 +19,47 @@ import (
 var errBadRequest = errors.New("bad request")
 
 // validRequest checks a request head fasthttp accepted and returns the
-// host and canonical path to route on, and the request URI to forward
-// (origin-form). A request that fails gets a 400 and never reaches an
-// upstream.
-func validRequest(h *fasthttp.RequestHeader) (host, routePath, uri string, err error) {
-	if !h.IsHTTP11() && string(h.Protocol()) != "HTTP/1.0" {
+// host and canonical path to route on, and, for an absolute-form target,
+// the origin-form one to forward instead ("" keeps the target as sent). A
+// request that fails gets a 400 and never reaches an upstream.
+func validRequest(h *fasthttp.RequestHeader) (host, routePath, absURI string, err error) {
+	if !h.IsHTTP11() && bstr(h.Protocol()) != "HTTP/1.0" {
 		return "", "", "", errVersion
 	}
-	host = string(h.Host())
-	if !httpguts.ValidHostHeader(host) {
+	if !httpguts.ValidHostHeader(bstr(h.Host())) {
 		return "", "", "", errBadRequest
 	}
-	raw := string(h.RequestURI())
+	raw := bstr(h.RequestURI())
 	if h.IsOptions() && raw == "*" {
-		return host, "*", raw, nil
+		return string(h.Host()), "*", "", nil
 	}
 	u, err := url.ParseRequestURI(raw)
 	if err != nil || u.Fragment != "" || u.Opaque != "" {
 		return "", "", "", errBadRequest
 	}
-	uri = raw
 	if u.Host != "" || u.Scheme != "" {
 		// absolute-form: its authority replaces the Host header (RFC 9112
 		// section 3.2.2), and the upstream gets origin-form.
 		if u.Scheme != "http" && u.Scheme != "https" || !httpguts.ValidHostHeader(u.Host) || u.User != nil {
 			return "", "", "", errBadRequest
 		}
-		host, uri = u.Host, u.RequestURI()
+		host, absURI = u.Host, u.RequestURI()
+	} else {
+		host = string(h.Host())
 	}
 	if host == "" && h.IsHTTP11() {
 		return "", "", "", errBadRequest
 	}
 	for k, v := range h.All() {
-		if !httpguts.ValidHeaderFieldName(string(k)) || !httpguts.ValidHeaderFieldValue(string(v)) {
+		if !httpguts.ValidHeaderFieldName(bstr(k)) || !httpguts.ValidHeaderFieldValue(bstr(v)) {
 			return "", "", "", errBadRequest
 		}
 	}
-	return host, canonicalPath(u.Path), uri, nil
+	return host, canonicalPath(u.Path), absURI, nil
 }
+
+// bstr views b as a string without copying, for checks that keep nothing.
+func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 var errVersion = errors.New("unsupported HTTP version")
 
@@ -77,7 +81,7 @@ func canonicalPath(p string) string {
 // but must not be relayed: header names or values net/http would reject.
 func validResponseHead(h *fasthttp.ResponseHeader) error {
 	for k, v := range h.All() {
-		if !httpguts.ValidHeaderFieldName(string(k)) || !httpguts.ValidHeaderFieldValue(string(v)) {
+		if !httpguts.ValidHeaderFieldName(bstr(k)) || !httpguts.ValidHeaderFieldValue(bstr(v)) {
 			return errResponseHead
 		}
 	}
