@@ -42,7 +42,7 @@ type Config struct {
 	NoAccessLog bool
 }
 
-// Environment variables read by ConfigFromEnv.
+// Environment variables read by FromEnv.
 const (
 	EnvPort            = "PORT"             // listen port, e.g. 8080
 	EnvShutdownTimeout = "SHUTDOWN_TIMEOUT" // Go duration, e.g. 10s
@@ -59,10 +59,10 @@ const (
 	defaultShutdownTimeout = 10 * time.Second
 )
 
-// ConfigFromEnv reads the configuration from environment variables through
+// FromEnv reads the configuration from environment variables through
 // getenv (os.Getenv in production, a map in tests). Unset variables leave
 // the field at its zero value, that is, its default.
-func ConfigFromEnv(getenv func(string) string) (Config, error) {
+func FromEnv(getenv func(string) string) (Config, error) {
 	var cfg Config
 	var errs []error
 	if p := getenv(EnvPort); p != "" {

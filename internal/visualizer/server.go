@@ -1,13 +1,3 @@
-// Package visualizer serves a live web page of a Docker swarm: one column
-// per node with the tasks it runs, so that a learner who stops a worker sees
-// its tasks come back elsewhere. It replaces dockersamples/visualizer.
-//
-// A Server reads the swarm through a read-only Source (the Docker engine of a
-// manager, or a fake), keeps the latest State, and pushes it to every browser
-// over Server-Sent Events. One poller serves all browsers: it re-reads the
-// swarm on Docker events and on a short resync timer, because swarm sends no
-// events for tasks. The page itself is embedded and needs no network access
-// beyond this server.
 package visualizer
 
 import (
@@ -27,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/swarmlab/swarmlab/internal/serve"
 )
 
 //go:embed web
@@ -59,6 +51,10 @@ const (
 	DefaultHeartbeat   = 15 * time.Second
 	DefaultReadTimeout = 5 * time.Second
 )
+
+// shutdownTimeout is short: event streams end as the drain starts, and the
+// other requests are quick reads of the last state.
+const shutdownTimeout = 5 * time.Second
 
 var basePathRE = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)*$`)
 
@@ -405,46 +401,30 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 // then shuts down gracefully: open event streams are closed and in-flight
 // requests get a few seconds to finish.
 func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("failed to listen on %s: %w", addr, err)
-	}
-	return s.Serve(ctx, ln)
+	return s.serve(ctx, serve.Endpoint{Addr: addr})
 }
 
 // Serve is ListenAndServe on an existing listener, which it closes.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	return s.serve(ctx, serve.Endpoint{Listener: ln})
+}
+
+func (s *Server) serve(ctx context.Context, ep serve.Endpoint) error {
 	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { s.Run(ctx) })
+	defer wg.Wait() // runs after cancel: deferred calls run last first
 	defer cancel()
-	hs := &http.Server{
+	ep.Name = "visualizer"
+	ep.Server = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		// No WriteTimeout: event streams are meant to stay open.
+		// ctx is the base context of every request, so event streams end
+		// as the drain starts; Shutdown then only waits for ordinary requests.
 		BaseContext: func(net.Listener) context.Context { return ctx },
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() { s.Run(ctx) })
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	s.log.Info("visualizer listening", "addr", ln.Addr().String(), "base", s.cfg.BasePath+"/")
-
-	select {
-	case err := <-errc:
-		cancel()
-		wg.Wait()
-		return fmt.Errorf("visualizer server failed: %w", err)
-	case <-ctx.Done():
-	}
-	// ctx is the base context of every request, so event streams end now;
-	// Shutdown then only waits for ordinary requests.
-	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer scancel()
-	err := hs.Shutdown(sctx)
-	wg.Wait()
-	if err != nil {
-		return fmt.Errorf("visualizer shutdown: %w", err)
-	}
-	s.log.Info("visualizer stopped")
-	return nil
+	ep.Attrs = []any{"base", s.cfg.BasePath + "/"}
+	return serve.Run(ctx, serve.Options{Logger: s.log, ShutdownTimeout: shutdownTimeout}, ep)
 }
