@@ -1,5 +1,3 @@
-// Package cmd assembles swarmlab's command tree: one package per command,
-// each exporting NewCommand(logger, streams).
 package cmd
 
 import (
@@ -9,6 +7,7 @@ import (
 
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/build"
+	"github.com/swarmlab/swarmlab/internal/cmd/chaos"
 	"github.com/swarmlab/swarmlab/internal/cmd/dockercmd"
 	"github.com/swarmlab/swarmlab/internal/cmd/doctor"
 	"github.com/swarmlab/swarmlab/internal/cmd/down"
@@ -42,22 +41,23 @@ a registry, a manager and three workers (Docker-in-Docker), the demo app
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)
-	labflags.Shared = labflags.Flags{}
-	labflags.Shared.Register(root)
+	// The lab commands share the root's flags, handed to each explicitly.
+	lf := &labflags.Flags{}
+	lf.Register(root)
 	root.AddCommand(
-		up.NewCommand(logger, streams),
-		down.NewCommand(logger, streams),
-		status.NewCommand(logger, streams),
-		lifecycle.NewStopCommand(logger, streams),
-		lifecycle.NewStartCommand(logger, streams),
-		shell.NewCommand(logger, streams),
-		dockercmd.NewCommand(logger, streams),
-		node.NewCommand(logger, streams),
-		node.NewChaosCommand(logger, streams),
-		verify.NewCommand(logger, streams),
-		doctor.NewCommand(logger, streams),
-		build.NewCommand(logger, streams),
-		images.NewCommand(logger, streams),
+		up.NewCommand(logger, streams, lf),
+		down.NewCommand(logger, streams, lf),
+		status.NewCommand(logger, streams, lf),
+		lifecycle.NewStopCommand(logger, streams, lf),
+		lifecycle.NewStartCommand(logger, streams, lf),
+		shell.NewCommand(logger, streams, lf),
+		dockercmd.NewCommand(logger, streams, lf),
+		node.NewCommand(logger, streams, lf),
+		chaos.NewCommand(logger, streams, lf),
+		verify.NewCommand(logger, streams, lf),
+		doctor.NewCommand(logger, streams, lf),
+		build.NewCommand(logger, streams, lf),
+		images.NewCommand(logger, streams, lf),
 	)
 	addServers(root, logger, streams)
 	return root
