@@ -3,10 +3,11 @@ package api
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/swarmlab/swarmlab/internal/serve"
 )
 
 // Config configures the demo API. The zero value is usable: every field
@@ -121,17 +122,9 @@ func (cfg Config) withDefaults() Config {
 
 // Validate reports settings that cannot work, in words a person can act on.
 func (cfg Config) Validate() error {
-	var errs []error
-	if cfg.Addr != "" {
-		if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
-			errs = append(errs, fmt.Errorf("listen address %q: want host:port or :port", cfg.Addr))
-		}
-	}
-	if cfg.ShutdownTimeout < 0 {
-		errs = append(errs, fmt.Errorf("shutdown timeout %s is negative", cfg.ShutdownTimeout))
-	}
-	if cfg.DrainDelay < 0 {
-		errs = append(errs, fmt.Errorf("drain delay %s is negative", cfg.DrainDelay))
+	errs := []error{
+		serve.CheckAddr(cfg.Addr),
+		serve.Options{ShutdownTimeout: cfg.ShutdownTimeout, DrainDelay: cfg.DrainDelay}.Validate(),
 	}
 	if cfg.Slot < 0 {
 		errs = append(errs, fmt.Errorf("task slot %d is negative", cfg.Slot))

@@ -44,21 +44,14 @@ a registry, a manager and three workers (Docker-in-Docker), the demo app
 	// The lab commands share the root's flags, handed to each explicitly.
 	lf := &labflags.Flags{}
 	lf.Register(root)
-	root.AddCommand(
-		up.NewCommand(logger, streams, lf),
-		down.NewCommand(logger, streams, lf),
-		status.NewCommand(logger, streams, lf),
-		lifecycle.NewStopCommand(logger, streams, lf),
-		lifecycle.NewStartCommand(logger, streams, lf),
-		shell.NewCommand(logger, streams, lf),
-		dockercmd.NewCommand(logger, streams, lf),
-		node.NewCommand(logger, streams, lf),
-		chaos.NewCommand(logger, streams, lf),
-		verify.NewCommand(logger, streams, lf),
-		doctor.NewCommand(logger, streams, lf),
-		build.NewCommand(logger, streams, lf),
-		images.NewCommand(logger, streams, lf),
-	)
+	for _, newCommand := range []func(*slog.Logger, cli.Streams, *labflags.Flags) *cobra.Command{
+		up.NewCommand, down.NewCommand, status.NewCommand,
+		lifecycle.NewStopCommand, lifecycle.NewStartCommand,
+		shell.NewCommand, dockercmd.NewCommand, node.NewCommand, chaos.NewCommand,
+		verify.NewCommand, doctor.NewCommand, build.NewCommand, images.NewCommand,
+	} {
+		root.AddCommand(newCommand(logger, streams, lf))
+	}
 	addServers(root, logger, streams)
 	return root
 }

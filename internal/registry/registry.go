@@ -79,18 +79,10 @@ func (cfg Config) withDefaults() Config {
 // Validate reports settings that cannot work, in words a person can act on.
 // Empty fields are valid: they take their defaults.
 func (cfg Config) Validate() error {
-	var errs []error
-	if cfg.Addr != "" {
-		if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
-			errs = append(errs, fmt.Errorf("listen address %q: want host:port or :port", cfg.Addr))
-		}
-	}
+	errs := []error{serve.CheckAddr(cfg.Addr), serve.Options{ShutdownTimeout: cfg.ShutdownTimeout}.Validate()}
 	if cfg.DataDir != "" && !strings.HasPrefix(cfg.DataDir, "/") {
 		// The filesystem driver rejects relative roots, with a panic.
 		errs = append(errs, fmt.Errorf("data directory %q must be an absolute path", cfg.DataDir))
-	}
-	if cfg.ShutdownTimeout < 0 {
-		errs = append(errs, fmt.Errorf("shutdown timeout %s is negative", cfg.ShutdownTimeout))
 	}
 	return errors.Join(errs...)
 }

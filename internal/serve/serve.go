@@ -62,6 +62,30 @@ type Options struct {
 	OnDrain func()
 }
 
+// Validate reports settings Run cannot use, in words a person can act on.
+func (o Options) Validate() error {
+	var errs []error
+	if o.ShutdownTimeout < 0 {
+		errs = append(errs, fmt.Errorf("shutdown timeout %s is negative", o.ShutdownTimeout))
+	}
+	if o.DrainDelay < 0 {
+		errs = append(errs, fmt.Errorf("drain delay %s is negative", o.DrainDelay))
+	}
+	return errors.Join(errs...)
+}
+
+// CheckAddr reports a listen address that is neither host:port nor :port.
+// "" passes: it takes a server's default.
+func CheckAddr(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return fmt.Errorf("listen address %q: want host:port or :port", addr)
+	}
+	return nil
+}
+
 // DefaultShutdownTimeout is docker's own grace period between SIGTERM and
 // SIGKILL: waiting longer would be cut short anyway.
 const DefaultShutdownTimeout = 10 * time.Second

@@ -1,10 +1,8 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -32,32 +30,33 @@ func start(ctx context.Context, opts Options, eps ...Endpoint) <-chan error {
 
 func wait(t *testing.T, done <-chan error) error {
 	t.Helper()
+	timeout := time.NewTimer(5 * time.Second)
+	defer timeout.Stop()
 	select {
+	case <-timeout.C:
+		t.Fatal("Run did not return")
 	case err := <-done:
 		return err
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return")
-		return nil
 	}
+	return nil
 }
 
 func get(url string) (int, error) {
 	resp, err := http.Get(url)
-	if err != nil {
-		return 0, err
+	if err == nil {
+		resp.Body.Close()
+		return resp.StatusCode, nil
 	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, nil
+	return 0, err
 }
 
-func ok(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") }
+func ok(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok")) }
 
 // The ingress's shape: two listeners, each with its own server.
 func TestTwoEndpointsServeAndStopTogether(t *testing.T) {
 	t.Parallel()
 	main, stats := loopback(t), loopback(t)
-	var logs bytes.Buffer
+	var logs strings.Builder
 	ctx, cancel := context.WithCancel(context.Background())
 	done := start(ctx, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))},
 		Endpoint{Name: "ingress", Listener: main, Server: &http.Server{Handler: http.HandlerFunc(ok)}},

@@ -1,12 +1,7 @@
 package chaos
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"log/slog"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,19 +10,8 @@ import (
 	"github.com/swarmlab/swarmlab/internal/lab"
 )
 
-// Options tune Watch; AddFlags gives a command their flags.
-type Options struct {
-	Force   bool          // stop even the only running manager
-	JSON    bool          // print the failover as JSON instead of a timeline
-	Timeout time.Duration // how long to wait for the swarm to converge
-}
-
-// AddFlags adds --force, --json and --timeout to c.
-func (o *Options) AddFlags(c *cobra.Command, prefix string) {
-	c.Flags().BoolVar(&o.Force, "force", false, "stop even the only running manager")
-	c.Flags().BoolVar(&o.JSON, "json", false, prefix+"print the timeline as JSON")
-	c.Flags().DurationVar(&o.Timeout, "timeout", 2*time.Minute, prefix+"how long to wait for the swarm to converge")
-}
+// DefaultNode is stopped when none is named, as the tutorial stops worker01.
+const DefaultNode = "worker01"
 
 // NewCommand returns the chaos command.
 func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *cobra.Command {
@@ -38,35 +22,14 @@ func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *c
 		Example: `  swarmlab chaos                 # stops worker01
   swarmlab chaos manager --json  # in a lab made with 'up --managers 3'`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: lf.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
-			node := "worker01"
-			if len(args) == 1 {
-				node = args[0]
-			}
-			return Watch(cmd.Context(), l, node, o, streams.Out)
-		}),
 	}
+	c.RunE = lf.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
+		node := DefaultNode
+		if len(args) == 1 {
+			node = args[0]
+		}
+		return Watch(cmd.Context(), l, node, o, streams.Out)
+	})
 	o.AddFlags(c, "")
 	return c
-}
-
-// Watch stops node and prints the failover as it happens, then a summary
-// (or all of it as JSON). It does not start the node again.
-func Watch(ctx context.Context, l *lab.Lab, node string, o Options, out io.Writer) error {
-	// The timeline is the output; step lines would only interleave with it.
-	l.Status = cli.NewStatus(io.Discard, true)
-	report := func(e lab.Event) {
-		if !o.JSON {
-			fmt.Fprintf(out, "  +%5.1fs  %s\n", e.At.Seconds(), e.What)
-		}
-	}
-	f, err := l.StopAndWatch(ctx, node, o.Force, o.Timeout, report)
-	if o.JSON {
-		if jerr := json.NewEncoder(out).Encode(f); jerr != nil {
-			return jerr
-		}
-	} else if err == nil {
-		fmt.Fprintf(out, "\nSummary: %s\nBring it back with 'swarmlab node start %s'.\n", f, node)
-	}
-	return err
 }

@@ -40,7 +40,7 @@ func nodeStop(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *cob
 				if !watch {
 					return l.NodeStop(cmd.Context(), args[0], o.Force)
 				}
-				node := "worker01"
+				node := chaos.DefaultNode
 				if len(args) == 1 {
 					node = args[0]
 				}
