@@ -172,6 +172,7 @@ func NewDockerSource(api DockerAPI, logger *slog.Logger) *DockerSource {
 func (d *DockerSource) Snapshot(ctx context.Context) (State, error) {
 	info, err := d.api.Info(ctx)
 	if err != nil {
+		//lint:ignore ST1005 the page shows this message as is, and Docker is a name
 		return State{}, fmt.Errorf("Docker is unreachable: %w", err)
 	}
 	if !info.Swarm.ControlAvailable {
