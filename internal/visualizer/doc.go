@@ -8,4 +8,8 @@
 // swarm on Docker events and on a short resync timer, because swarm sends no
 // events for tasks. The page itself is embedded and needs no network access
 // beyond this server.
+//
+// server.go holds the Server, its poller and its lifecycle; http.go its
+// routes; source.go the Source contract and MemorySource; docker.go the
+// DockerSource; state.go the State the page shows.
 package visualizer
