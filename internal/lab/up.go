@@ -88,10 +88,10 @@ func (u *upContext) steps() []step {
 		{"Creating network " + u.cfg.NetworkName(), u.createNetwork},
 		{"Starting the registry", u.startRegistry},
 		{"Starting nodes", u.startNodes},
-		{"Waiting for the nodes' Docker engines", u.waitEngines},
+		{"Waiting for the nodes' Docker engines", u.enginesAnswer},
 		{"Initialising the swarm", u.initSwarm},
 		{"Joining nodes to the swarm", u.joinNodes},
-		{"Waiting for every node to be Ready", u.waitReady},
+		{"Waiting for every node to be Ready", u.nodesReady},
 	}
 	if u.cfg.Managers > 1 {
 		steps = append(steps, step{"Starting the edge forwarder to the managers", u.startEdge})

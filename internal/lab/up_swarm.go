@@ -13,7 +13,7 @@ import (
 	"github.com/swarmlab/swarmlab/internal/docker"
 )
 
-func (u *upContext) waitEngines(ctx context.Context) error {
+func (u *upContext) enginesAnswer(ctx context.Context) error {
 	return u.lab.waitNodeEngines(ctx, u.inv, nodeNames(u.cfg.Nodes()), engineAnswers, 90*time.Second, u.status.Progress)
 }
 
@@ -140,7 +140,7 @@ func (u *upContext) join(ctx context.Context, n Node, members map[string]bool, t
 	return nil
 }
 
-func (u *upContext) waitReady(ctx context.Context) error {
+func (u *upContext) nodesReady(ctx context.Context) error {
 	mgr, err := u.firstManager()
 	if err != nil {
 		return err

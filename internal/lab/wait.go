@@ -165,12 +165,12 @@ func waitNodesReady(ctx context.Context, mgr docker.Swarm, want []string, timeou
 // swarm, as after a start.
 func (l *Lab) WaitReady(ctx context.Context, timeout time.Duration) error {
 	l.Status.Start("Waiting for every node to be Ready")
-	err := l.waitReady(ctx, timeout)
+	err := l.waitRunningReady(ctx, timeout)
 	l.Status.End(err == nil)
 	return err
 }
 
-func (l *Lab) waitReady(ctx context.Context, timeout time.Duration) error {
+func (l *Lab) waitRunningReady(ctx context.Context, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	inv, err := l.Inventory(ctx)
