@@ -3,6 +3,9 @@ SHELL := /bin/bash
 BIN     ?= bin/swarmlab
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/swarmlab/swarmlab/internal/version.Version=$(VERSION)
+# Pinned; 'go run pkg@version' fetches it through the module proxy, so a
+# clean clone needs nothing but Go.
+STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: build check unit conformance e2e vet cross node-image bench
 build: ## a static binary: it also ships itself in the lab's images
@@ -23,9 +26,10 @@ e2e: build ## end-to-end tests on a real lab
 	mkdir -p artifacts
 	SWARMLAB_ARTIFACTS=$(CURDIR)/artifacts go test -tags e2e -count=1 -timeout 40m -v ./e2e/ 2>&1 | tee artifacts/e2e.log; exit $${PIPESTATUS[0]}
 
-vet:
+vet: ## go vet, gofmt and staticcheck; the e2e tag takes every file in
 	go vet -tags e2e ./...
 	test -z "$$(gofmt -l .)"
+	$(STATICCHECK) -tags e2e ./...
 
 cross: ## Docker Desktop users run swarmlab on macOS and Windows
 	for target in darwin/arm64 windows/amd64; do \

@@ -3,12 +3,16 @@ package docker
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/pkg/stdcopy"
+	"golang.org/x/term"
 )
 
 // ExecResult is what a command run in a container left behind.
@@ -76,6 +80,30 @@ func ExecStream(ctx context.Context, e Engine, containerID string, cmd []string,
 		return -1, fmt.Errorf("exec in %s: %w", containerID, err)
 	}
 	return ins.ExitCode, nil
+}
+
+// ExecInteractive runs argv in a container with the user's streams and
+// returns its exit code. On a terminal it hands over to 'docker exec -it'
+// for a real TTY, when a docker CLI is installed; otherwise it streams
+// through the Engine API, so that pipes and scripts work without one.
+func ExecInteractive(ctx context.Context, e Engine, containerID string, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	if isTerminal(stdin) && isTerminal(stdout) {
+		if bin, err := exec.LookPath("docker"); err == nil {
+			c := exec.CommandContext(ctx, bin, append([]string{"exec", "-it", containerID}, argv...)...)
+			c.Stdin, c.Stdout, c.Stderr = stdin, stdout, stderr
+			err := c.Run()
+			if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
+				return ee.ExitCode(), nil
+			}
+			return 0, err
+		}
+	}
+	return ExecStream(ctx, e, containerID, argv, stdin, stdout, stderr)
+}
+
+func isTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // Logs returns a stopped or running container's output.

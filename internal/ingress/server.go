@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -19,6 +18,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/swarmlab/swarmlab/internal/lb"
+	"github.com/swarmlab/swarmlab/internal/serve"
 )
 
 // Server is the ingress: the routing handler, its stats port, and the
@@ -224,23 +224,26 @@ func (s *Server) Sync(ctx context.Context) error {
 
 // Run listens on ListenAddr and StatsPort and serves until ctx ends.
 func (s *Server) Run(ctx context.Context) error {
-	ln, err := net.Listen("tcp", s.cfg.ListenAddr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", s.cfg.ListenAddr, err)
-	}
-	var sln net.Listener
+	eps := []serve.Endpoint{{Addr: s.cfg.ListenAddr}}
 	if s.cfg.StatsPort > 0 {
-		if sln, err = net.Listen("tcp", ":"+strconv.Itoa(s.cfg.StatsPort)); err != nil {
-			ln.Close()
-			return fmt.Errorf("listen on stats port %d: %w", s.cfg.StatsPort, err)
-		}
+		eps = append(eps, serve.Endpoint{Addr: ":" + strconv.Itoa(s.cfg.StatsPort)})
 	}
-	return s.Serve(ctx, ln, sln)
+	return s.serve(ctx, eps)
 }
 
 // Serve serves requests on ln and the stats page on statsLn (may be nil)
 // until ctx ends, then drains in-flight requests.
 func (s *Server) Serve(ctx context.Context, ln, statsLn net.Listener) error {
+	eps := []serve.Endpoint{{Listener: ln}}
+	if statsLn != nil {
+		eps = append(eps, serve.Endpoint{Listener: statsLn})
+	}
+	return s.serve(ctx, eps)
+}
+
+// serve fills in the endpoints' servers (the ingress, then the stats page)
+// and runs them with discovery until ctx ends.
+func (s *Server) serve(ctx context.Context, eps []serve.Endpoint) error {
 	defer s.stopAll()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -255,8 +258,8 @@ func (s *Server) Serve(ctx context.Context, ln, statsLn net.Listener) error {
 	} else {
 		go s.syncLoop(ctx)
 	}
-	errLog := slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug)
-	srv := &lb.Server{
+	eps[0].Name = "ingress"
+	eps[0].Server = &lb.Server{
 		Router:            s.route,
 		NotFound:          s.notFound,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -266,49 +269,16 @@ func (s *Server) Serve(ctx context.Context, ln, statsLn net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		Logger:            s.logger,
 	}
-	servers := []server{srv}
-	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(ln) }()
-	s.logger.Info("ingress listening", "addr", ln.Addr().String())
-	if statsLn != nil {
+	if len(eps) > 1 {
 		if s.cfg.StatsAuth == DefaultStatsAuth {
 			s.logger.Warn("stats page uses the default login stats:stats; set STATS_AUTH=user:password")
 		}
-		ssrv := &http.Server{Handler: s.StatsHandler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
-			WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10, ErrorLog: errLog}
-		servers = append(servers, ssrv)
-		go func() { errc <- ssrv.Serve(statsLn) }()
-		s.logger.Info("stats listening", "addr", statsLn.Addr().String())
+		eps[1].Name = "stats"
+		eps[1].Server = &http.Server{Handler: s.StatsHandler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+			WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10,
+			ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug)}
 	}
-	var serveErr error
-	select {
-	case serveErr = <-errc:
-	case <-ctx.Done():
-	}
-	sctx, scancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
-	defer scancel()
-	var wg sync.WaitGroup
-	for _, hs := range servers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := hs.Shutdown(sctx); err != nil {
-				hs.Close()
-			}
-		}()
-	}
-	wg.Wait()
-	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
-		return serveErr
-	}
-	return nil
-}
-
-// server is what Serve needs of http.Server and lb.Server.
-type server interface {
-	Serve(net.Listener) error
-	Shutdown(context.Context) error
-	Close() error
+	return serve.Run(ctx, serve.Options{Logger: s.logger, ShutdownTimeout: s.cfg.DrainTimeout}, eps...)
 }
 
 func (s *Server) transportConfig() lb.TransportConfig {

@@ -36,24 +36,18 @@ func (l *Lab) Doctor(ctx context.Context) []Check {
 	}
 	out = append(out, Check{Name: "Docker engine", Level: CheckOK, Result: fmt.Sprintf("Docker %s, %s/%s, kernel %s", info.ServerVersion, info.OSType, info.Architecture, info.KernelVersion)})
 
-	img := l.Config.NodeImage
-	if _, err := l.Engine.ImageInspect(ctx, img); err != nil {
-		if _, err2 := l.Engine.ImageInspect(ctx, LocalNodeImage); err2 == nil {
-			img = LocalNodeImage
-		} else {
-			out = append(out, Check{Name: "Node image", Level: CheckWarn, Result: img + " is not on the engine yet",
-				Advice: []string{"'swarmlab up' pulls it; where images cannot be pulled, run 'swarmlab build node-image' first."}})
-			img = ""
-		}
-	}
-	if img != "" {
+	if img, _, err := l.nodeImage(ctx, false); err == nil {
 		out = append(out, Check{Name: "Node image", Level: CheckOK, Result: img})
 		out = append(out, l.checkPrivileged(ctx, img))
 		out = append(out, l.checkKernel(ctx, img)...)
-	} else if _, err := os.Stat("/proc/sys/net/ipv4/vs"); err != nil && info.OSType == "linux" {
-		out = append(out, noIPVS("the host's /proc has no net/ipv4/vs"))
+	} else {
+		out = append(out, Check{Name: "Node image", Level: CheckWarn, Result: l.Config.NodeImage + " is not on the engine yet",
+			Advice: []string{"'swarmlab up' pulls it; where images cannot be pulled, run 'swarmlab build node-image' first."}})
+		if _, err := os.Stat("/proc/sys/net/ipv4/vs"); err != nil && info.OSType == "linux" {
+			out = append(out, noIPVS("the host's /proc has no net/ipv4/vs"))
+		}
 	}
-	out = append(out, l.checkPorts(ctx)...)
+	out = append(out, l.doctorPorts(ctx)...)
 	return out
 }
 
@@ -120,27 +114,23 @@ func noIPVS(why string) Check {
 		}}
 }
 
-func (l *Lab) checkPorts(ctx context.Context) []Check {
+func (l *Lab) doctorPorts(ctx context.Context) []Check {
 	inv, err := l.Inventory(ctx)
 	if err != nil {
 		return nil
 	}
 	var out []Check
-	for _, p := range l.Config.HostPorts() {
-		if p.Port == 0 {
-			continue
-		}
+	for _, p := range probePorts(l.Config, inv) {
 		name := fmt.Sprintf("Port %d (%s)", p.Port, p.What)
-		if inv.Running(p.Node) {
+		switch {
+		case p.ours:
 			out = append(out, Check{Name: name, Level: CheckOK, Result: "held by this lab"})
-			continue
-		}
-		if err := portFree(l.Config.Bind, p.Port); err != nil {
+		case p.inUse != nil:
 			out = append(out, Check{Name: name, Level: CheckFail, Result: "in use on " + l.Config.Bind,
 				Advice: []string{fmt.Sprintf("Free it, or pick another port: 'swarmlab up --%s-port N'.", p.Key)}})
-			continue
+		default:
+			out = append(out, Check{Name: name, Level: CheckOK, Result: "free"})
 		}
-		out = append(out, Check{Name: name, Level: CheckOK, Result: "free"})
 	}
 	return out
 }

@@ -85,11 +85,9 @@ func (l *Lab) StopAndWatch(ctx context.Context, node string, force bool, timeout
 	loopCtx, stopLoop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	if l.Config.Ports.Ingress != 0 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			loop, _ = probe.Run(loopCtx, probe.Options{URL: l.Config.URL(l.Config.Ports.Ingress) + "/api/info", Duration: timeout, Interval: 20 * time.Millisecond, Concurrency: 2, Timeout: 10 * time.Second})
-		}()
+		})
 		time.Sleep(500 * time.Millisecond)
 	}
 

@@ -14,9 +14,9 @@ import (
 	"runtime"
 	"strings"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/errdefs"
 	"github.com/docker/docker/pkg/jsonmessage"
 
 	"github.com/swarmlab/swarmlab/internal/cli"
@@ -204,7 +204,7 @@ func (l *Lab) PushImages(ctx context.Context, images []Image) error {
 func (l *Lab) ensureImage(ctx context.Context, ref string) error {
 	if _, err := l.Engine.ImageInspect(ctx, ref); err == nil {
 		return nil
-	} else if !errdefs.IsNotFound(err) {
+	} else if !cerrdefs.IsNotFound(err) {
 		return engineErr(err)
 	}
 	l.Status.Progress("pulling " + ref)
@@ -219,21 +219,26 @@ func (l *Lab) ensureImage(ctx context.Context, ref string) error {
 // LocalNodeImage is what 'swarmlab build node-image' makes.
 const LocalNodeImage = "swarmlab/node:latest"
 
-// resolveNodeImage returns the node image to use: the configured one, pulled
-// if needed, or the locally built one when the default cannot be pulled.
-func (l *Lab) resolveNodeImage(ctx context.Context) (string, error) {
+// nodeImage returns the image the nodes run: the configured one when it is
+// on the engine (pulled first when pull is set), else, for the default
+// image only, LocalNodeImage when 'swarmlab build node-image' made it. note
+// says why the fallback was taken, "" when it was not.
+func (l *Lab) nodeImage(ctx context.Context, pull bool) (img, note string, err error) {
 	want := l.Config.NodeImage
-	err := l.ensureImage(ctx, want)
+	if pull {
+		err = l.ensureImage(ctx, want)
+	} else {
+		_, err = l.Engine.ImageInspect(ctx, want)
+	}
 	if err == nil {
-		return want, nil
+		return want, "", nil
 	}
 	if want == Defaults().NodeImage {
 		if _, lerr := l.Engine.ImageInspect(ctx, LocalNodeImage); lerr == nil {
-			l.Status.Infof("%s cannot be pulled (%s); using %s, built by 'swarmlab build node-image'", want, firstLine(err), LocalNodeImage)
-			return LocalNodeImage, nil
+			return LocalNodeImage, fmt.Sprintf("%s cannot be pulled (%s); using %s, built by 'swarmlab build node-image'", want, firstLine(err), LocalNodeImage), nil
 		}
 	}
-	return "", cli.Hintf("build one offline with 'swarmlab build node-image', then run 'swarmlab up --node-image "+LocalNodeImage+"'",
+	return "", "", cli.Hintf("build one offline with 'swarmlab build node-image', then run 'swarmlab up --node-image "+LocalNodeImage+"'",
 		"node image %s is not on the engine and cannot be pulled: %s", want, firstLine(err))
 }
 

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
@@ -44,6 +43,11 @@ func New(cfg Config, e docker.Engine, status *cli.Status, log *slog.Logger) *Lab
 
 // ErrNoLab means the engine holds nothing of the named lab.
 var ErrNoLab = errors.New("no such lab")
+
+// errNoLab is ErrNoLab for this lab, with what to do about it.
+func (l *Lab) errNoLab() error {
+	return cli.WithHint(fmt.Errorf("lab %q: %w", l.Config.Name, ErrNoLab), "create it with 'swarmlab up'")
+}
 
 // Inventory is what the engine holds of a lab.
 type Inventory struct {
@@ -164,7 +168,7 @@ func (l *Lab) managerExcept(ctx context.Context, inv Inventory, skip string) (do
 	}
 	if lastErr == nil {
 		if inv.Empty() {
-			return nil, "", cli.WithHint(fmt.Errorf("lab %q: %w", l.Config.Name, ErrNoLab), "create it with 'swarmlab up'")
+			return nil, "", l.errNoLab()
 		}
 		lastErr = errors.New("no manager container is running")
 	}
@@ -186,28 +190,11 @@ func (l *Lab) containerID(ctx context.Context, node string) (string, Inventory, 
 		}
 		sort.Strings(names)
 		if len(names) == 0 {
-			return "", inv, cli.WithHint(fmt.Errorf("lab %q: %w", l.Config.Name, ErrNoLab), "create it with 'swarmlab up'")
+			return "", inv, l.errNoLab()
 		}
 		return "", inv, cli.Hintf("nodes are: "+strings.Join(names, ", "), "lab %q has no node %q", l.Config.Name, node)
 	}
 	return c.ID, inv, nil
-}
-
-// poll calls f every interval until it reports done, fails, or ctx ends.
-func poll(ctx context.Context, interval time.Duration, f func() (bool, error)) error {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		done, err := f()
-		if err != nil || done {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
 }
 
 // RunningContainer returns the ID of a node's container, which must be running.

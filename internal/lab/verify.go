@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
@@ -150,8 +149,6 @@ func (l *Lab) checkOverlay(ctx context.Context) error {
 	}
 	return fmt.Errorf("%s does not exist", OverlayNetwork)
 }
-
-var httpClient = &http.Client{Timeout: 5 * time.Second}
 
 func checkVisualizer(ctx context.Context, base string, st LabStatus) error {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/state", nil)

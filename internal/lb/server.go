@@ -46,7 +46,9 @@ type Server struct {
 
 	once     sync.Once
 	srv      *fasthttp.Server
+	mu       sync.Mutex // guards shutting and lns
 	shutting atomic.Bool
+	lns      []net.Listener
 }
 
 func (s *Server) init() *fasthttp.Server {
@@ -104,28 +106,57 @@ func (s *Server) build() {
 }
 
 // Serve accepts connections on ln until Shutdown or Close; then it returns
-// http.ErrServerClosed, as net/http's servers do.
+// http.ErrServerClosed, as net/http's servers do, also when Shutdown came
+// first.
 func (s *Server) Serve(ln net.Listener) error {
-	err := s.init().Serve(ln)
+	srv := s.init()
+	s.mu.Lock()
+	if s.shutting.Load() {
+		s.mu.Unlock()
+		ln.Close()
+		return http.ErrServerClosed
+	}
+	s.lns = append(s.lns, ln)
+	s.mu.Unlock()
+	err := srv.Serve(ln)
 	if s.shutting.Load() {
 		return http.ErrServerClosed
 	}
 	return err
 }
 
+// stop marks the server shut and closes its listeners: fasthttp closes
+// only those it already serves, and Serve may not have started yet.
+func (s *Server) stop() {
+	s.mu.Lock()
+	s.shutting.Store(true)
+	for _, ln := range s.lns {
+		ln.Close()
+	}
+	s.mu.Unlock()
+}
+
 // Shutdown stops accepting, lets in-flight requests finish until ctx ends,
 // and closes idle connections.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.shutting.Store(true)
-	return s.init().ShutdownWithContext(ctx)
+	s.stop()
+	return closedOK(s.init().ShutdownWithContext(ctx))
+}
+
+// closedOK drops the error of fasthttp closing a listener stop closed.
+func closedOK(err error) error {
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
 }
 
 // Close stops the server without waiting.
 func (s *Server) Close() error {
-	s.shutting.Store(true)
+	s.stop()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := s.init().ShutdownWithContext(ctx)
+	err := closedOK(s.init().ShutdownWithContext(ctx))
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}

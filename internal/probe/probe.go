@@ -1,7 +1,3 @@
-// Package probe sends a bounded loop of HTTP requests and counts what came
-// back: failures, status codes and which replica answered. swarmlab uses it
-// to show load being spread and to count failed requests during failover;
-// learners run it as 'swarmlab probe'.
 package probe
 
 import (
@@ -82,10 +78,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return true
 	}
 	var wg sync.WaitGroup
-	for i := 0; i < o.Concurrency; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range o.Concurrency {
+		wg.Go(func() {
 			for ctx.Err() == nil && take() {
 				status, host, err := once(ctx, client, o.URL)
 				if ctx.Err() != nil && err != nil {
@@ -117,7 +111,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 					}
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	return res, nil

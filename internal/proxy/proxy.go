@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/swarmlab/swarmlab/internal/lb"
+	"github.com/swarmlab/swarmlab/internal/serve"
 )
 
 // Resolver looks up a host name. *net.Resolver satisfies it; tests fake it.
@@ -127,16 +128,16 @@ func (p *Proxy) resolveLoop(ctx context.Context) {
 
 // Run listens on the configured port and serves until ctx is cancelled.
 func (p *Proxy) Run(ctx context.Context) error {
-	ln, err := net.Listen("tcp", ":"+strconv.Itoa(p.cfg.ListenPort))
-	if err != nil {
-		return fmt.Errorf("listen on port %d: %w", p.cfg.ListenPort, err)
-	}
-	return p.Serve(ctx, ln)
+	return p.serve(ctx, serve.Endpoint{Addr: ":" + strconv.Itoa(p.cfg.ListenPort)})
 }
 
 // Serve serves on ln until ctx is cancelled, then drains in-flight requests
 // for up to DrainTimeout.
 func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
+	return p.serve(ctx, serve.Endpoint{Listener: ln})
+}
+
+func (p *Proxy) serve(ctx context.Context, ep serve.Endpoint) error {
 	if err := p.Resolve(ctx); err != nil {
 		// Start anyway (503 until it resolves): the backend may simply not be
 		// scheduled yet, which made the tutorial's nginx crash-loop.
@@ -145,28 +146,14 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go p.resolveLoop(ctx)
-
-	srv := &lb.Server{
+	ep.Name = "proxy"
+	ep.Attrs = []any{"backend", p.cfg.BackendHost}
+	ep.Server = &lb.Server{
 		Router:      func(string, string) *lb.Handler { return p.handler },
 		IdleTimeout: p.cfg.IdleTimeout,
 		Logger:      p.logger,
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	p.logger.Info("proxy listening", "addr", ln.Addr().String(), "backend", p.cfg.BackendHost)
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, scancel := context.WithTimeout(context.Background(), p.cfg.DrainTimeout)
-	defer scancel()
-	err := srv.Shutdown(sctx)
-	if errors.Is(err, context.DeadlineExceeded) {
-		srv.Close()
-		return fmt.Errorf("requests still running after %s: closed", p.cfg.DrainTimeout)
-	}
-	return err
+	return serve.Run(ctx, serve.Options{Logger: p.logger, ShutdownTimeout: p.cfg.DrainTimeout}, ep)
 }
 
 var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}

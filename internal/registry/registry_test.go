@@ -319,7 +319,7 @@ func TestConfigValidate(t *testing.T) {
 		ok  bool
 	}{
 		{Config{}, true},
-		{ConfigFromEnv(func(k string) string {
+		{FromEnv(func(k string) string {
 			return map[string]string{EnvAddr: ":5001", EnvData: "/data"}[k]
 		}), true},
 		{Config{Addr: "5000"}, false},

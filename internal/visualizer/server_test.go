@@ -368,22 +368,22 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-func TestParseEnv(t *testing.T) {
+func TestFromEnv(t *testing.T) {
 	t.Parallel()
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	e, err := ParseEnv(env(nil))
+	e, err := FromEnv(env(nil))
 	if err != nil || e.Addr != ":8080" || e.BasePath != "" || e.Resync != time.Second || e.Demo {
 		t.Errorf("defaults = %+v, %v", e, err)
 	}
-	e, err = ParseEnv(env(map[string]string{"PORT": "9000", "CTX_ROOT": "/viz", "RESYNC_INTERVAL": "500ms", "VISUALIZER_DEMO": "1"}))
+	e, err = FromEnv(env(map[string]string{"PORT": "9000", "CTX_ROOT": "/viz", "RESYNC_INTERVAL": "500ms", "VISUALIZER_DEMO": "1"}))
 	if err != nil || e.Addr != ":9000" || e.BasePath != "/viz" || e.Resync != 500*time.Millisecond || !e.Demo {
 		t.Errorf("set = %+v, %v", e, err)
 	}
-	if e, _ := ParseEnv(env(map[string]string{"RESYNC_INTERVAL": "750"})); e.Resync != 750*time.Millisecond {
+	if e, _ := FromEnv(env(map[string]string{"RESYNC_INTERVAL": "750"})); e.Resync != 750*time.Millisecond {
 		t.Errorf("RESYNC_INTERVAL=750 gave %s, want 750ms", e.Resync)
 	}
 	for k, v := range map[string]string{"PORT": "http", "RESYNC_INTERVAL": "5s"} {
-		if _, err := ParseEnv(env(map[string]string{k: v})); err == nil || !strings.Contains(err.Error(), k) {
+		if _, err := FromEnv(env(map[string]string{k: v})); err == nil || !strings.Contains(err.Error(), k) {
 			t.Errorf("%s=%s: err = %v, want one naming %s", k, v, err, k)
 		}
 	}

@@ -1,5 +1,3 @@
-// Package build implements 'swarmlab build node-image': a Docker-in-Docker
-// node image made offline from Debian packages, for engines that cannot pull.
 package build
 
 import (
@@ -14,7 +12,7 @@ import (
 )
 
 // NewCommand returns the build command.
-func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
+func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "build",
 		Short: "Build images the lab needs",
@@ -24,7 +22,7 @@ func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 		Use:   "node-image",
 		Short: "Build " + lab.LocalNodeImage + " from Debian packages with debootstrap (Linux, as root; no image pull needed)",
 		Args:  cobra.NoArgs,
-		RunE: labflags.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
+		RunE: lf.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
 			return nodeimage.Build(cmd.Context(), l.Engine, l.Status, opts)
 		}),
 	}

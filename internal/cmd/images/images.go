@@ -1,5 +1,3 @@
-// Package images implements 'swarmlab images': what the lab registry holds,
-// with each image's compressed size and the total with shared layers once.
 package images
 
 import (
@@ -17,13 +15,13 @@ import (
 )
 
 // NewCommand returns the images command.
-func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
+func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "images",
 		Short: "List the images in the lab registry, with their compressed sizes",
 		Args:  cobra.NoArgs,
-		RunE: labflags.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
+		RunE: lf.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
 			if err := l.Discover(cmd.Context()); err != nil {
 				return err
 			}
