@@ -7,9 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -210,25 +213,38 @@ func startLab(t *testing.T, target string, spec labSpec) *lab {
 	case haproxy:
 		cmd = haproxyCommand(t, haproxyConfig(l.addr, "default_backend be\n", map[string][]string{"be": addrs}))
 	}
-	l.pid = run(t, cmd, l.addr, nil)
+	l.pid = run(t, cmd, l.addr, nil, target != haproxy)
 	return l
 }
 
-// freeAddr returns host:port with a port free at the moment.
+// freeAddr returns host:port with a port free at the moment, for a target
+// to listen on. Ports come from a range below the kernel's ephemeral one
+// (32768 and up on Linux) and from a counter, so that two targets started
+// at once never get the same port and no outgoing connection takes it
+// between the check and the target's listen.
 func freeAddr(t *testing.T, host string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", host+":0")
-	if err != nil {
-		t.Fatal(err)
+	for range 1000 {
+		port := 20000 + int(nextPort.Add(1)%10000)
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return ln.Addr().String()
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatal("no free port in 20000-29999")
+	return ""
 }
+
+var nextPort atomic.Int64
+
+func init() { nextPort.Store(time.Now().UnixNano() % 10000) }
 
 // run starts a target process with default settings (only env added to a
 // bare environment), waits until it accepts connections on addr, and kills
 // it when the test ends, or when the test binary dies.
-func run(t *testing.T, cmd *exec.Cmd, addr string, env []string) int {
+func run(t *testing.T, cmd *exec.Cmd, addr string, env []string, logsAddr bool) int {
 	t.Helper()
 	out := &syncBuffer{}
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(), "ACCESS_LOG=off"}, env...)
@@ -246,15 +262,23 @@ func run(t *testing.T, cmd *exec.Cmd, addr string, env []string) int {
 			t.Logf("%s output:\n%s", filepath.Base(cmd.Path), out.tail(4000))
 		}
 	})
+	// A swarmlab target says where it listens; waiting for that line, not
+	// for a connect, makes sure the port is this process's and not another
+	// suite's running at the same time on the machine.
+	_, port, _ := net.SplitHostPort(addr)
+	said := regexp.MustCompile(`addr=\S*:` + port + `\b`)
+	ours := func() bool { return !logsAddr || said.MatchString(out.String()) }
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		select {
 		case <-exited:
 			t.Fatalf("%s exited at start:\n%s", cmd, out.tail(4000))
 		default:
 		}
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return cmd.Process.Pid
+		if ours() {
+			if c, err := net.Dial("tcp", addr); err == nil {
+				c.Close()
+				return cmd.Process.Pid
+			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("%s does not listen on %s after 10s:\n%s", cmd, addr, out.tail(4000))
@@ -271,6 +295,12 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func (s *syncBuffer) tail(n int) string {

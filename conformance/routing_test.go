@@ -125,7 +125,7 @@ func startRoutingLab(t *testing.T, target string) *lab {
 			{"whoami", whoami.addr, []string{"VIRTUAL_HOST=whoami.local"}},
 		})
 		cmd := exec.Command(bin, "ingress", "--listen", l.addr, "--stats-port", "0")
-		l.pid = run(t, cmd, l.addr, []string{"DOCKER_HOST=tcp://" + engine, "INGRESS_NETWORKS=lab"})
+		l.pid = run(t, cmd, l.addr, []string{"DOCKER_HOST=tcp://" + engine, "INGRESS_NETWORKS=lab"}, true)
 	case haproxy:
 		// The ingress's order: exact hosts, then host-less patterns, then the default.
 		routing := `acl whoami hdr(host) -i whoami.local
@@ -135,7 +135,7 @@ func startRoutingLab(t *testing.T, target string) *lab {
     default_backend web
 `
 		cfg := haproxyConfig(l.addr, routing, map[string][]string{"admin": {admin.addr}, "web": {web.addr}, "whoami": {whoami.addr}})
-		l.pid = run(t, haproxyCommand(t, cfg), l.addr, nil)
+		l.pid = run(t, haproxyCommand(t, cfg), l.addr, nil, false)
 	}
 	// Discovery is done once the three routes answer.
 	ready := eventually(10*time.Second, func() bool {

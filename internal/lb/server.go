@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -118,7 +119,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.lns = append(s.lns, ln)
 	s.mu.Unlock()
-	err := srv.Serve(ln)
+	err := srv.Serve(lingerListener{ln})
 	if s.shutting.Load() {
 		return http.ErrServerClosed
 	}
@@ -202,4 +203,34 @@ type fasthttpLogger struct{ l *slog.Logger }
 
 func (f fasthttpLogger) Printf(format string, args ...any) {
 	f.l.Debug(fmt.Sprintf(format, args...))
+}
+
+// lingerListener's connections close politely: fasthttp closes right after
+// an error answer (a 400, a 431 for too large a head) while the client may
+// still be sending, and closing a socket with unread bytes sends a reset
+// that can destroy the answer before the client reads it. So Close
+// half-closes, then drains for a moment in the background before closing,
+// as net/http does.
+type lingerListener struct{ net.Listener }
+
+func (l lingerListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		return lingerConn{tc}, nil
+	}
+	return c, err
+}
+
+type lingerConn struct{ *net.TCPConn }
+
+func (c lingerConn) Close() error {
+	if err := c.CloseWrite(); err != nil {
+		return c.TCPConn.Close()
+	}
+	go func() {
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		io.CopyN(io.Discard, c.TCPConn, 256<<10)
+		c.TCPConn.Close()
+	}()
+	return nil
 }

@@ -33,8 +33,10 @@ func validRequest(h *fasthttp.RequestHeader) (host, routePath, absURI string, er
 	if h.IsOptions() && raw == "*" {
 		return string(h.Host()), "*", "", nil
 	}
+	// A fragment is not part of a request target (RFC 9112 section 3.2);
+	// ParseRequestURI would keep it in the path.
 	u, err := url.ParseRequestURI(raw)
-	if err != nil || u.Fragment != "" || u.Opaque != "" {
+	if err != nil || strings.IndexByte(raw, '#') >= 0 || u.Opaque != "" {
 		return "", "", "", errBadRequest
 	}
 	if u.Host != "" || u.Scheme != "" {
@@ -67,8 +69,8 @@ var errVersion = errors.New("unsupported HTTP version")
 // method or HTTP version: percent-decoded (url.ParseRequestURI did that),
 // dot segments and repeated slashes removed, a trailing slash kept.
 func canonicalPath(p string) string {
-	if p == "" {
-		return "/"
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
 	}
 	c := path.Clean(p)
 	if strings.HasSuffix(p, "/") && c != "/" {
