@@ -11,7 +11,7 @@ import (
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
 	"github.com/swarmlab/swarmlab/internal/lab"
-	"github.com/swarmlab/swarmlab/internal/registry"
+	"github.com/swarmlab/swarmlab/internal/regclient"
 )
 
 // NewCommand returns the images command.
@@ -26,7 +26,7 @@ func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *c
 				return err
 			}
 			base := l.Config.URL(l.Config.Ports.Registry)
-			sizes, err := registry.ImageSizes(cmd.Context(), base)
+			sizes, err := regclient.ImageSizes(cmd.Context(), base)
 			if err != nil {
 				return cli.WithHint(fmt.Errorf("read the registry at %s: %w", base, err), "is the lab up? 'swarmlab status' shows it; start it with 'swarmlab start'")
 			}
