@@ -11,9 +11,9 @@ STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 build: ## a static binary: it also ships itself in the lab's images
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/swarmlab
 
-check: vet build cross unit node-image e2e ## the test command: everything CI runs
+check: vet build cross unit e2e ## the test command: everything CI runs (up builds the node image if it is missing)
 
-node-image: build ## the offline node image the end-to-end tests use (reused when present)
+node-image: build ## the offline node image (up builds it by itself when it is missing and it can)
 	./$(BIN) build node-image
 
 unit: ## tests that need no Docker (the browser tests need chromium)

@@ -231,9 +231,6 @@ func (l *Lab) ensureImage(ctx context.Context, ref string) error {
 	return err
 }
 
-// LocalNodeImage is what 'swarmlab build node-image' makes.
-const LocalNodeImage = "swarmlab/node:latest"
-
 // nodeImage returns the image the nodes run: the configured one when it is
 // on the engine (pulled first when pull is set), else, for the default
 // image only, LocalNodeImage when 'swarmlab build node-image' made it. note
@@ -252,6 +249,8 @@ func (l *Lab) nodeImage(ctx context.Context, pull bool) (img, note string, err e
 		if _, lerr := l.Engine.ImageInspect(ctx, LocalNodeImage); lerr == nil {
 			return LocalNodeImage, fmt.Sprintf("%s cannot be pulled (%s); using %s, built by 'swarmlab build node-image'", want, firstLine(err), LocalNodeImage), nil
 		}
+		// up builds LocalNodeImage where it can; others say how.
+		return "", "", &noNodeImageError{image: want, reason: firstLine(err)}
 	}
 	return "", "", cli.Hintf("build one offline with 'swarmlab build node-image', then run 'swarmlab up --node-image "+LocalNodeImage+"'",
 		"node image %s is not on the engine and cannot be pulled: %s", want, firstLine(err))

@@ -19,6 +19,7 @@ import (
 
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/docker"
+	"github.com/swarmlab/swarmlab/internal/nodeimage"
 )
 
 // Lab is one lab on one engine.
@@ -32,11 +33,16 @@ type Lab struct {
 	NodeClient func(containerID string) (docker.Swarm, error)
 	// FindBinary picks the binary the lab's images ship; tests replace it.
 	FindBinary func(path, engineOS, engineArch string) (string, string, error)
+
+	// What can build the node image here, and the build; tests replace them.
+	nodeHost  func(engineArch string) nodeimage.Host
+	nodeBuild func(ctx context.Context, e docker.Engine, o nodeimage.Options, progress func(string)) error
 }
 
 // New returns a lab for cfg on engine e.
 func New(cfg Config, e docker.Engine, status *cli.Status, log *slog.Logger) *Lab {
-	l := &Lab{Config: cfg, Engine: e, Status: status, Log: log, FindBinary: ImageBinary}
+	l := &Lab{Config: cfg, Engine: e, Status: status, Log: log, FindBinary: ImageBinary,
+		nodeHost: nodeimage.ThisHost, nodeBuild: nodeimage.Build}
 	l.NodeClient = func(id string) (docker.Swarm, error) { return docker.NodeClient(e, id) }
 	return l
 }

@@ -5,6 +5,7 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -82,6 +83,11 @@ func portFree(addr string, port int) error {
 
 func (u *upContext) prepareNodeImage(ctx context.Context) error {
 	img, note, err := u.lab.nodeImage(ctx, true)
+	if missing := (*noNodeImageError)(nil); errors.As(err, &missing) {
+		if err = u.buildNodeImageForUp(ctx, missing); err == nil {
+			img = LocalNodeImage
+		}
+	}
 	if err != nil {
 		return err
 	}
