@@ -77,9 +77,3 @@ var (
 	_ Engine = (*client.Client)(nil)
 	_ Swarm  = (*client.Client)(nil)
 )
-
-// Connect returns a client for the host engine, configured from the
-// environment (DOCKER_HOST and friends) as the docker CLI is.
-func Connect() (*client.Client, error) {
-	return client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-}

@@ -1,15 +1,18 @@
 package regclient
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -29,8 +32,8 @@ var manifestAccept = strings.Join([]string{
 // are a few KB, and the registry itself refuses more than 4 MiB.
 const maxManifestSize = 4 << 20
 
-// Client talks to a registry's /v2/ API, anonymously and over plain HTTP
-// as the lab's registry is served.
+// Client talks to a registry's /v2/ API: the lab's, anonymously over plain
+// HTTP, or any other, logged in with Credentials. Use it by pointer.
 type Client struct {
 	// BaseURL is the registry's address, such as http://127.0.0.1:5000.
 	// "http://" is assumed when the scheme is missing.
@@ -38,6 +41,12 @@ type Client struct {
 
 	// HTTPClient makes the requests. Default: a client with a 30s timeout.
 	HTTPClient *http.Client
+
+	// Credentials, when set, answer a registry that asks for a login.
+	Credentials Credentials
+
+	mu    sync.Mutex
+	authz string // the Authorization header the last challenge earned
 
 	// pageSize, when set, asks for pages of this many entries; tests use
 	// it to exercise pagination without a thousand repositories.
@@ -308,38 +317,75 @@ func (c *Client) url(path string) string {
 
 var defaultHTTPClient = &http.Client{Timeout: 30 * time.Second}
 
+func (c *Client) httpClient() *http.Client {
+	if c.HTTPClient != nil {
+		return c.HTTPClient
+	}
+	return defaultHTTPClient
+}
+
 // get makes a GET and turns any status but 200 into an error that carries
 // the registry's own error message.
 func (c *Client) get(ctx context.Context, u, accept string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
+	return c.do(ctx, http.MethodGet, u, map[string]string{"Accept": accept}, nil, http.StatusOK)
+}
+
+// do makes a request, answering one authentication challenge, and turns a
+// status not in want into a StatusError.
+func (c *Client) do(ctx context.Context, method, u string, header map[string]string, body []byte, want ...int) (*http.Response, error) {
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.ContentLength = int64(len(body))
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		c.mu.Lock()
+		if c.authz != "" {
+			req.Header.Set("Authorization", c.authz)
+		}
+		c.mu.Unlock()
+		resp, err := c.httpClient().Do(req)
+		if err != nil {
+			return nil, err
+		}
+		if slices.Contains(want, resp.StatusCode) {
+			return resp, nil
+		}
+		msg := errorMessage(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusUnauthorized && attempt == 0 {
+			authz, err := c.authorize(ctx, parseChallenge(resp.Header.Get("WWW-Authenticate")), req.URL.Host)
+			if err != nil {
+				return nil, err
+			}
+			if authz != "" {
+				c.mu.Lock()
+				c.authz = authz
+				c.mu.Unlock()
+				continue
+			}
+		}
+		return nil, &StatusError{URL: u, Method: method, Status: resp.StatusCode, Message: msg}
 	}
-	req.Header.Set("Accept", accept)
-	hc := c.HTTPClient
-	if hc == nil {
-		hc = defaultHTTPClient
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode == http.StatusOK {
-		return resp, nil
-	}
-	defer resp.Body.Close()
-	return nil, &StatusError{URL: u, Status: resp.StatusCode, Message: errorMessage(resp.Body)}
 }
 
 // StatusError is a registry answer other than 200 OK.
 type StatusError struct {
 	URL     string
+	Method  string
 	Status  int
 	Message string // the registry's errors[].message, if it sent any
 }
 
 func (e *StatusError) Error() string {
-	msg := fmt.Sprintf("GET %s: %d %s", e.URL, e.Status, http.StatusText(e.Status))
+	method := e.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	msg := fmt.Sprintf("%s %s: %d %s", method, e.URL, e.Status, http.StatusText(e.Status))
 	if e.Message != "" {
 		msg += ": " + e.Message
 	}

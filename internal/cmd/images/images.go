@@ -19,7 +19,7 @@ func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *c
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "images",
-		Short: "List the images in the lab registry, with their compressed sizes",
+		Short: "List the images in the lab registry, with their compressed sizes; 'images push' sends the ingress and visualizer to yours",
 		Args:  cobra.NoArgs,
 		RunE: lf.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
 			if err := l.Discover(cmd.Context()); err != nil {
@@ -45,6 +45,7 @@ func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *c
 		}),
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.AddCommand(newPushCommand(streams, &lf.Quiet))
 	return c
 }
 
