@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,7 +15,6 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
-	"github.com/docker/docker/client"
 	"github.com/docker/go-connections/nat"
 
 	"github.com/swarmlab/swarmlab/internal/cli"
@@ -125,9 +125,8 @@ func (l *Lab) Inventory(ctx context.Context) (Inventory, error) {
 
 // engineErr explains an engine that cannot be reached.
 func engineErr(err error) error {
-	if client.IsErrConnectionFailed(err) || strings.Contains(err.Error(), "Cannot connect to the Docker daemon") {
-		return cli.WithHint(fmt.Errorf("cannot reach the Docker engine: %w", err),
-			"start Docker (Docker Desktop, or 'sudo dockerd' / 'sudo systemctl start docker') and check DOCKER_HOST; 'swarmlab doctor' checks the rest")
+	if e := docker.ExplainConnect(err, runtime.GOOS); e != nil {
+		return e
 	}
 	return err
 }
