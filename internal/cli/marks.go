@@ -26,6 +26,10 @@ func MarksFor(w io.Writer) Marks {
 	return Marks{vt: vt, color: vt && os.Getenv("NO_COLOR") == "", unicode: unicode}
 }
 
+// EnableVT makes a terminal show escape sequences, as Windows consoles do
+// only when asked; it reports whether it does.
+func EnableVT(f *os.File) bool { return enableVT(f) }
+
 // Level is what a mark says.
 type Level int
 
