@@ -96,6 +96,13 @@ func extractFrom(fsys fs.FS, arch, dir string) (string, string, error) {
 		os.Remove(tmp.Name())
 		return "", "", fmt.Errorf("write the server binary to %s: %w", dir, err)
 	}
+	// Those of earlier versions are not needed any more.
+	old, _ := filepath.Glob(filepath.Join(dir, "swarmlab-server-linux-"+arch+"-*"))
+	for _, p := range old {
+		if p != path {
+			os.Remove(p)
+		}
+	}
 	return path, sum, nil
 }
 

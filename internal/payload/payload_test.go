@@ -40,6 +40,15 @@ func TestExtractOncePerContent(t *testing.T) {
 	if st2, _ := os.Stat(again); !st2.ModTime().Equal(st.ModTime()) {
 		t.Error("the cached binary was written again")
 	}
+	// Another version replaces the one before.
+	next := fstest.MapFS{"files/linux_arm64.zst": {Data: compressed(t, append(bin, '2'))}}
+	newer, _, err := extractFrom(next, "arm64", dir)
+	if err != nil || newer == path {
+		t.Fatalf("newer version: %s, %v", newer, err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("the older binary is still in the cache: %v", err)
+	}
 	if _, _, err := extractFrom(fsys, "amd64", dir); err == nil {
 		t.Error("no error for an architecture that is not embedded")
 	}

@@ -54,6 +54,9 @@ with 'swarmlab deploy --context NAME --images REGISTRY/PREFIX --tag TAG'.`,
 			for _, p := range pushed {
 				fmt.Fprintf(streams.Out, "%s  %s  %s\n", p.Ref, strings.Join(p.Platforms, ","), p.Digest)
 			}
+			if len(pushed) > 0 && len(pushed[0].Platforms) < 2 {
+				status.Infof("only %s: this swarmlab carries no server for the other architecture; use the release archive, or add --binary linux/ARCH=PATH", pushed[0].Platforms[0])
+			}
 			return nil
 		},
 	}
