@@ -176,9 +176,20 @@ func roleNames(inv Inventory, role string) []string {
 	return names
 }
 
-// NodeStop stops one node's container. Stopping the last running manager
-// needs force: with no manager, nothing reschedules.
+// NodeStop stops one node's container (docker stop: its engine stops its
+// tasks first). Stopping the last running manager needs force: with no
+// manager, nothing reschedules.
 func (l *Lab) NodeStop(ctx context.Context, node string, force bool) error {
+	return l.nodeHalt(ctx, node, force, false)
+}
+
+// NodeKill kills one node's container with SIGKILL: no warning, as when a
+// server loses power. The same rule as NodeStop guards the last manager.
+func (l *Lab) NodeKill(ctx context.Context, node string, force bool) error {
+	return l.nodeHalt(ctx, node, force, true)
+}
+
+func (l *Lab) nodeHalt(ctx context.Context, node string, force, kill bool) error {
 	id, inv, err := l.containerID(ctx, node)
 	if err != nil {
 		return err
@@ -196,8 +207,13 @@ func (l *Lab) NodeStop(ctx context.Context, node string, force bool) error {
 				"%s is the only running manager: with no manager the swarm cannot reschedule anything", node)
 		}
 	}
-	l.Status.Start("Stopping " + node)
-	err = l.stopContainer(ctx, id)
+	if kill {
+		l.Status.Start("Killing " + node)
+		err = l.Engine.ContainerKill(ctx, id, "KILL")
+	} else {
+		l.Status.Start("Stopping " + node)
+		err = l.stopContainer(ctx, id)
+	}
 	l.Status.End(err == nil)
 	return err
 }
