@@ -109,10 +109,9 @@ func (l *Lab) Chaos(ctx context.Context, o ChaosOptions, report func(Event)) (Fa
 		return f, err
 	}
 	o.Service = f.Service
-	do := l.action(o, inv.Containers[mgrName].ID)
-
 	// The event starts at t0, once the loop has run loopBefore.
 	tl := &timeline{t0: time.Now(), report: report}
+	do := l.action(o, inv.Containers[mgrName].ID, tl.now)
 	url := ""
 	if l.Config.Ports.Ingress != 0 {
 		tl.t0 = tl.t0.Add(loopBefore)
@@ -241,8 +240,9 @@ type action struct {
 }
 
 // action returns the event of o. The docker commands run in the manager
-// container mid, and the timeline quotes them as a learner would type them.
-func (l *Lab) action(o ChaosOptions, mid string) action {
+// container mid, and the timeline quotes them as a learner would type them;
+// warn adds a line to it.
+func (l *Lab) action(o ChaosOptions, mid string, warn func(string)) action {
 	inManager := func(cmd ...string) func(context.Context) error {
 		return func(ctx context.Context) error {
 			res, err := docker.Exec(ctx, l.Engine, mid, cmd, nil)
@@ -258,8 +258,8 @@ func (l *Lab) action(o ChaosOptions, mid string) action {
 	}
 	switch o.Scenario {
 	case ScenarioKill:
-		return action{"killing " + node + leader + " (SIGKILL: no warning, as in a power loss)", node + " container killed",
-			func(ctx context.Context) error { return l.NodeKill(ctx, node, o.Force) }}
+		return action{"killing " + node + leader + " (network cut, then SIGKILL: as in a power loss)", node + " container killed",
+			func(ctx context.Context) error { return l.NodeKill(ctx, node, o.Force, warn) }}
 	case ScenarioDrain:
 		return action{"docker node update --availability drain " + node, "manager set " + node + " to drain: its tasks move",
 			inManager("docker", "node", "update", "--availability", "drain", node)}
