@@ -148,7 +148,11 @@ func (l *Lab) Chaos(ctx context.Context, o ChaosOptions, report func(Event)) (Fa
 			default:
 			}
 		}
-		v, err := readSwarm(wctx, mgr)
+		// A manager waits for a Leader to answer: bounded, so that the
+		// timeline goes on while one is elected.
+		rctx, cancel := context.WithTimeout(wctx, 2*time.Second)
+		v, err := readSwarm(rctx, mgr)
+		cancel()
 		if err != nil {
 			return false, nil // the manager may be busy, or electing a Leader; try again
 		}
