@@ -66,7 +66,7 @@ type Config struct {
 	// UnackedTimeout drops a backend connection whose sent bytes stay
 	// unacknowledged this long, so that a request to a task whose node lost
 	// power is sent elsewhere. Env UNACKED_TIMEOUT: a duration, auto or off.
-	// Default auto: 300ms.
+	// Default auto: 100ms.
 	UnackedTimeout time.Duration
 	// DrainTimeout bounds the wait for in-flight requests at shutdown.
 	// Env DRAIN_TIMEOUT. Default 10s.

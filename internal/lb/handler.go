@@ -141,7 +141,11 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, start time.Time
 		u.active.Add(1)
 		br := tr.readers.Get().(*bufio.Reader)
 		br.Reset(c)
+		if replayable {
+			u.wait(c)
+		}
 		err = tr.roundTrip(c, out, resp, br)
+		aborted := replayable && u.answered(c)
 		if err == nil {
 			return h.relay(ctx, tr, u, c, br, resp, upgrade, start, res, done)
 		}
@@ -159,6 +163,8 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, start time.Time
 			u.errors.Add(1)
 			u.latency.Observe(time.Since(start))
 			switch {
+			case aborted:
+				// Another request found u unreachable: it is out already.
 			case isUnreachable(err):
 				h.Passive.unreachable(h.Pool, u, tr)
 			case reused && errors.Is(err, io.EOF):

@@ -158,6 +158,7 @@ func (p PassiveHealth) unreachable(pool *Pool, u *Upstream, tr *Transport) {
 	}
 	u.MarkDown(24 * time.Hour) // until the probe below says otherwise
 	u.dropIdle()
+	u.abortWaiting()
 	every := p.ProbeInterval
 	if every <= 0 {
 		every = 250 * time.Millisecond
@@ -178,4 +179,43 @@ func (p PassiveHealth) unreachable(pool *Pool, u *Upstream, tr *Transport) {
 			}
 		}
 	}()
+}
+
+// wait records that c carries a replayable request to u waiting for its
+// answer, which abortWaiting may end.
+func (u *Upstream) wait(c *upConn) {
+	u.idleMu.Lock()
+	if u.waiting == nil {
+		u.waiting = map[*upConn]struct{}{}
+	}
+	u.waiting[c] = struct{}{}
+	u.idleMu.Unlock()
+}
+
+// answered ends c's wait, and reports whether abortWaiting ended it first.
+// An answer that came in anyway reads on: its body gets a fresh deadline.
+func (u *Upstream) answered(c *upConn) bool {
+	u.idleMu.Lock()
+	delete(u.waiting, c)
+	u.idleMu.Unlock()
+	if !c.aborted.Swap(false) {
+		return false
+	}
+	c.rd = time.Time{} // upConn.Read arms a fresh one
+	return true
+}
+
+// abortWaiting ends the wait of the replayable requests sent to an
+// unreachable upstream. A task that lost power after it acknowledged a
+// request never answers, and nothing unacknowledged is left for
+// UnackedTimeout to notice: the request would wait for the client's
+// timeout. Requests that are not replayable keep waiting: they may not go
+// elsewhere, and a task that is merely slow may still answer them.
+func (u *Upstream) abortWaiting() {
+	u.idleMu.Lock()
+	defer u.idleMu.Unlock()
+	for c := range u.waiting {
+		c.aborted.Store(true)
+		c.Conn.SetReadDeadline(time.Unix(1, 0)) // the wrapper's cached deadline stays: the read fails now
+	}
 }

@@ -2,6 +2,8 @@ package lb
 
 import (
 	"net"
+	"net/http"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -92,4 +94,81 @@ func TestUnreachableComesBackWhenItConnects(t *testing.T) {
 	PassiveHealth{ProbeInterval: 20 * time.Millisecond}.unreachable(p, u, NewTransport(TransportConfig{}))
 	p.Set([]string{other})
 	waitFor(t, "the probe stops", func() bool { return !u.probing.Load() })
+}
+
+// firstAvailable always picks the first available upstream.
+type firstAvailable struct{}
+
+func (firstAvailable) Select(ups []*Upstream, _ string) *Upstream {
+	for _, u := range ups {
+		if u.Available() {
+			return u
+		}
+	}
+	return nil
+}
+
+// A task that lost power after it acknowledged a request never answers,
+// and no unacknowledged byte is left for UnackedTimeout. Once another
+// request finds it unreachable, a GET waiting there goes to another task;
+// a POST keeps waiting, as it may not be sent twice.
+func TestUnreachableEndsTheWaitOfReplayableRequests(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan string, 4)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			go func() {
+				b := make([]byte, 4096)
+				n, _ := c.Read(b) // the request, acknowledged; then silence
+				got <- strings.Fields(string(b[:n]))[0]
+			}()
+		}
+	}()
+	_, live := backend(t, named("live"))
+	p := NewPool(ln.Addr().String(), live)
+	tr := NewTransport(TransportConfig{})
+	h := &Handler{Pool: p, Selector: firstAvailable{}, Transport: tr, Passive: PassiveHealth{ProbeInterval: time.Hour}}
+	base := front(t, h)
+
+	post := make(chan error, 1)
+	go func() {
+		c := &http.Client{Timeout: 700 * time.Millisecond}
+		resp, err := c.Post(base+"/", "text/plain", strings.NewReader("x"))
+		if err == nil {
+			resp.Body.Close()
+		}
+		post <- err
+	}()
+	answer := make(chan answer, 1)
+	go func() { answer <- get(t, base, "GET", "/") }()
+	for range 2 {
+		select {
+		case <-got:
+		case <-time.After(2 * time.Second):
+			t.Fatal("the silent task did not get both requests")
+		}
+	}
+	start := time.Now()
+	h.Passive.unreachable(p, p.Upstreams()[0], tr)
+	select {
+	case a := <-answer:
+		if a.Code != 200 || a.Body != "live" || time.Since(start) > 200*time.Millisecond {
+			t.Fatalf("GET after its task was found unreachable: %d %q after %s", a.Code, a.Body, time.Since(start))
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the GET still waits on an unreachable task")
+	}
+	if err := <-post; err == nil || !strings.Contains(err.Error(), "Timeout") {
+		t.Fatalf("the POST was not left waiting: %v", err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,8 +41,15 @@ type TransportConfig struct {
 	// unacknowledged this long (TCP_USER_TIMEOUT, Linux): a request written
 	// to a kept-alive connection whose task lost power fails in this time
 	// instead of waiting for its answer, and an idempotent one is sent
-	// again elsewhere. Default 300 ms (one retransmission at Linux's
-	// minimum RTO of 200 ms, then a margin). Negative: the kernel's default.
+	// again elsewhere. The kernel checks it only when it retransmits, and
+	// not before its minimum retransmission timeout (200 ms) has passed
+	// twice, the first time for a tail-loss probe: with 300 ms a dead
+	// task was given up after 0.75 s. So the minimum retransmission
+	// timeout of these sockets is set to a tenth of UnackedTimeout where
+	// the kernel allows it (TCP_RTO_MIN_US, Linux 6.15): a live task's
+	// kernel answers any retransmission at once, and a dead one is given
+	// up about 50 ms after UnackedTimeout (0.5 s on older kernels).
+	// Default 100 ms. Negative: the kernel's defaults.
 	UnackedTimeout time.Duration
 }
 
@@ -78,7 +86,7 @@ func (c TransportConfig) withDefaults() TransportConfig {
 		c.MaxResponseHeaderBytes = 64 << 10
 	}
 	if c.UnackedTimeout == 0 {
-		c.UnackedTimeout = 300 * time.Millisecond
+		c.UnackedTimeout = 100 * time.Millisecond
 	}
 	return c
 }
@@ -131,12 +139,18 @@ type upConn struct {
 	lastUsed time.Time
 	idle     time.Duration // 0: no deadlines (an upgraded connection)
 	rd, wd   time.Time     // deadlines armed now
+	aborted  atomic.Bool   // abortWaiting ended the wait for the answer
 }
 
 func (c *upConn) Read(p []byte) (int, error) {
 	if c.idle > 0 {
 		if err := c.arm(&c.rd, c.Conn.SetReadDeadline); err != nil {
 			return 0, err
+		}
+		// After arming: an abortWaiting that came first had its deadline
+		// replaced, and one that comes later sets it again.
+		if c.aborted.Load() {
+			return 0, os.ErrDeadlineExceeded
 		}
 	}
 	return c.Conn.Read(p)

@@ -23,9 +23,11 @@ type Upstream struct {
 	rises, falls atomic.Int32
 	probing      atomic.Bool // an unreachable-probe runs (health.go)
 
-	// kept-alive connections (see transport.go)
+	// kept-alive connections (see transport.go), and those that carry a
+	// replayable request waiting for its answer (see abortWaiting)
 	idleMu  sync.Mutex
 	idle    []*upConn
+	waiting map[*upConn]struct{}
 	removed bool
 }
 

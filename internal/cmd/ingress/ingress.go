@@ -52,7 +52,7 @@ Environment (each has a flag that overrides it):
   INGRESS_NETWORKS  networks to route on instead of the ingress's own
   CONNECT_TIMEOUT, READ_TIMEOUT, IDLE_TIMEOUT, CLIENT_TIMEOUT, WRITE_TIMEOUT, DRAIN_TIMEOUT
   HEDGE_DELAY       race a backend connect still pending after this (default auto)
-  UNACKED_TIMEOUT   drop a backend connection whose bytes go unacknowledged (default 300ms)`,
+  UNACKED_TIMEOUT   drop a backend connection whose bytes go unacknowledged (default 100ms)`,
 		Args: cobra.NoArgs,
 	}
 	getenv := cli.EnvFlags(cmd, flagEnv)

@@ -41,7 +41,7 @@ Environment (each has a flag that overrides it):
   RESOLVE_INTERVAL       DNS re-resolution interval (default 2s)
   ACCESS_LOG             on or off (default on)
   PROXY_HEDGE_DELAY      race a backend connect still pending after this (default auto)
-  PROXY_UNACKED_TIMEOUT  drop a backend connection whose bytes go unacknowledged (default 300ms)`,
+  PROXY_UNACKED_TIMEOUT  drop a backend connection whose bytes go unacknowledged (default 100ms)`,
 		Args: cobra.NoArgs,
 	}
 	getenv := cli.EnvFlags(cmd, flagEnv)
