@@ -26,6 +26,7 @@ type DockerAPI interface {
 	ServiceList(ctx context.Context, options swarm.ServiceListOptions) ([]swarm.Service, error)
 	TaskList(ctx context.Context, options swarm.TaskListOptions) ([]swarm.Task, error)
 	NetworkList(ctx context.Context, options network.ListOptions) ([]network.Summary, error)
+	SwarmInspect(ctx context.Context) (swarm.Swarm, error)
 	Events(ctx context.Context, options events.ListOptions) (<-chan events.Message, <-chan error)
 }
 
@@ -92,7 +93,13 @@ func (d *DockerSource) Snapshot(ctx context.Context) (State, error) {
 	if err != nil {
 		return State{}, fmt.Errorf("failed to list networks: %w", err)
 	}
-	return buildState(d.now(), nodes, services, tasks, networks), nil
+	st := buildState(d.now(), nodes, services, tasks, networks)
+	// The tutorial's panel is optional: a swarm without the label, or one
+	// that cannot be inspected, shows none.
+	if sw, err := d.api.SwarmInspect(ctx); err == nil {
+		st.Tutorial = ParseTutorial(sw.Spec.Labels[TutorialLabel])
+	}
+	return st, nil
 }
 
 // Events that can change what the page shows. Swarm sends no task events,

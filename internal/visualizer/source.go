@@ -109,5 +109,10 @@ func cloneState(st State) State {
 	st.Services = append([]Service(nil), st.Services...)
 	st.Tasks = append([]Task(nil), st.Tasks...)
 	st.Networks = append([]Network(nil), st.Networks...)
+	if st.Tutorial != nil {
+		t := *st.Tutorial
+		t.Steps = append([]TutorialStep(nil), t.Steps...)
+		st.Tutorial = &t
+	}
 	return st
 }

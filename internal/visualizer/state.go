@@ -22,6 +22,9 @@ type State struct {
 	Services []Service `json:"services"`
 	Tasks    []Task    `json:"tasks"`
 	Networks []Network `json:"networks"`
+	// Tutorial is the hands-on tutorial's progress, when 'swarmlab
+	// tutorial' published it on the swarm; the page then shows a panel.
+	Tutorial *Tutorial `json:"tutorial,omitempty"`
 }
 
 // Node is one swarm node, shown as one column.
