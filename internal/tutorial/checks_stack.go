@@ -106,12 +106,13 @@ func servicesOf(s *State, repo string) []Service {
 
 func checkVisualizer(s *State, e *Eval) Result {
 	url := fmt.Sprintf("http://localhost:%d/", e.Env.Ports.Visualizer)
-	if s.Visualizer.OK() {
-		return Result{Done: true, Detail: Lf("%s answers", "%s が応答します", url)}
-	}
+	// A removed visualizer answers a few seconds more while it drains.
 	svcs := servicesOf(s, "visualizer")
 	if len(svcs) == 0 {
 		return Result{Undone: s.Swarm != nil}
+	}
+	if s.Visualizer.OK() {
+		return Result{Done: true, Detail: Lf("%s answers", "%s が応答します", url)}
 	}
 	return Result{Detail: Lf("%s does not answer yet", "%s はまだ応答しません", url), Hint: taskError(svcs[0])}
 }
@@ -120,12 +121,12 @@ const appText = "The API service is running..."
 
 func checkIngress(s *State, e *Eval) Result {
 	url := fmt.Sprintf("http://localhost:%d/", e.Env.Ports.Ingress)
-	if s.App.OK() && strings.Contains(s.App.Body, appText) {
-		return Result{Done: true, Detail: Lf("%s answers '%s'", "%s が「%s」と応答します", url, appText)}
-	}
 	svcs := servicesOf(s, "haproxy")
 	if len(svcs) == 0 {
 		return Result{Undone: s.Swarm != nil}
+	}
+	if s.App.OK() && strings.Contains(s.App.Body, appText) {
+		return Result{Done: true, Detail: Lf("%s answers '%s'", "%s が「%s」と応答します", url, appText)}
 	}
 	r := Result{Detail: Lf("%s does not answer yet", "%s はまだ応答しません", url), Hint: taskError(svcs[0])}
 	if s.App.Status != 0 {

@@ -45,12 +45,14 @@ type have struct {
 	strange              bool     // a worker that is a manager, or in another swarm
 	networkWrong         bool     // swtest_net, but not an attachable overlay
 	apiWrong             bool     // api, but not as the handout creates it
+	stacksWrong          []string // deployed, but not running as their file says
 	otherServices        []string // services of no step: removed
 	otherStacks          []string // stacks of no step: removed
 }
 
 func haveOf(s *State, env Env) have {
 	h := have{}
+	h.Worker01Stopped = !s.Containers[env.worker01()].Running
 	h.Swarm = s.Manager.SwarmState == "active" && s.Manager.IsManager
 	for _, w := range env.Workers {
 		n, ok := s.Swarm.Node(w)
@@ -100,7 +102,9 @@ func haveOf(s *State, env Env) have {
 			}
 		}
 	}
-	h.Worker01Stopped = !s.Containers[env.worker01()].Running
+	if slices.Contains(h.Stacks, "swtest") && !checkStackDeploy(s, e).Done && !h.Worker01Stopped {
+		h.stacksWrong = append(h.stacksWrong, "swtest")
+	}
 	return h
 }
 

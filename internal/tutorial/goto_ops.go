@@ -36,12 +36,10 @@ func (g *goer) docker(ctx context.Context, node string, args ...string) error {
 func (g *goer) undo(ctx context.Context, h have, t Target) error {
 	w1 := g.env.worker01()
 	if h.Worker01Stopped && !t.Worker01Stopped {
-		if err := g.do("Starting "+w1+" again", func() error {
-			if err := g.l.NodeStart(ctx, w1); err != nil {
-				return err
-			}
-			return g.l.WaitReady(ctx, 2*time.Minute)
-		}); err != nil {
+		if err := g.l.NodeStart(ctx, w1); err != nil {
+			return err
+		}
+		if err := g.l.WaitReady(ctx, 2*time.Minute); err != nil {
 			return err
 		}
 	}
@@ -97,28 +95,27 @@ func (g *goer) stackServices(ctx context.Context, stack string) []string {
 	return out
 }
 
-// removeNetworks removes networks once no task is attached any more; a
-// stack's default network that does not exist is fine.
+// removeNetworks removes networks once no task is attached any more, and
+// waits until the swarm no longer lists them: removal is asynchronous, and a
+// stack deployed meanwhile would find its old network, then lose it.
 func (g *goer) removeNetworks(ctx context.Context, nets []string) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	for _, n := range nets {
+		var err error
 		for {
-			s, err := g.r.Read(ctx)
-			if err != nil {
-				return err
+			s, rerr := g.r.Read(ctx)
+			if rerr != nil {
+				return rerr
 			}
 			if _, ok := s.Swarm.Network(n); !ok {
 				break
 			}
 			err = g.docker(ctx, "manager", "network", "rm", n)
-			if err == nil {
-				break
-			}
 			select {
 			case <-ctx.Done():
 				return fmt.Errorf("remove network %s: %w", n, err)
-			case <-time.After(500 * time.Millisecond):
+			case <-time.After(300 * time.Millisecond):
 			}
 		}
 	}
@@ -168,7 +165,7 @@ func (g *goer) forward(ctx context.Context, h have, t Target) error {
 	}
 	var stacks []string
 	for _, st := range t.Stacks {
-		if !slices.Contains(h.Stacks, st) {
+		if !slices.Contains(h.Stacks, st) || slices.Contains(h.stacksWrong, st) {
 			stacks = append(stacks, st)
 		}
 	}
