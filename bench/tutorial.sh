@@ -21,7 +21,7 @@ now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", b - a }'; }
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 load() { uptime | sed 's/.*load average: //'; }
-untag() { for r in swtest/api swtest/nginx visualizer haproxy; do docker image rm "localhost:5000/$r:latest" "127.0.0.1:5000/$r:latest" >/dev/null 2>&1 || true; done; }
+untag() { docker image ls --format '{{.Repository}}:{{.Tag}}' | grep -E '^(localhost|127\.0\.0\.1):5000/' | xargs -r docker image rm >/dev/null 2>&1 || true; }
 if [ -n "$(docker ps -aq --filter label=io.swarmlab.lab=swarmlab)" ]; then
   echo "the default lab exists; remove it first (swarmlab down --purge)" >&2
   exit 1

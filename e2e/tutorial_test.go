@@ -259,11 +259,15 @@ func (l *learner) typeStep(id string, done []string) []string {
 	return want
 }
 
-// cleanup removes the default lab and the host tags the tutorial made.
+// cleanupTutorial removes the default lab and the host tags for its
+// registry that the tests typed, mistakes included.
 func cleanupTutorial(t *testing.T) {
 	exec.Command(bin, "down", "--purge", "-q").Run()
-	for _, repo := range []string{"swtest/api", "swtest/nginx", "visualizer", "haproxy"} {
-		exec.Command("docker", "image", "rm", "localhost:5000/"+repo+":latest", "127.0.0.1:5000/"+repo+":latest").Run()
+	out, _ := exec.Command("docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}").Output()
+	for _, ref := range strings.Fields(string(out)) {
+		if strings.HasPrefix(ref, "localhost:5000/") || strings.HasPrefix(ref, "127.0.0.1:5000/") {
+			exec.Command("docker", "image", "rm", ref).Run()
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/image"
@@ -84,15 +85,12 @@ func (l *Lab) UpHandsOn(ctx context.Context, opts UpOptions) error {
 }
 
 // clearHandsOn removes what an earlier hands-on run of this lab left behind:
-// the registry's images, the host tags for the registry and the stack copies.
+// the registry's images, the host's tags for the registry (only tags: the
+// images they name stay) and the stack copies.
 func (l *Lab) clearHandsOn(ctx context.Context, inv Inventory) error {
-	var refs []string
-	for _, img := range HandoutImages {
-		for _, ref := range l.Config.HostRegistryRefs(img.Repo) {
-			if _, err := l.Engine.ImageInspect(ctx, ref); err == nil {
-				refs = append(refs, ref)
-			}
-		}
+	refs, err := l.hostRegistryTags(ctx)
+	if err != nil {
+		return engineErr(err)
 	}
 	vol := inv.Volumes[l.Config.RegistryVolume()]
 	if !vol && len(refs) == 0 {
@@ -115,6 +113,26 @@ func (l *Lab) clearHandsOn(ctx context.Context, inv Inventory) error {
 	errs = append(errs, os.RemoveAll(l.Config.HandsOnStackDir()))
 	l.Status.End(errors.Join(errs...) == nil)
 	return errors.Join(errs...)
+}
+
+// hostRegistryTags lists the host's tags for the lab registry, under
+// either name the host gives it (HostRegistryRefs), whatever their repository:
+// a mistyped tag of an earlier run counts too.
+func (l *Lab) hostRegistryTags(ctx context.Context) ([]string, error) {
+	imgs, err := l.Engine.ImageList(ctx, image.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	prefixes := []string{fmt.Sprintf("localhost:%d/", l.Config.Ports.Registry), fmt.Sprintf("127.0.0.1:%d/", l.Config.Ports.Registry)}
+	var out []string
+	for _, img := range imgs {
+		for _, t := range img.RepoTags {
+			if strings.HasPrefix(t, prefixes[0]) || strings.HasPrefix(t, prefixes[1]) {
+				out = append(out, t)
+			}
+		}
+	}
+	return out, nil
 }
 
 // handsOnSteps end Up for a hands-on lab, once the nodes' engines answer.

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,16 @@ import (
 
 	"github.com/swarmlab/swarmlab/internal/cli"
 )
+
+func (f *fakeEngine) ImageList(context.Context, image.ListOptions) ([]image.Summary, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []image.Summary
+	for ref := range f.images {
+		out = append(out, image.Summary{RepoTags: []string{ref}})
+	}
+	return out, nil
+}
 
 func (f *fakeEngine) ImageRemove(_ context.Context, ref string, _ image.RemoveOptions) ([]image.DeleteResponse, error) {
 	f.mu.Lock()
@@ -58,7 +69,8 @@ func TestClearHandsOn(t *testing.T) {
 	l, out := testLab(t, fake)
 	fake.volumes[l.Config.RegistryVolume()] = map[string]string{LabelLab: l.Config.Name}
 	refs := l.Config.HostRegistryRefs("swtest/api")
-	fake.images[refs[0]], fake.images[refs[1]], fake.images["swtest/api:latest"] = true, true, true
+	mistyped := fmt.Sprintf("localhost:%d/api:v1", l.Config.Ports.Registry)
+	fake.images[refs[0]], fake.images[refs[1]], fake.images[mistyped], fake.images["swtest/api:latest"] = true, true, true, true
 	inv, err := l.Inventory(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +78,7 @@ func TestClearHandsOn(t *testing.T) {
 	if err := l.clearHandsOn(context.Background(), inv); err != nil {
 		t.Fatal(err)
 	}
-	if len(fake.volumes) != 0 || fake.images[refs[0]] || fake.images[refs[1]] || !fake.images["swtest/api:latest"] {
+	if len(fake.volumes) != 0 || fake.images[refs[0]] || fake.images[refs[1]] || fake.images[mistyped] || !fake.images["swtest/api:latest"] {
 		t.Fatalf("volumes %v, images %v", fake.volumes, fake.images)
 	}
 	if !strings.Contains(out.String(), "✓ Clearing what an earlier hands-on run left") {
