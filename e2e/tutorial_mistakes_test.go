@@ -52,7 +52,7 @@ func TestTutorialMistakes(t *testing.T) {
 	l.run(do("host", "docker image tag dockersamples/visualizer:latest localhost:5000/visualizer:latest"), true)
 	l.hint("tag", "swarmlab's image for visualizer is swarmlab/visualizer:latest, not the handout's dockersamples/visualizer")
 	l.run(do("host", "docker image tag swtest/api:latest localhost:5000/api:latest"), false)
-	l.hint("tag", "localhost:5000/api:latest is not a name the stack files pull")
+	l.hint("tag", "localhost:5000/api:latest: not a name the stack files pull")
 
 	l.gotoStep("push")
 	l.run(do("host", "docker image tag swarmlab/visualizer:latest localhost:5000/dockersamples/visualizer:latest && docker image push localhost:5000/dockersamples/visualizer:latest"), false)

@@ -106,8 +106,8 @@ func checkTag(s *State, e *Eval) Result {
 			}
 		}
 	}
-	for _, ref := range wrongRegistryRefs(s, cfg) {
-		hints = append(hints, Lf("%s is not a name the stack files pull: they pull registry:5000/{%s}:latest", "%s はstackファイルが使う名前ではありません。stackファイルは registry:5000/{%s}:latest を使います", ref, strings.Join(handoutRepos(), ",")))
+	if wrong := wrongRegistryRefs(s, cfg); len(wrong) > 0 {
+		hints = append(hints, Lf("%s: not a name the stack files pull (they pull registry:5000/{%s}:latest)", "%s はstackファイルが使う名前ではありません(stackファイルは registry:5000/{%s}:latest を使います)", strings.Join(wrong, ", "), strings.Join(handoutRepos(), ",")))
 	}
 	r.Hint = joinL(hints)
 	return r

@@ -20,8 +20,8 @@ func checkNetwork(s *State, e *Eval) Result {
 		return Result{Hint: Lf("swtest_net was created with the %s driver, which stays on the manager: type 'docker network rm swtest_net', then create it again with --driver=overlay",
 			"swtest_net が %s ドライバで作成されています(manager内だけのネットワークです)。'docker network rm swtest_net' の後、--driver=overlay で作り直してください", n.Driver)}
 	case ok:
-		return Result{Hint: L{"swtest_net was created without --attachable: type 'docker network rm swtest_net', then create it again with --attachable",
-			"swtest_net が --attachable なしで作成されています。'docker network rm swtest_net' の後、--attachable を付けて作り直してください"}}
+		return Result{Hint: L{"swtest_net was created without --attachable: type 'docker network rm swtest_net', then, once 'docker network ls' no longer lists it, create it again with --attachable",
+			"swtest_net が --attachable なしで作成されています。'docker network rm swtest_net' の後、'docker network ls' に表示されなくなってから --attachable を付けて作り直してください"}}
 	}
 	r := Result{Undone: s.Swarm != nil}
 	if s.Swarm != nil {

@@ -70,7 +70,7 @@ func TestHints(t *testing.T) {
 			typed(s, "tag")
 			delete(s.HostImages, "localhost:5000/swtest/api:latest")
 			s.HostImages["localhost:5000/api:latest"] = true
-		}, "localhost:5000/api:latest is not a name the stack files pull", ""},
+		}, "localhost:5000/api:latest: not a name the stack files pull", ""},
 		{"an image pushed under another name", "push", func(s *State) {
 			typed(s, "push")
 			delete(s.Registry, "visualizer")

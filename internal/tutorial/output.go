@@ -15,7 +15,7 @@ var (
 	wordComma    = L{", ", "、"}
 	wordLook     = L{"to look at, nothing to check", "確認のみ(チェックなし)"}
 	wordOnHost   = L{"on the host", "ホストOSで"}
-	wordOnNode   = L{"on %s (docker exec -it %s sh)", "%sで (docker exec -it %s sh)"}
+	wordOnNode   = L{"in %s's CLI (docker exec -it %s sh)", "%sのCLIで (docker exec -it %s sh)"}
 	wordNow      = L{"Now", "現在"}
 	wordTry      = L{"Try", "対処"}
 	wordFinished = L{"Every step is done: the tutorial is finished.", "全ステップ完了です。お疲れさまでした。"}

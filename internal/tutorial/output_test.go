@@ -23,7 +23,7 @@ func TestWriteText(t *testing.T) {
 		" ·  5 node-ls         Check each node from the manager\n",
 		" ✗  6 tag             Tag the container images for the registry\n",
 		"    7 push            Push the images to the local registry\n",
-		"Next: 5. Check each node from the manager, on manager (docker exec -it manager sh) (to look at, nothing to check)\n\n    docker node ls\n",
+		"Next: 5. Check each node from the manager, in manager's CLI (docker exec -it manager sh) (to look at, nothing to check)\n\n    docker node ls\n",
 		"Next: 6. Tag the container images for the registry, on the host\n\n    docker image tag swtest/api:latest localhost:5000/swtest/api:latest\n",
 		"    docker image tag swarmlab/visualizer:latest localhost:5000/visualizer:latest\n",
 		"  Now: 3 of 4 tagged; missing localhost:5000/visualizer:latest\n",
@@ -39,7 +39,7 @@ func TestWriteText(t *testing.T) {
 
 	b.Reset()
 	WriteText(&b, Evaluate(Steps(testEnv), testEnv, fresh(), Japanese))
-	for _, want := range []string{"ステップ 1/22", "次: 1. manager CLIでswarm初期化コマンドを入力、managerで (docker exec -it manager sh)", "    docker swarm init"} {
+	for _, want := range []string{"ステップ 1/22", "次: 1. manager CLIでswarm初期化コマンドを入力、managerのCLIで (docker exec -it manager sh)", "    docker swarm init"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("Japanese output lacks %q:\n%s", want, b.String())
 		}
@@ -102,7 +102,7 @@ func TestWriteChanges(t *testing.T) {
 	after := Evaluate(steps, testEnv, typed(learner(s, before), "network"), English)
 	var b bytes.Buffer
 	WriteChanges(&b, &before, after)
-	want := " ✓ 14 network: Create the overlay network (swtest_net: overlay, attachable)\n ▶ 16 stack-deploy: Deploy the stack as swtest, on manager (docker exec -it manager sh): docker stack deploy -c /stack/webapi.yml swtest\n"
+	want := " ✓ 14 network: Create the overlay network (swtest_net: overlay, attachable)\n ▶ 16 stack-deploy: Deploy the stack as swtest, in manager's CLI (docker exec -it manager sh): docker stack deploy -c /stack/webapi.yml swtest\n"
 	if b.String() != want {
 		t.Fatalf("got:\n%s\nwant:\n%s", b.String(), want)
 	}
