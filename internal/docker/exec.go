@@ -3,11 +3,9 @@ package docker
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
@@ -83,27 +81,15 @@ func ExecStream(ctx context.Context, e Engine, containerID string, cmd []string,
 }
 
 // ExecInteractive runs argv in a container with the user's streams and
-// returns its exit code. On a terminal it hands over to 'docker exec -it'
-// for a real TTY, when a docker CLI is installed; otherwise it streams
-// through the Engine API, so that pipes and scripts work without one.
+// returns its exit code: with a terminal when both are one (execTTY), else
+// streamed, so that pipes and scripts work.
 func ExecInteractive(ctx context.Context, e Engine, containerID string, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	if isTerminal(stdin) && isTerminal(stdout) {
-		if bin, err := exec.LookPath("docker"); err == nil {
-			c := exec.CommandContext(ctx, bin, append([]string{"exec", "-it", containerID}, argv...)...)
-			c.Stdin, c.Stdout, c.Stderr = stdin, stdout, stderr
-			err := c.Run()
-			if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
-				return ee.ExitCode(), nil
-			}
-			return 0, err
-		}
+	in, inOK := stdin.(*os.File)
+	out, outOK := stdout.(*os.File)
+	if inOK && outOK && term.IsTerminal(int(in.Fd())) && term.IsTerminal(int(out.Fd())) {
+		return execTTY(ctx, e, containerID, argv, in, out)
 	}
 	return ExecStream(ctx, e, containerID, argv, stdin, stdout, stderr)
-}
-
-func isTerminal(stream any) bool {
-	f, ok := stream.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // Logs returns a stopped or running container's output.

@@ -150,6 +150,9 @@ func parseConfig(data []byte, base Config, path string) (Config, error) {
 		// yaml names Go types in its errors; the user only needs the key and line.
 		msg := typeRE.ReplaceAllString(err.Error(), "")
 		msg = strings.ReplaceAll(msg, "field ", "unknown key ")
+		if strings.Contains(msg, "escape character") || strings.Contains(msg, "hexdecimal number") { // \U, \s ... in double quotes
+			msg += ` (in double quotes a backslash starts an escape: write a Windows path in single quotes, 'C:\Users\me\stack', or with forward slashes, C:/Users/me/stack)`
+		}
 		return base, fmt.Errorf("config %s: %s", path, msg)
 	}
 	c := raw.Config

@@ -9,7 +9,10 @@
 // it (up_deploy.go); a hands-on lab stops after the nodes (up_handson.go).
 // checkpoint.go offers up's steps one by one, for 'tutorial goto'. Every
 // wait is written once, in wait.go; Config and its derived names and ports
-// are in config.go. The other commands' work has a
-// file each: lifecycle.go (down, stop, start, node stop/start), status.go,
-// verify.go, doctor.go, failover.go (chaos), images.go and stacks.go.
+// are in config.go. The other commands' work has a file each: lifecycle.go
+// (down, stop, start, node stop/start/kill), status.go, verify.go,
+// doctor.go, images.go and stacks.go. chaos has four: chaos.go (the
+// scenarios), timeline.go (reads of the swarm turned into events), loop.go
+// (the request loop and its phases) and failover.go (the report, and
+// Rebalance).
 package lab

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,11 +15,11 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
-	"github.com/docker/docker/client"
 	"github.com/docker/go-connections/nat"
 
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/docker"
+	"github.com/swarmlab/swarmlab/internal/nodeimage"
 )
 
 // Lab is one lab on one engine.
@@ -32,11 +33,16 @@ type Lab struct {
 	NodeClient func(containerID string) (docker.Swarm, error)
 	// FindBinary picks the binary the lab's images ship; tests replace it.
 	FindBinary func(path, engineOS, engineArch string) (string, string, error)
+
+	// What can build the node image here, and the build; tests replace them.
+	nodeHost  func(engineArch string) nodeimage.Host
+	nodeBuild func(ctx context.Context, e docker.Engine, o nodeimage.Options, progress func(string)) error
 }
 
 // New returns a lab for cfg on engine e.
 func New(cfg Config, e docker.Engine, status *cli.Status, log *slog.Logger) *Lab {
-	l := &Lab{Config: cfg, Engine: e, Status: status, Log: log, FindBinary: ImageBinary}
+	l := &Lab{Config: cfg, Engine: e, Status: status, Log: log, FindBinary: ImageBinary,
+		nodeHost: nodeimage.ThisHost, nodeBuild: nodeimage.Build}
 	l.NodeClient = func(id string) (docker.Swarm, error) { return docker.NodeClient(e, id) }
 	return l
 }
@@ -119,9 +125,8 @@ func (l *Lab) Inventory(ctx context.Context) (Inventory, error) {
 
 // engineErr explains an engine that cannot be reached.
 func engineErr(err error) error {
-	if client.IsErrConnectionFailed(err) || strings.Contains(err.Error(), "Cannot connect to the Docker daemon") {
-		return cli.WithHint(fmt.Errorf("cannot reach the Docker engine: %w", err),
-			"start Docker (Docker Desktop, or 'sudo dockerd' / 'sudo systemctl start docker') and check DOCKER_HOST; 'swarmlab doctor' checks the rest")
+	if e := docker.ExplainConnect(err, runtime.GOOS); e != nil {
+		return e
 	}
 	return err
 }

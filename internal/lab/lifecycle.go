@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/docker"
 )
 
 // Down removes the lab's containers, node volumes and network. The registry
@@ -176,9 +177,29 @@ func roleNames(inv Inventory, role string) []string {
 	return names
 }
 
-// NodeStop stops one node's container. Stopping the last running manager
-// needs force: with no manager, nothing reschedules.
+// NodeStop stops one node's container (docker stop: its engine stops its
+// tasks first). Stopping the last running manager needs force: with no
+// manager, nothing reschedules.
 func (l *Lab) NodeStop(ctx context.Context, node string, force bool) error {
+	return l.nodeHalt(ctx, node, force, nil)
+}
+
+// NodeKill kills one node's container with SIGKILL: no warning, as when a
+// server loses power. The same rule as NodeStop guards the last manager.
+// A dead server sends nothing more, but the kernel of a killed container
+// still closes its tasks' connections (FIN or RST): so its network is cut
+// first, and packets to it vanish as they would; warn hears when that
+// failed.
+func (l *Lab) NodeKill(ctx context.Context, node string, force bool, warn func(string)) error {
+	return l.nodeHalt(ctx, node, force, warn)
+}
+
+// cutNetwork drops every packet in and out of a node, but its loopback.
+// The rules go with the container's network namespace when it dies.
+var cutNetwork = []string{"sh", "-c", "iptables -I INPUT ! -i lo -j DROP && iptables -I OUTPUT ! -o lo -j DROP && iptables -I FORWARD -j DROP"}
+
+// nodeHalt stops node, or kills it when warn is set (see NodeKill).
+func (l *Lab) nodeHalt(ctx context.Context, node string, force bool, warn func(string)) error {
 	id, inv, err := l.containerID(ctx, node)
 	if err != nil {
 		return err
@@ -196,8 +217,20 @@ func (l *Lab) NodeStop(ctx context.Context, node string, force bool) error {
 				"%s is the only running manager: with no manager the swarm cannot reschedule anything", node)
 		}
 	}
-	l.Status.Start("Stopping " + node)
-	err = l.stopContainer(ctx, id)
+	if warn != nil {
+		l.Status.Start("Killing " + node)
+		res, cerr := docker.Exec(ctx, l.Engine, id, cutNetwork, nil)
+		if cerr == nil {
+			cerr = res.Err(cutNetwork)
+		}
+		if cerr != nil {
+			warn(fmt.Sprintf("could not cut %s's network first (its connections may close cleanly): %v", node, cerr))
+		}
+		err = l.Engine.ContainerKill(ctx, id, "KILL")
+	} else {
+		l.Status.Start("Stopping " + node)
+		err = l.stopContainer(ctx, id)
+	}
 	l.Status.End(err == nil)
 	return err
 }

@@ -5,9 +5,11 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -82,6 +84,11 @@ func portFree(addr string, port int) error {
 
 func (u *upContext) prepareNodeImage(ctx context.Context) error {
 	img, note, err := u.lab.nodeImage(ctx, true)
+	if missing := (*noNodeImageError)(nil); errors.As(err, &missing) {
+		if err = u.buildNodeImageForUp(ctx, missing); err == nil {
+			img = LocalNodeImage
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -295,6 +302,9 @@ func (u *upContext) startNodes(ctx context.Context) error {
 	if u.stackDir, err = u.cfg.StackDirPath(); err != nil {
 		return fmt.Errorf("stack folder: %w", err)
 	}
+	if err := checkMountable(runtime.GOOS, u.stackDir); err != nil {
+		return err
+	}
 	// Managers before workers, as in Start: a restarted worker must find its
 	// managers' gossip listening.
 	for _, role := range []string{RoleManager, RoleWorker} {
@@ -314,7 +324,7 @@ func (u *upContext) startNodes(ctx context.Context) error {
 					return err
 				}
 				cfg, hc := u.nodeSpec(n)
-				return u.ensureContainer(ctx, n.Name, cfg, hc, NodeIP(u.subnet, n))
+				return mountErr(u.ensureContainer(ctx, n.Name, cfg, hc, NodeIP(u.subnet, n)), u.stackDir)
 			})
 		}
 		if err := g.Wait(); err != nil {

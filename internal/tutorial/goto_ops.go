@@ -174,7 +174,7 @@ func (g *goer) forward(ctx context.Context, h have, t Target) error {
 	}
 	if t.Worker01Stopped && !h.Worker01Stopped {
 		add("Stopping "+w1+" and waiting for its tasks to move", func() error {
-			_, err := l.StopAndWatch(ctx, w1, false, 3*time.Minute, func(lab.Event) {})
+			_, err := l.Chaos(ctx, lab.ChaosOptions{Scenario: lab.ScenarioStop, Node: w1, NoLoop: true, Timeout: 3 * time.Minute}, func(lab.Event) {})
 			return err
 		})
 	}

@@ -18,7 +18,7 @@ import (
 
 	"github.com/swarmlab/swarmlab/internal/docker"
 	"github.com/swarmlab/swarmlab/internal/lab"
-	"github.com/swarmlab/swarmlab/internal/registry"
+	"github.com/swarmlab/swarmlab/internal/regclient"
 	"github.com/swarmlab/swarmlab/internal/visualizer"
 )
 
@@ -336,7 +336,7 @@ func (r *Reader) hostImages(ctx context.Context) map[string]bool {
 // does not answer.
 func (r *Reader) registry(ctx context.Context) map[string][]string {
 	cfg := r.Lab.Config
-	c := &registry.Client{BaseURL: cfg.URL(cfg.Ports.Registry), HTTPClient: &http.Client{Timeout: 2 * time.Second}}
+	c := &regclient.Client{BaseURL: cfg.URL(cfg.Ports.Registry), HTTPClient: &http.Client{Timeout: 2 * time.Second}}
 	repos, err := c.Catalog(ctx)
 	if err != nil {
 		return nil

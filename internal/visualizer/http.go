@@ -61,7 +61,7 @@ func (s *Server) serveState(w http.ResponseWriter, r *http.Request) {
 	msg := s.current(r.Context())
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write(msg)
+	w.Write(stamp(msg))
 }
 
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
@@ -111,7 +111,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		case msg := <-ch:
-			if !send("state", msg) {
+			if !send("state", stamp(msg)) {
 				return
 			}
 		case now := <-hb.C:

@@ -104,8 +104,7 @@ type Server struct {
 
 	mu      sync.Mutex // guards the fields below
 	state   State
-	key     []byte    // state JSON without its time, to detect changes
-	msg     []byte    // state JSON as sent to browsers
+	msg     []byte    // state JSON without its time (see stamp)
 	readAt  time.Time // zero until the first read
 	subs    map[chan []byte]struct{}
 	lastErr string
@@ -176,6 +175,31 @@ func (s *Server) watched() bool {
 func (s *Server) refresh(ctx context.Context) {
 	s.refreshMu.Lock()
 	defer s.refreshMu.Unlock()
+	s.read(ctx)
+}
+
+// refreshIfStale reads the swarm unless the state is fresh, deciding again
+// once it holds the refresh lock: readers that found the state stale
+// together queue on the lock, and all but the first find the read it just
+// made and return, so they share one read of the swarm. Each waiter keeps
+// its own context (a first reader that hangs up cancels no one else's read).
+func (s *Server) refreshIfStale(ctx context.Context) {
+	s.refreshMu.Lock()
+	defer s.refreshMu.Unlock()
+	if !s.fresh() {
+		s.read(ctx)
+	}
+}
+
+// fresh reports whether the state was read less than Resync ago.
+func (s *Server) fresh() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.readAt.IsZero() && time.Since(s.readAt) < s.cfg.Resync
+}
+
+// read does the work of refresh; the caller holds refreshMu.
+func (s *Server) read(ctx context.Context) {
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.ReadTimeout)
 	st, err := s.cfg.Source.Snapshot(rctx)
 	cancel()
@@ -197,23 +221,32 @@ func (s *Server) refresh(ctx context.Context) {
 		s.log.Info("swarm readable again")
 	}
 	s.lastErr = st.Error
-	st.Time = time.Time{}
-	key, jerr := json.Marshal(st)
+	st.Time = time.Time{} // left out: stamp adds it as each message is sent
+	msg, jerr := json.Marshal(st)
 	if jerr != nil {
 		s.log.Error("cannot encode state", "err", jerr)
 		return
 	}
 	s.readAt = now
-	if bytes.Equal(key, s.key) {
-		s.state.Time = now
+	if bytes.Equal(msg, s.msg) {
 		return
 	}
-	st.Time = now
-	msg, _ := json.Marshal(st) // cannot fail: the same value just encoded
-	s.state, s.key, s.msg = st, key, msg
+	s.state, s.msg = st, msg
 	for ch := range s.subs {
 		offer(ch, msg)
 	}
+}
+
+// stamp returns a state message (JSON without its time) with the time it
+// is sent. The page counts ages from that time: the time of the read that
+// last changed the state would make a page opened long after it show every
+// task that much younger.
+func stamp(msg []byte) []byte {
+	b := make([]byte, 0, len(msg)+48)
+	b = append(b, `{"time":"`...)
+	b = time.Now().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `",`...)
+	return append(b, msg[1:]...)
 }
 
 // offer hands msg to a subscriber, replacing an older message it has not
@@ -235,11 +268,8 @@ func offer(ch chan []byte, msg []byte) {
 // current returns the state JSON, reading the swarm first if the cached
 // state is older than Resync (nobody may be watching, so the poller idles).
 func (s *Server) current(ctx context.Context) []byte {
-	s.mu.Lock()
-	fresh := !s.readAt.IsZero() && time.Since(s.readAt) < s.cfg.Resync
-	s.mu.Unlock()
-	if !fresh {
-		s.refresh(ctx)
+	if !s.fresh() {
+		s.refreshIfStale(ctx)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -414,3 +414,50 @@ func TestServeShutsDown(t *testing.T) {
 		t.Fatal("Serve did not return after cancel with an open event stream")
 	}
 }
+
+// slowSource counts reads that take a while, as a swarm read does (about
+// five Docker API calls), so that concurrent callers overlap.
+type slowSource struct {
+	countingSource
+	delay time.Duration
+}
+
+func (s *slowSource) Snapshot(ctx context.Context) (State, error) {
+	time.Sleep(s.delay)
+	return s.countingSource.Snapshot(ctx)
+}
+
+// Unauthenticated readers of /api/state arriving together share one read
+// of the swarm: fifty of them must not cost the manager fifty reads.
+func TestConcurrentStateReadsShareOneRead(t *testing.T) {
+	t.Parallel()
+	src := &slowSource{countingSource: countingSource{Source: NewMemorySource(demoState())}, delay: 50 * time.Millisecond}
+	s, err := New(Config{Source: src}) // no Run: no poller, every read is a reader's
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Handler()
+	const readers = 50
+	start := make(chan struct{})
+	codes := make(chan int, readers)
+	for range readers {
+		go func() {
+			<-start
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/state", nil))
+			if !strings.Contains(w.Body.String(), `"nodes"`) {
+				t.Errorf("GET /api/state body: %.100s", w.Body.String())
+			}
+			codes <- w.Code
+		}()
+	}
+	close(start)
+	for range readers {
+		if c := <-codes; c != http.StatusOK {
+			t.Errorf("GET /api/state = %d, want 200", c)
+		}
+	}
+	if n := src.calls.Load(); n > 2 {
+		t.Errorf("%d concurrent GET /api/state read the swarm %d times, want 1 (2 at most)", readers, n)
+	}
+}

@@ -20,13 +20,14 @@ func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *c
 		RunE: lf.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
 			checks := l.Doctor(cmd.Context())
 			failed := 0
+			marks := cli.MarksFor(streams.Out)
 			for _, c := range checks {
-				mark := "✓"
+				mark := marks.Mark(cli.Pass)
 				switch c.Level {
 				case lab.CheckWarn:
-					mark = "!"
+					mark = marks.Mark(cli.Warn)
 				case lab.CheckFail:
-					mark, failed = "✗", failed+1
+					mark, failed = marks.Mark(cli.Fail), failed+1
 				}
 				fmt.Fprintf(streams.Out, " %s %s: %s\n", mark, c.Name, c.Result)
 				for _, line := range c.Advice {

@@ -32,12 +32,9 @@ func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *c
 					return err
 				}
 			} else {
+				marks := cli.MarksFor(streams.Out)
 				for _, g := range goals {
-					mark := "✓"
-					if !g.OK {
-						mark = "✗"
-					}
-					fmt.Fprintf(streams.Out, " %s %s: %s\n", mark, g.Name, g.Detail)
+					fmt.Fprintf(streams.Out, " %s %s: %s\n", marks.OK(g.OK), g.Name, g.Detail)
 					if g.Hint != "" {
 						fmt.Fprintf(streams.Out, "     Try: %s\n", g.Hint)
 					}

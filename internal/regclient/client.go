@@ -1,4 +1,4 @@
-package registry
+package regclient
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
+	"sync"
 )
 
 // Manifest media types the client asks for and understands.
@@ -29,8 +29,8 @@ var manifestAccept = strings.Join([]string{
 // are a few KB, and the registry itself refuses more than 4 MiB.
 const maxManifestSize = 4 << 20
 
-// Client talks to a registry's /v2/ API, anonymously and over plain HTTP
-// as the lab's registry is served.
+// Client talks to a registry's /v2/ API: the lab's, anonymously over plain
+// HTTP, or any other, logged in with Credentials. Use it by pointer.
 type Client struct {
 	// BaseURL is the registry's address, such as http://127.0.0.1:5000.
 	// "http://" is assumed when the scheme is missing.
@@ -38,6 +38,12 @@ type Client struct {
 
 	// HTTPClient makes the requests. Default: a client with a 30s timeout.
 	HTTPClient *http.Client
+
+	// Credentials, when set, answer a registry that asks for a login.
+	Credentials Credentials
+
+	mu    sync.Mutex
+	authz string // the Authorization header the last challenge earned
 
 	// pageSize, when set, asks for pages of this many entries; tests use
 	// it to exercise pagination without a thousand repositories.
@@ -305,63 +311,3 @@ func (c *Client) url(path string) string {
 	}
 	return base + path
 }
-
-var defaultHTTPClient = &http.Client{Timeout: 30 * time.Second}
-
-// get makes a GET and turns any status but 200 into an error that carries
-// the registry's own error message.
-func (c *Client) get(ctx context.Context, u, accept string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", accept)
-	hc := c.HTTPClient
-	if hc == nil {
-		hc = defaultHTTPClient
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode == http.StatusOK {
-		return resp, nil
-	}
-	defer resp.Body.Close()
-	return nil, &StatusError{URL: u, Status: resp.StatusCode, Message: errorMessage(resp.Body)}
-}
-
-// StatusError is a registry answer other than 200 OK.
-type StatusError struct {
-	URL     string
-	Status  int
-	Message string // the registry's errors[].message, if it sent any
-}
-
-func (e *StatusError) Error() string {
-	msg := fmt.Sprintf("GET %s: %d %s", e.URL, e.Status, http.StatusText(e.Status))
-	if e.Message != "" {
-		msg += ": " + e.Message
-	}
-	return msg
-}
-
-// errorMessage reads the registry's {"errors":[{"code","message"}]} body.
-func errorMessage(body io.Reader) string {
-	var e struct {
-		Errors []struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"errors"`
-	}
-	if json.NewDecoder(io.LimitReader(body, 64<<10)).Decode(&e) != nil {
-		return ""
-	}
-	var msgs []string
-	for _, x := range e.Errors {
-		msgs = append(msgs, strings.TrimSpace(x.Code+" "+x.Message))
-	}
-	return strings.Join(msgs, "; ")
-}
-
-var _ error = (*StatusError)(nil)
