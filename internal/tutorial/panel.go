@@ -1,6 +1,6 @@
 package tutorial
 
-// The progress is published on the swarm, as the label visualizer.TutorialLabel.
+// The progress is published on the swarm, as the label panel.Label.
 // It is the tutorial's memory of the steps it saw done (a service the
 // learner created and removed leaves nothing else behind), and the
 // visualizer, which only sees the manager's engine, shows it as a panel.
@@ -16,16 +16,16 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 
-	"github.com/swarmlab/swarmlab/internal/visualizer"
+	"github.com/swarmlab/swarmlab/internal/visualizer/panel"
 )
 
 // PanelOf is what the visualizer's panel shows of p. Only the current step
 // carries its commands and hint, and never a join token: the page is for
 // anyone who can open it.
-func PanelOf(p Progress) visualizer.Tutorial {
-	t := visualizer.Tutorial{At: p.At, Lang: p.Lang, Current: p.Current, Message: p.Message}
+func PanelOf(p Progress) panel.Tutorial {
+	t := panel.Tutorial{At: p.At, Lang: p.Lang, Current: p.Current, Message: p.Message}
 	for _, s := range p.Steps {
-		ts := visualizer.TutorialStep{ID: s.ID, Title: s.Title, Status: s.Status}
+		ts := panel.Step{ID: s.ID, Title: s.Title, Status: s.Status}
 		if s.Status == StatusCurrent {
 			ts.Where, ts.Detail, ts.Hint = s.Where, s.Detail, s.Hint
 			for _, c := range s.Commands {
@@ -42,7 +42,7 @@ func PanelOf(p Progress) visualizer.Tutorial {
 
 // recordOf lists the steps a published progress says are done.
 func recordOf(label string) map[string]bool {
-	t := visualizer.ParseTutorial(label)
+	t := panel.Parse(label)
 	if t == nil {
 		return nil
 	}
@@ -57,7 +57,7 @@ func recordOf(label string) map[string]bool {
 
 // sameLabel reports whether two published progresses differ only in time.
 func sameLabel(a, b string) bool {
-	ta, tb := visualizer.ParseTutorial(a), visualizer.ParseTutorial(b)
+	ta, tb := panel.Parse(a), panel.Parse(b)
 	if ta == nil || tb == nil {
 		return a == b
 	}
@@ -105,9 +105,9 @@ func writeLabel(ctx context.Context, mgr interface {
 			sw.Spec.Labels = map[string]string{}
 		}
 		if value == "" {
-			delete(sw.Spec.Labels, visualizer.TutorialLabel)
+			delete(sw.Spec.Labels, panel.Label)
 		} else {
-			sw.Spec.Labels[visualizer.TutorialLabel] = value
+			sw.Spec.Labels[panel.Label] = value
 		}
 		if err = mgr.SwarmUpdate(ctx, sw.Version, sw.Spec, swarm.UpdateFlags{}); err == nil {
 			return nil

@@ -12,7 +12,7 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 
-	"github.com/swarmlab/swarmlab/internal/visualizer"
+	"github.com/swarmlab/swarmlab/internal/visualizer/panel"
 )
 
 func TestPanel(t *testing.T) {
@@ -21,26 +21,26 @@ func TestPanel(t *testing.T) {
 	s := at(t, "join-worker02")
 	p := Evaluate(Steps(env), env, s, English)
 	p.At = time.Now()
-	panel := PanelOf(p)
-	data, _ := json.Marshal(panel)
+	shown := PanelOf(p)
+	data, _ := json.Marshal(shown)
 	if strings.Contains(string(data), "secret") {
 		t.Fatalf("the join token reached the page: %s", data)
 	}
 	var withCommands []string
-	for _, st := range panel.Steps {
+	for _, st := range shown.Steps {
 		if len(st.Commands) > 0 {
 			withCommands = append(withCommands, st.ID)
 		}
 	}
-	if !slices.Equal(withCommands, []string{"join-worker02"}) || panel.Steps[2].Commands[0] != "docker swarm join --token SWMTKN-1-... 172.28.0.10:2377" {
-		t.Fatalf("commands on %v: %+v", withCommands, panel.Steps[2])
+	if !slices.Equal(withCommands, []string{"join-worker02"}) || shown.Steps[2].Commands[0] != "docker swarm join --token SWMTKN-1-... 172.28.0.10:2377" {
+		t.Fatalf("commands on %v: %+v", withCommands, shown.Steps[2])
 	}
 	// What the label says is done is the record the next read starts from.
 	rec := recordOf(string(data))
 	if got := slices.Sorted(maps.Keys(rec)); !slices.Equal(got, slices.Sorted(slices.Values(p.Done()))) {
 		t.Fatalf("record %v, done %v", got, p.Done())
 	}
-	if visualizer.ParseTutorial(string(data)) == nil {
+	if panel.Parse(string(data)) == nil {
 		t.Fatal("the visualizer cannot read the label")
 	}
 	later := PanelOf(p)
@@ -79,13 +79,13 @@ func TestWriteLabel(t *testing.T) {
 	if err := writeLabel(context.Background(), f, `{"steps":[]}`); err != nil {
 		t.Fatal(err)
 	}
-	if f.spec.Labels[visualizer.TutorialLabel] != `{"steps":[]}` || f.spec.Labels["other"] != "kept" {
+	if f.spec.Labels[panel.Label] != `{"steps":[]}` || f.spec.Labels["other"] != "kept" {
 		t.Fatalf("labels %v", f.spec.Labels)
 	}
 	if err := writeLabel(context.Background(), f, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := f.spec.Labels[visualizer.TutorialLabel]; ok || f.spec.Labels["other"] != "kept" {
+	if _, ok := f.spec.Labels[panel.Label]; ok || f.spec.Labels["other"] != "kept" {
 		t.Fatalf("labels after removal %v", f.spec.Labels)
 	}
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/swarmlab/swarmlab/internal/docker"
 	"github.com/swarmlab/swarmlab/internal/lab"
 	"github.com/swarmlab/swarmlab/internal/regclient"
-	"github.com/swarmlab/swarmlab/internal/visualizer"
+	"github.com/swarmlab/swarmlab/internal/visualizer/panel"
 )
 
 // LabStarting: the manager runs but its swarm does not answer yet.
@@ -245,7 +245,7 @@ func (r *Reader) readManager(ctx context.Context, id string, s *State) error {
 		return err
 	}
 	r.mu.Lock()
-	r.label = info.Spec.Labels[visualizer.TutorialLabel]
+	r.label = info.Spec.Labels[panel.Label]
 	r.mu.Unlock()
 	sw.JoinToken = info.JoinTokens.Worker
 	return nil

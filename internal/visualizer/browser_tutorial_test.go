@@ -9,14 +9,15 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/swarmlab/swarmlab/internal/visualizer/browsertest"
+	"github.com/swarmlab/swarmlab/internal/visualizer/panel"
 )
 
 // tutorialAt is a published progress with the first n of the steps done.
-func tutorialAt(n int, hint string) *Tutorial {
+func tutorialAt(n int, hint string) *panel.Tutorial {
 	ids := []string{"init", "join-worker01", "node-ls", "tag", "push"}
-	t := &Tutorial{At: time.Now(), Lang: "en"}
+	t := &panel.Tutorial{At: time.Now(), Lang: "en"}
 	for i, id := range ids {
-		s := TutorialStep{ID: id, Title: "Title of " + id, Status: "todo"}
+		s := panel.Step{ID: id, Title: "Title of " + id, Status: "todo"}
 		switch {
 		case id == "node-ls":
 			s.Status = "shown"
@@ -56,7 +57,7 @@ func TestBrowserTutorialPanel(t *testing.T) {
 			t.Fatalf("%s: %v\npage text:\n%s", what, err, text)
 		}
 	}
-	set := func(tut *Tutorial) {
+	set := func(tut *panel.Tutorial) {
 		st.Tutorial = tut
 		src.Set(st)
 	}

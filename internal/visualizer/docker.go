@@ -15,6 +15,8 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/system"
 	"github.com/docker/docker/client"
+
+	"github.com/swarmlab/swarmlab/internal/visualizer/panel"
 )
 
 // DockerAPI is the part of the Docker Engine API the visualizer uses: read
@@ -97,7 +99,7 @@ func (d *DockerSource) Snapshot(ctx context.Context) (State, error) {
 	// The tutorial's panel is optional: a swarm without the label, or one
 	// that cannot be inspected, shows none.
 	if sw, err := d.api.SwarmInspect(ctx); err == nil {
-		st.Tutorial = ParseTutorial(sw.Spec.Labels[TutorialLabel])
+		st.Tutorial = panel.Parse(sw.Spec.Labels[panel.Label])
 	}
 	return st, nil
 }

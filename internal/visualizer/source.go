@@ -3,6 +3,8 @@ package visualizer
 import (
 	"context"
 	"sync"
+
+	"github.com/swarmlab/swarmlab/internal/visualizer/panel"
 )
 
 // Source reads the swarm. It is read-only by contract: the page is a window,
@@ -111,7 +113,7 @@ func cloneState(st State) State {
 	st.Networks = append([]Network(nil), st.Networks...)
 	if st.Tutorial != nil {
 		t := *st.Tutorial
-		t.Steps = append([]TutorialStep(nil), t.Steps...)
+		t.Steps = append([]panel.Step(nil), t.Steps...)
 		st.Tutorial = &t
 	}
 	return st

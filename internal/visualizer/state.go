@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/swarmlab/swarmlab/internal/visualizer/panel"
 )
 
 // State is the view model of the page: only what the page shows. It is sent
@@ -24,7 +26,7 @@ type State struct {
 	Networks []Network `json:"networks"`
 	// Tutorial is the hands-on tutorial's progress, when 'swarmlab
 	// tutorial' published it on the swarm; the page then shows a panel.
-	Tutorial *Tutorial `json:"tutorial,omitempty"`
+	Tutorial *panel.Tutorial `json:"tutorial,omitempty"`
 }
 
 // Node is one swarm node, shown as one column.
