@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/swarmlab/swarmlab/internal/tutorial"
 )
 
 // hint waits until the tutorial is at step id, not ticked, with a hint that
@@ -32,6 +34,16 @@ func (l *learner) hint(id, want string) {
 // then fixed as the hint says, and the step ticks.
 func TestTutorialMistakes(t *testing.T) {
 	l := startHandsOn(t)
+
+	// The lab stopped for the day before the swarm exists starts again.
+	l.run(do("host", "swarmlab stop"), false)
+	if p := l.progress(); p.LabState != tutorial.LabStopped {
+		t.Fatalf("after swarmlab stop: %s", describe(p))
+	}
+	l.run(do("host", "swarmlab start"), false)
+	if p := l.expect(nil, 0); p.Current != "init" {
+		t.Fatalf("after swarmlab start: %s", describe(p))
+	}
 
 	l.run(do("worker01", "docker swarm init"), false)
 	l.hint("init", "'docker swarm init' was typed on worker01, not on the manager")
