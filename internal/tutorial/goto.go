@@ -134,6 +134,10 @@ func Reset(ctx context.Context, l *lab.Lab) error {
 func Goto(ctx context.Context, l *lab.Lab, id string) error {
 	r := NewReader(l)
 	defer r.Close()
+	// A step that does not exist is refused before the lab is touched.
+	if _, err := Find(Steps(r.Env(&State{})), id); err != nil {
+		return cli.WithHint(err, "'swarmlab tutorial' lists the steps")
+	}
 	s, err := r.Read(ctx)
 	if err != nil {
 		return err

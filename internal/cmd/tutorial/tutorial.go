@@ -95,7 +95,7 @@ func newGoto(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags, f *fl
 		RunE: lf.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
 			lang, err := tutorial.Lang(f.lang)
 			if err != nil {
-				return err
+				return cli.WithHint(err, "--lang en or --lang ja")
 			}
 			if err := tutorial.Goto(cmd.Context(), l, args[0]); err != nil {
 				return err
@@ -113,7 +113,7 @@ func newReset(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags, f *f
 		RunE: lf.RunE(logger, streams, func(cmd *cobra.Command, _ []string, l *lab.Lab) error {
 			lang, err := tutorial.Lang(f.lang)
 			if err != nil {
-				return err
+				return cli.WithHint(err, "--lang en or --lang ja")
 			}
 			if err := tutorial.Reset(cmd.Context(), l); err != nil {
 				return err
