@@ -94,6 +94,10 @@ func Evaluate(steps []Step, env Env, s *State, lang string) Progress {
 		}
 	}
 	by := make([]string, len(steps))
+	// A later step vouches for a traceless one only when the learner came
+	// in order: a step typed ahead of its turn does not tick the skipped
+	// service steps.
+	inOrder := true
 	for i, st := range steps {
 		if st.Check == nil {
 			continue
@@ -106,10 +110,11 @@ func Evaluate(steps []Step, env Env, s *State, lang string) Progress {
 			by[i] = ByState
 		case s.Record[st.ID] && !r.Undone:
 			results[i].Done, by[i] = true, ByRecord
-		case live && (st.Transient || r.Unseen) && i < lastingFrom:
+		case live && inOrder && (st.Transient || r.Unseen) && i < lastingFrom:
 			results[i].Done, by[i] = true, ByLater
 		}
 		e.done[st.ID] = results[i].Done
+		inOrder = inOrder && results[i].Done
 	}
 	for i, st := range steps {
 		sp := StepProgress{N: i + 1, ID: st.ID, Title: st.Title.In(lang), Where: st.Where, Commands: st.Commands,

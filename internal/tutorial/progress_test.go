@@ -71,6 +71,38 @@ func TestTransientStepsNeedTheRecordOrALaterStep(t *testing.T) {
 	}
 }
 
+// TestStepsOutOfOrder: a learner who skips ahead gets the skipped step as
+// the current one; a later step typed first is done, but vouches for none
+// of the traceless steps in between.
+func TestStepsOutOfOrder(t *testing.T) {
+	steps := Steps(testEnv)
+	i, _ := Find(steps, "tag")
+	s := after(i) // the swarm is formed; nothing tagged
+	typed(s, "network")
+	p := Evaluate(steps, testEnv, s, English)
+	if p.Current != "tag" {
+		t.Fatalf("current = %s, want tag", p.Current)
+	}
+	if sp, _ := p.Step("network"); sp.Status != StatusDone {
+		t.Fatalf("swtest_net exists: %+v", sp)
+	}
+	for _, id := range []string{"push", "pull", "service-create", "service-scale", "service-rm"} {
+		if sp, _ := p.Step(id); sp.Status == StatusDone {
+			t.Errorf("%s is done although it was skipped: %+v", id, sp)
+		}
+	}
+
+	// The stack deployed before the images are pushed: its tasks cannot
+	// pull, which the stack step says once the learner gets there.
+	s.Swarm.Services = append(s.Swarm.Services,
+		Service{Name: "swtest_api", Stack: "swtest", Image: "registry:5000/swtest/api:latest", Replicas: 3, LastError: "No such image: registry:5000/swtest/api:latest"},
+		Service{Name: "swtest_nginx", Stack: "swtest", Image: "registry:5000/swtest/nginx:latest", Replicas: 3})
+	p = Evaluate(steps, testEnv, s, English)
+	if sp, _ := p.Step("stack-deploy"); p.Current != "tag" || sp.Status == StatusDone || !strings.Contains(sp.Hint, "are the images pushed") {
+		t.Fatalf("current %s, stack-deploy %+v", p.Current, sp)
+	}
+}
+
 // TestRecordYieldsToUndo: a step recorded done whose work was taken back is
 // not done any more, and the learner is sent back to it.
 func TestRecordYieldsToUndo(t *testing.T) {
