@@ -27,7 +27,10 @@ if [ -n "$(docker ps -aq --filter label=io.swarmlab.lab=swarmlab)" ]; then
   exit 1
 fi
 watcher=
-cleanup() { [ -n "$watcher" ] && kill "$watcher" 2>/dev/null; sl down --purge -q >/dev/null 2>&1 || true; untag; rm -rf "$work"; }
+# The watcher runs in a process group of its own (setsid), killed whole: it
+# must never outlive the script, which may hold a lock on the engine.
+stopwatch() { [ -z "$watcher" ] || kill -- -"$watcher" 2>/dev/null || true; watcher=; }
+cleanup() { stopwatch; sl down --purge -q >/dev/null 2>&1 || true; untag; rm -rf "$work"; }
 trap cleanup EXIT
 
 # A first run builds the lab's images from this binary; the figures are of a
@@ -70,7 +73,7 @@ echo "a typed step to its tick in --watch" >&2
 for i in $(seq "$runs"); do
   sl tutorial reset -q >/dev/null
   : >"$work/watch"
-  (LANG=C "$bin" tutorial --watch | while IFS= read -r line; do echo "$(now) $line"; done >>"$work/watch") &
+  LANG=C setsid bash -c '"$0" tutorial --watch | while IFS= read -r line; do echo "$(date +%s.%N) $line"; done >>"$1"' "$bin" "$work/watch" &
   watcher=$!
   sleep 2 # its first read
   l=$(load)
@@ -79,9 +82,7 @@ for i in $(seq "$runs"); do
   sl tutorial goto network -q >/dev/null
   sleep 1
   echo "$(tick network manager 'docker network create --driver=overlay --attachable swtest_net') $l" >>"$work/tick-network"
-  pkill -P "$watcher" 2>/dev/null || true
-  kill "$watcher" 2>/dev/null || true
-  watcher=
+  stopwatch
 done
 
 row() { # $1: label, $2: file

@@ -353,6 +353,7 @@ func watch(t *testing.T) *watcher {
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "tutorial", "--watch", "--json")
 	cmd.Env = append(os.Environ(), "LANG=C")
+	cmd.SysProcAttr = dieWithParent()
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
