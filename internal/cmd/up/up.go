@@ -10,6 +10,7 @@ import (
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
 	"github.com/swarmlab/swarmlab/internal/lab"
+	"github.com/swarmlab/swarmlab/internal/tutorial"
 )
 
 type flags struct {
@@ -112,7 +113,7 @@ func printURLs(streams cli.Streams, cfg lab.Config, bare bool) {
 func printHandsOn(streams cli.Streams, cfg lab.Config) {
 	w := streams.Out
 	fmt.Fprintf(w, "\nLab %q is ready for the hands-on tutorial: registry, %s and %d workers are running; no swarm yet.\n", cfg.Name, cfg.ContainerName("manager"), cfg.Workers)
-	fmt.Fprintf(w, "  The manager's CLI:   docker exec -it %s sh\n", cfg.ContainerName("manager"))
+	fmt.Fprintf(w, "  The manager's CLI:   docker exec -it %s sh   (or '%s')\n", cfg.ContainerName("manager"), tutorial.Env{Lab: cfg.Name}.Swarmlab("shell manager"))
 	fmt.Fprintf(w, "  Registry:            localhost:%d (registry:5000 from the nodes)\n", cfg.Ports.Registry)
 	fmt.Fprintf(w, "\nNext: 'swarmlab tutorial' says what to type; 'swarmlab tutorial --watch' in another terminal ticks each step.\n")
 }
