@@ -7,6 +7,8 @@
 #
 # It uses the default lab, as a learner does (the handout's names and
 # ports): it refuses to run when that lab exists, and removes it after.
+# SWARMLAB_TUTORIAL_LAB=NAME uses the lab NAME instead, on ports of its own
+# (those of the e2e tests), where the default lab is someone's own.
 #
 #   bench/tutorial.sh [RUNS]        (make bench-tutorial)
 set -euo pipefail
@@ -16,14 +18,24 @@ bin=$(pwd)/bin/swarmlab
 [ -x "$bin" ] || make build >/dev/null
 work=$(mktemp -d)
 cd "$work" # not the repository: the hands-on lab mounts its own stack copies
-sl() { "$bin" "$@"; }
+lab=${SWARMLAB_TUTORIAL_LAB:-swarmlab}
+reg=5000
+conf=()
+node() { echo "$1"; }
+if [ "$lab" != swarmlab ]; then
+  reg=25500
+  printf 'name: %s\nports:\n  ingress: 28500\n  visualizer: 29500\n  stats: 21950\n  registry: %s\n' "$lab" "$reg" >"$work/lab.yaml"
+  conf=(--config "$work/lab.yaml")
+  node() { echo "$lab-$1"; }
+fi
+sl() { "$bin" "${conf[@]}" "$@"; }
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", b - a }'; }
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 load() { uptime | sed 's/.*load average: //'; }
-untag() { docker image ls --format '{{.Repository}}:{{.Tag}}' | grep -E '^(localhost|127\.0\.0\.1):5000/' | xargs -r docker image rm >/dev/null 2>&1 || true; }
-if [ -n "$(docker ps -aq --filter label=io.swarmlab.lab=swarmlab)" ]; then
-  echo "the default lab exists; remove it first (swarmlab down --purge)" >&2
+untag() { docker image ls --format '{{.Repository}}:{{.Tag}}' | grep -E "^(localhost|127\.0\.0\.1):$reg/" | xargs -r docker image rm >/dev/null 2>&1 || true; }
+if [ -n "$(docker ps -aq --filter label=io.swarmlab.lab="$lab")" ]; then
+  echo "the lab $lab exists; remove it first, or name another with SWARMLAB_TUTORIAL_LAB" >&2
   exit 1
 fi
 watcher=
@@ -58,7 +70,7 @@ done
 # that ticks STEP.
 tick() {
   local step=$1 node=$2 cmd=$3 t0 line
-  if [ "$node" = host ]; then sh -c "$cmd" >/dev/null; else docker exec "$node" sh -c "$cmd" >/dev/null; fi
+  if [ "$node" = host ]; then sh -c "$cmd" >/dev/null; else docker exec "$(node "$node")" sh -c "$cmd" >/dev/null; fi
   t0=$(now)
   for _ in $(seq 100); do
     line=$(grep -m1 " ✓ [0-9]* $step:" "$work/watch" || true)
@@ -73,12 +85,12 @@ echo "a typed step to its tick in --watch" >&2
 for i in $(seq "$runs"); do
   sl tutorial reset -q >/dev/null
   : >"$work/watch"
-  LANG=C setsid bash -c '"$0" tutorial --watch | while IFS= read -r line; do echo "$(date +%s.%N) $line"; done >>"$1"' "$bin" "$work/watch" &
+  LANG=C setsid bash -c '"$0" "${@:2}" tutorial --watch | while IFS= read -r line; do echo "$(date +%s.%N) $line"; done >>"$1"' "$bin" "$work/watch" "${conf[@]}" &
   watcher=$!
   sleep 2 # its first read
   l=$(load)
   echo "$(tick init manager 'docker swarm init') $l" >>"$work/tick-init"
-  echo "$(tick tag host 'docker image tag swtest/api:latest localhost:5000/swtest/api:latest && docker image tag swtest/nginx:latest localhost:5000/swtest/nginx:latest && docker image tag swarmlab/visualizer:latest localhost:5000/visualizer:latest && docker image tag swarmlab/ingress:latest localhost:5000/haproxy:latest') $l" >>"$work/tick-tag"
+  echo "$(tick tag host "docker image tag swtest/api:latest localhost:$reg/swtest/api:latest && docker image tag swtest/nginx:latest localhost:$reg/swtest/nginx:latest && docker image tag swarmlab/visualizer:latest localhost:$reg/visualizer:latest && docker image tag swarmlab/ingress:latest localhost:$reg/haproxy:latest") $l" >>"$work/tick-tag"
   sl tutorial goto network -q >/dev/null
   sleep 1
   echo "$(tick network manager 'docker network create --driver=overlay --attachable swtest_net') $l" >>"$work/tick-network"

@@ -18,7 +18,7 @@ func (l *learner) hint(id, want string) {
 	for {
 		p := l.progress()
 		s, _ := p.Step(id)
-		if p.Current == id && strings.Contains(s.Hint, want) {
+		if p.Current == id && strings.Contains(s.Hint, adapt(want)) {
 			l.t.Logf("%s: %s", id, s.Hint)
 			return
 		}

@@ -15,12 +15,56 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmlab/swarmlab/internal/lab"
 	"github.com/swarmlab/swarmlab/internal/tutorial"
 )
 
 // The tutorial's tests use the default lab, as a learner does: the handout
 // types 'docker exec -it manager sh', 'localhost:5000/...' and
 // 'docker stop worker01', so the names and ports must be the handout's.
+// On an engine where the default lab is someone's own, SWARMLAB_TUTORIAL_LAB
+// names another lab, with ports of its own: the commands are then the
+// handout's with that lab's container names, registry port and --name, as
+// 'swarmlab tutorial' prints them for it.
+var tutorialLab = func() lab.Config {
+	cfg := lab.Defaults()
+	if name := os.Getenv("SWARMLAB_TUTORIAL_LAB"); name != "" {
+		cfg.Name, cfg.Ports = name, lab.Ports{Ingress: 28500, Visualizer: 29500, Stats: 21950, Registry: 25500}
+	}
+	return cfg
+}()
+
+// labArgs are the flags that point swarmlab at the tutorial's lab.
+func labArgs(t *testing.T) []string {
+	if tutorialLab.Name == lab.DefaultName {
+		return nil
+	}
+	p := tutorialLab.Ports
+	conf := filepath.Join(t.TempDir(), "lab.yaml")
+	data := fmt.Sprintf("name: %s\nports:\n  ingress: %d\n  visualizer: %d\n  stats: %d\n  registry: %d\n", tutorialLab.Name, p.Ingress, p.Visualizer, p.Stats, p.Registry)
+	if err := os.WriteFile(conf, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"--config", conf}
+}
+
+var stopRE = regexp.MustCompile(`docker (stop|start) (manager|worker\d+)`)
+
+// adapt is a host command or a hint of the handout for the tutorial's lab.
+func adapt(text string) string {
+	if tutorialLab.Name == lab.DefaultName {
+		return text
+	}
+	text = strings.ReplaceAll(text, "localhost:5000/", fmt.Sprintf("localhost:%d/", tutorialLab.Ports.Registry))
+	text = stopRE.ReplaceAllStringFunc(text, func(m string) string {
+		f := strings.Fields(m)
+		return "docker " + f[1] + " " + tutorialLab.ContainerName(f[2])
+	})
+	if rest, ok := strings.CutPrefix(text, "swarmlab "); ok {
+		text = "swarmlab --name " + tutorialLab.Name + " " + rest
+	}
+	return text
+}
 
 // typing is one command as the learner types it: in a node's shell
 // ('docker exec -it NODE sh'), or on the host. A look changes nothing.
@@ -95,10 +139,10 @@ func (l *learner) run(ty typing, mayFail bool) string {
 	defer cancel()
 	var cmd *exec.Cmd
 	if ty.where == "host" {
-		cmd = exec.CommandContext(ctx, "sh", "-c", ty.cmd)
+		cmd = exec.CommandContext(ctx, "sh", "-c", adapt(ty.cmd))
 		cmd.Dir = l.t.TempDir() // not the repository: the lab uses its own stack copies
 	} else {
-		cmd = exec.CommandContext(ctx, "docker", "exec", ty.where, "sh", "-c", ty.cmd)
+		cmd = exec.CommandContext(ctx, "docker", "exec", tutorialLab.ContainerName(ty.where), "sh", "-c", ty.cmd)
 	}
 	cmd.Env = append(os.Environ(), "PATH="+l.path, "LANG=C")
 	out, err := cmd.CombinedOutput()
@@ -111,7 +155,7 @@ func (l *learner) run(ty typing, mayFail bool) string {
 // swarmlab runs swarmlab on the default lab.
 func (l *learner) swarmlab(args ...string) string {
 	l.t.Helper()
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(bin, append(labArgs(l.t), args...)...)
 	cmd.Dir = l.t.TempDir()
 	cmd.Env = append(os.Environ(), "LANG=C")
 	out, err := cmd.CombinedOutput()
@@ -262,10 +306,10 @@ func (l *learner) typeStep(id string, done []string) []string {
 // cleanupTutorial removes the default lab and the host tags for its
 // registry that the tests typed, mistakes included.
 func cleanupTutorial(t *testing.T) {
-	exec.Command(bin, "down", "--purge", "-q").Run()
+	exec.Command(bin, append(labArgs(t), "down", "--purge", "-q")...).Run()
 	out, _ := exec.Command("docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}").Output()
 	for _, ref := range strings.Fields(string(out)) {
-		if strings.HasPrefix(ref, "localhost:5000/") || strings.HasPrefix(ref, "127.0.0.1:5000/") {
+		if strings.HasPrefix(ref, fmt.Sprintf("localhost:%d/", tutorialLab.Ports.Registry)) || strings.HasPrefix(ref, fmt.Sprintf("127.0.0.1:%d/", tutorialLab.Ports.Registry)) {
 			exec.Command("docker", "image", "rm", ref).Run()
 		}
 	}
@@ -274,8 +318,8 @@ func cleanupTutorial(t *testing.T) {
 func startHandsOn(t *testing.T) *learner {
 	t.Helper()
 	// The default lab may be someone's own: never take it over.
-	if out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label=io.swarmlab.lab=swarmlab").Output(); len(out) > 0 {
-		t.Fatalf("the tutorial's tests use the default lab %q, which exists: remove it first with 'swarmlab down --purge'", "swarmlab")
+	if out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label=io.swarmlab.lab="+tutorialLab.Name).Output(); len(out) > 0 {
+		t.Fatalf("the tutorial's tests use the lab %q, which exists: remove it first with 'swarmlab --name %[1]s down --purge', or name another with SWARMLAB_TUTORIAL_LAB", tutorialLab.Name)
 	}
 	cleanupTutorial(t)
 	t.Cleanup(func() { cleanupTutorial(t) })
@@ -301,7 +345,11 @@ func TestTutorialTyped(t *testing.T) {
 		if want := handout[s.ID]; want != nil {
 			var got []string
 			for _, c := range want {
-				got = append(got, c.cmd)
+				if c.where == "host" {
+					got = append(got, adapt(c.cmd))
+				} else {
+					got = append(got, c.cmd)
+				}
 			}
 			if !slices.Equal(s.Commands, got) {
 				t.Errorf("%s: the tutorial says %q, the handout %q", s.ID, s.Commands, got)
@@ -351,7 +399,7 @@ type watcher struct {
 func watch(t *testing.T) *watcher {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "tutorial", "--watch", "--json")
+	cmd := exec.CommandContext(ctx, bin, append(labArgs(t), "tutorial", "--watch", "--json")...)
 	cmd.Env = append(os.Environ(), "LANG=C")
 	cmd.SysProcAttr = dieWithParent()
 	out, err := cmd.StdoutPipe()
