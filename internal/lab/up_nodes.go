@@ -335,7 +335,7 @@ func (u *upContext) startNodes(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if err := u.lab.waitNodeEngines(ctx, inv, names, swarmActive, time.Minute, u.status.Progress); err != nil {
+			if err := u.lab.waitNodeEngines(ctx, inv, names, swarmSettled, time.Minute, u.status.Progress); err != nil {
 				return err
 			}
 		}
