@@ -76,10 +76,10 @@ for s in "${scenarios[@]}"; do
   rtt)
     for i in $(seq "$runs"); do
       echo "overlay round trip $i/$runs (load $(load))" >&2
+      echo "{\"load\": $(load)}" >"$out/rtt-connect.$i.json.load"
       probe=(docker run --rm --network swtest_net --entrypoint /swarmlab registry:5000/swtest/api probe http://tasks.swtest_api:8080/api/info -n 1000)
       sl "${probe[@]}" --no-keepalive --json | tail -1 >"$out/rtt-connect.$i.json"
       sl "${probe[@]}" --json | tail -1 >"$out/rtt-request.$i.json"
-      echo "{\"load\": $(load)}" >"$out/rtt-connect.$i.json.load"
     done ;;
   stop) run stop start1 worker01 ;;
   kill) run kill start1 worker01 --kill ;;

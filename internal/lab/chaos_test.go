@@ -2,6 +2,7 @@ package lab
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -192,6 +193,33 @@ func TestPhases(t *testing.T) {
 	Failover{Loop: Loop{URL: "http://x", Timeout: time.Second, Before: b, During: d, After: a}}.WriteTable(&out)
 	if !strings.Contains(out.String(), "  during   +0.0s  +4.0s         3       0    4.0ms    300ms    300ms") {
 		t.Errorf("table:\n%s", out.String())
+	}
+}
+
+// TestRequestLines: a slow or failed request gets a timeline line at the
+// time it ended, saying when it was sent, so that lines printed as
+// requests end stay in order; the lines are capped.
+func TestRequestLines(t *testing.T) {
+	t0 := time.Now()
+	type line struct {
+		at   time.Duration
+		what string
+	}
+	var got []line
+	r := &requestLoop{t0: t0, line: func(at time.Time, s string) { got = append(got, line{at.Sub(t0), s}) }}
+	r.add(probe.Sample{Start: t0.Add(100 * time.Millisecond), Took: 339 * time.Millisecond})
+	r.add(probe.Sample{Start: t0.Add(200 * time.Millisecond), Took: 2 * time.Millisecond}) // fast: no line
+	r.add(probe.Sample{Start: t0.Add(-500 * time.Millisecond), Took: time.Second, Err: "timeout"})
+	want := []line{{439 * time.Millisecond, "request sent at +0.1s took 339ms"},
+		{500 * time.Millisecond, "request sent at -0.5s failed after 1.00s: timeout"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("lines = %v, want %v", got, want)
+	}
+	for i := 0; i < 2*requestLines; i++ {
+		r.add(probe.Sample{Start: t0, Took: time.Second})
+	}
+	if len(got) != requestLines || got[len(got)-1].what != "more slow or failed requests: see the table" || len(r.samples) != 3+2*requestLines {
+		t.Errorf("%d lines, the last %q, %d samples", len(got), got[len(got)-1].what, len(r.samples))
 	}
 }
 

@@ -82,6 +82,9 @@ func startLoop(ctx context.Context, url string, t0 time.Time, line func(time.Tim
 	return r
 }
 
+// add keeps s and gives a slow or failed request a timeline line, at the
+// time it ended: the timeline then stays in order while it is printed,
+// and the line says when the request was sent.
 func (r *requestLoop) add(s probe.Sample) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -90,15 +93,17 @@ func (r *requestLoop) add(s probe.Sample) {
 		return
 	}
 	r.lines++
+	end := s.Start.Add(s.Took)
+	sent := fmt.Sprintf("request sent at %+.1fs", s.Start.Sub(r.t0).Seconds())
 	switch {
 	case r.lines > requestLines:
 		return
 	case r.lines == requestLines:
-		r.line(s.Start, "more slow or failed requests: see the table")
+		r.line(end, "more slow or failed requests: see the table")
 	case s.Err != "":
-		r.line(s.Start, fmt.Sprintf("request failed after %s: %s", probe.Short(s.Took), s.Err))
+		r.line(end, fmt.Sprintf("%s failed after %s: %s", sent, probe.Short(s.Took), s.Err))
 	default:
-		r.line(s.Start, "request took "+probe.Short(s.Took))
+		r.line(end, sent+" took "+probe.Short(s.Took))
 	}
 }
 
