@@ -9,6 +9,7 @@ import (
 	"github.com/swarmlab/swarmlab/internal/cmd/api"
 	"github.com/swarmlab/swarmlab/internal/cmd/edge"
 	"github.com/swarmlab/swarmlab/internal/cmd/ingress"
+	"github.com/swarmlab/swarmlab/internal/cmd/kernelprobe"
 	"github.com/swarmlab/swarmlab/internal/cmd/probe"
 	"github.com/swarmlab/swarmlab/internal/cmd/proxy"
 	"github.com/swarmlab/swarmlab/internal/cmd/registry"
@@ -30,5 +31,5 @@ func addServers(root *cobra.Command, logger *slog.Logger, streams cli.Streams) {
 		c.GroupID = "servers"
 		root.AddCommand(c)
 	}
-	root.AddCommand(probe.NewCommand(logger, streams))
+	root.AddCommand(probe.NewCommand(logger, streams), kernelprobe.NewCommand(logger, streams))
 }

@@ -50,8 +50,9 @@ func (r *upRun) createOverlay(ctx context.Context) error {
 	return err
 }
 
-// HasIPVS reports whether the nodes' kernel has IPVS, which swarm's service
-// VIPs and ingress routing mesh need. All nodes share the engine's kernel.
+// HasIPVS reports whether the nodes' kernel has IPVS loaded, which swarm's
+// service VIPs and ingress routing mesh need. All nodes share the engine's
+// kernel. A stock kernel loads ip_vs on first use: DetectIPVS asks it.
 func HasIPVS(ctx context.Context, e docker.Engine, containerID string) (bool, error) {
 	res, err := docker.Exec(ctx, e, containerID, []string{"test", "-d", "/proc/sys/net/ipv4/vs"}, nil)
 	if err != nil {
@@ -72,11 +73,15 @@ func (r *upRun) deploy(ctx context.Context, name, file string) error {
 	}
 	mid := r.managerID()
 	if r.ipvs == nil { // once per run, before the first stack
-		has, err := HasIPVS(ctx, r.Engine, mid)
+		chk, err := r.DetectIPVS(ctx, BaseImage(r.binSum), mid)
 		if err != nil {
 			return err
 		}
+		has := chk.Has
 		r.ipvs = &has
+		if chk.Note != "" {
+			r.Status.Infof("IPVS: %s", chk.Note)
+		}
 		if !has {
 			r.Status.Infof("this kernel has no IPVS, so swarm's service VIPs and routing mesh do not work: stacks are deployed with endpoint_mode dnsrr and host-mode ports ('swarmlab doctor' explains)")
 		}
@@ -264,7 +269,8 @@ func waitHTTP(ctx context.Context, url string, timeout time.Duration) error {
 // deploy -c FILE NAME' for a kernel without IPVS: the file is read in the
 // manager, adapted as up adapts its own, and fed on stdin. It returns the
 // arguments unchanged, and a nil reader, when nothing needs adapting.
-func AdaptStackDeploy(ctx context.Context, e docker.Engine, managerID string, args []string) ([]string, io.Reader, error) {
+func (l *Lab) AdaptStackDeploy(ctx context.Context, managerID string, args []string) ([]string, io.Reader, error) {
+	e := l.Engine
 	if len(args) < 2 || args[0] != "stack" || (args[1] != "deploy" && args[1] != "up") {
 		return args, nil, nil
 	}
@@ -281,8 +287,8 @@ func AdaptStackDeploy(ctx context.Context, e docker.Engine, managerID string, ar
 	if fileAt < 0 || args[fileAt] == "-" {
 		return args, nil, nil
 	}
-	has, err := HasIPVS(ctx, e, managerID)
-	if err != nil || has {
+	chk, err := l.DetectIPVS(ctx, "", managerID)
+	if err != nil || chk.Has {
 		return args, nil, err
 	}
 	res, err := docker.Exec(ctx, e, managerID, []string{"cat", args[fileAt]}, nil)

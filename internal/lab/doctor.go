@@ -3,7 +3,6 @@ package lab
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
@@ -50,8 +49,8 @@ func (l *Lab) Doctor(ctx context.Context) []Check {
 		out = append(out, Check{Name: "Node image", Level: CheckOK, Result: img})
 		out = append(out, l.checkPrivileged(ctx, img))
 		out = append(out, l.checkKernel(ctx, img)...)
-	} else if _, err := os.Stat("/proc/sys/net/ipv4/vs"); err != nil && info.OSType == "linux" {
-		out = append(out, noIPVS("the host's /proc has no net/ipv4/vs"))
+	} else {
+		out = append(out, l.checkIPVS(ctx, hostProcIPVS()))
 	}
 	out = append(out, l.checkPorts(ctx)...)
 	return out
@@ -94,11 +93,8 @@ ip link add swl-vx0 type vxlan id 4242 dstport 4789 2>/dev/null && { echo vxlan=
 		return []Check{{Name: "Kernel", Level: CheckWarn, Result: "could not probe: " + firstLine(err)}}
 	}
 	var out []Check
-	if strings.Contains(logs, "ipvs=yes") {
-		out = append(out, Check{Name: "IPVS", Level: CheckOK, Result: "present: service VIPs and the routing mesh work"})
-	} else {
-		out = append(out, noIPVS("the kernel has no IPVS"))
-	}
+	proc := strings.Contains(logs, "ipvs=yes")
+	out = append(out, l.checkIPVS(ctx, &proc))
 	if strings.Contains(logs, "vxlan=yes") {
 		out = append(out, Check{Name: "VXLAN", Level: CheckOK, Result: "works: overlay networks span the nodes"})
 	} else {

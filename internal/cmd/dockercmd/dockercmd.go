@@ -11,7 +11,6 @@ import (
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
 	"github.com/swarmlab/swarmlab/internal/cmd/shell"
-	"github.com/swarmlab/swarmlab/internal/lab"
 )
 
 // NewCommand returns the docker command.
@@ -46,7 +45,7 @@ func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			args, stdin, err := lab.AdaptStackDeploy(cmd.Context(), l.Engine, id, args)
+			args, stdin, err := l.AdaptStackDeploy(cmd.Context(), id, args)
 			if err != nil {
 				return err
 			}

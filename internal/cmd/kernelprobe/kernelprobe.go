@@ -1,0 +1,27 @@
+// Package kernelprobe implements the hidden 'swarmlab kernel-probe': run in
+// a throwaway container of the lab's base image, it asks the engine's kernel
+// (not the CLI's: on Docker Desktop they differ) whether it can do IPVS.
+package kernelprobe
+
+import (
+	"encoding/json"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/kernel"
+)
+
+// NewCommand returns the kernel-probe command.
+func NewCommand(_ *slog.Logger, streams cli.Streams) *cobra.Command {
+	return &cobra.Command{
+		Use:    kernel.ProbeCommand,
+		Short:  "Ask this kernel whether it can do IPVS (loading ip_vs if it is a module) and print JSON",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return json.NewEncoder(streams.Out).Encode(kernel.Probe())
+		},
+	}
+}
