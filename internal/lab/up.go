@@ -46,6 +46,7 @@ type upRun struct {
 	subnet     netip.Prefix
 	nodeImage  string
 	privileged bool
+	init       bool // run nodes under the engine's init, which reaps zombies
 	binPath    string
 	binSum     string
 	ipvs       *bool        // whether the nodes' kernel has IPVS; nil until checked
@@ -192,6 +193,9 @@ func (r *upRun) prepareNodeImage(ctx context.Context) error {
 	}
 	if !r.privileged {
 		r.Status.Infof("this engine refuses --privileged; nodes run with explicit capabilities instead (all but SYS_RESOURCE)")
+	}
+	if r.init = ProbeInit(ctx, r.Engine, img, r.Config.Name); !r.init {
+		r.Status.Infof("this engine has no docker-init; nodes run dockerd as PID 1, which leaves ended tasks' processes defunct")
 	}
 	return nil
 }
@@ -418,6 +422,9 @@ func (r *upRun) nodeSpec(n Node) (*container.Config, *container.HostConfig) {
 		// A tmpfs /run drops dockerd's pid file and sockets on stop, so a
 		// stopped node starts again cleanly.
 		Tmpfs: map[string]string{"/run": "rw,exec"},
+	}
+	if r.init {
+		hc.Init = &r.init
 	}
 	if r.privileged {
 		hc.Privileged = true
