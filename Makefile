@@ -4,7 +4,7 @@ BIN     ?= bin/swarmlab
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/swarmlab/swarmlab/internal/version.Version=$(VERSION)
 
-.PHONY: build check unit e2e vet cross node-image bench
+.PHONY: build check unit e2e e2e-ipvs vet cross node-image bench
 build: ## a static binary: it also ships itself in the lab's images
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/swarmlab
 
@@ -19,6 +19,9 @@ unit: ## tests that need no Docker (the browser tests need chromium)
 e2e: build ## end-to-end tests on a real lab
 	mkdir -p artifacts
 	SWARMLAB_ARTIFACTS=$(CURDIR)/artifacts go test -tags e2e -count=1 -timeout 40m -v ./e2e/ 2>&1 | tee artifacts/e2e.log; exit $${PIPESTATUS[0]}
+
+e2e-ipvs: node-image ## the end-to-end checks on a kernel with IPVS, in a VM (not in CI: 30-45 min; see README)
+	bash e2e/ipvs/run-e2e.sh
 
 vet:
 	go vet -tags e2e ./...
