@@ -14,7 +14,7 @@
 #   detect-preloaded  boot with ip_vs loaded: doctor finds IPVS
 #
 # Build the VM once first, as root: sudo e2e/ipvs/vm/build.sh (~10 min).
-# Under emulation (no VT-x) a run takes 30-45 minutes; see README.md.
+# Under emulation (no VT-x) a run takes about 30 minutes; see README.md.
 #
 # Environment: PHASES (default: all three, in that order), ARTIFACTS
 # (default artifacts/e2e-ipvs), VM_DIR (as for vm/run.sh), KEEP_VM=1 leaves
