@@ -3,18 +3,24 @@ SHELL := /bin/bash
 BIN     ?= bin/swarmlab
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/swarmlab/swarmlab/internal/version.Version=$(VERSION)
+# Pinned; 'go run pkg@version' fetches it through the module proxy, so a
+# clean clone needs nothing but Go.
+STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build check unit e2e e2e-ipvs vet cross node-image bench
+.PHONY: build check unit conformance e2e e2e-ipvs vet cross dist node-image bench
 build: ## a static binary: it also ships itself in the lab's images
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/swarmlab
 
-check: vet build cross unit node-image e2e ## the test command: everything CI runs
+check: vet build cross unit e2e ## the test command: everything CI runs (up builds the node image if it is missing)
 
-node-image: build ## the offline node image the end-to-end tests use (reused when present)
+node-image: build ## the offline node image (up builds it by itself when it is missing and it can)
 	./$(BIN) build node-image
 
-unit: ## tests that need no Docker (the browser tests need chromium)
+unit: ## tests that need no Docker (the browser tests need chromium); includes ./conformance
 	go test -count=1 ./...
+
+conformance: ## the HTTP conformance suite of the ingress and the proxy; CONFORMANCE_HAPROXY=1 adds HAProxy as a reference
+	go test -count=1 -v ./conformance/
 
 e2e: build ## end-to-end tests on a real lab
 	mkdir -p artifacts
@@ -23,13 +29,19 @@ e2e: build ## end-to-end tests on a real lab
 e2e-ipvs: node-image ## the end-to-end checks on a kernel with IPVS, in a VM (not in CI: 30-45 min; see README)
 	bash e2e/ipvs/run-e2e.sh
 
-vet:
+vet: ## go vet, gofmt and staticcheck; the e2e tag takes every file in
 	go vet -tags e2e ./...
 	test -z "$$(gofmt -l .)"
+	$(STATICCHECK) -tags e2e ./...
 
-cross: ## Docker Desktop users run swarmlab on macOS and Windows
+cross: ## Docker Desktop users run swarmlab on macOS and Windows; the servers run on amd64 and arm64
 	for target in darwin/arm64 windows/amd64; do \
-		CGO_ENABLED=0 GOOS=$${target%/*} GOARCH=$${target#*/} go build -trimpath -o /dev/null ./cmd/swarmlab || exit 1; done
+		CGO_ENABLED=0 GOOS=$${target%/*} GOARCH=$${target#*/} go build -trimpath -o /dev/null ./cmd/swarmlab || exit 1; \
+		GOOS=$${target%/*} GOARCH=$${target#*/} go vet ./... || exit 1; done
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -o /dev/null ./cmd/swarmlab-server
+
+dist: ## release archives for linux, darwin, windows x amd64, arm64 in dist/, with SHA256SUMS
+	VERSION=$(VERSION) bash scripts/dist.sh
 
 bench: build
 	bash bench/lab.sh

@@ -40,6 +40,9 @@ func TestLab(t *testing.T) {
 	t.Run("VerifyHealthy", func(t *testing.T) { testVerifyHealthy(t) })
 	t.Run("VerifyWithoutIngress", func(t *testing.T) { testVerifyWithoutIngress(ctx, t) })
 	t.Run("FailoverInBrowser", func(t *testing.T) { testFailover(ctx, t) })
+	t.Run("ChaosUpdate", testChaosUpdate)
+	t.Run("ChaosKill", testChaosKill)
+	t.Run("ChaosDrain", testChaosDrain)
 	t.Run("UpAgainIsHarmless", func(t *testing.T) { testUpAgain(ctx, t) })
 	t.Run("StopStart", func(t *testing.T) { testStopStart(ctx, t) })
 	t.Run("Down", func(t *testing.T) { testDown(ctx, t) })
@@ -348,7 +351,7 @@ func testDown(ctx context.Context, t *testing.T) {
 }
 
 // TestHA runs after TestLab has taken its lab down: a second lab with three
-// managers, whose leader is stopped. A new leader must be elected and the
+// managers, whose leader is stopped ('chaos --leader'). A new leader must be elected and the
 // lab keep serving through the edge forwarder, without a failed request.
 // After a leader change swarm gives workers 6 heartbeats to register with the
 // new leader; with the fast 2s heartbeat the old leader's abrupt end can make
@@ -376,13 +379,16 @@ func TestHA(t *testing.T) {
 	out := run("up", "--managers", "3", "--workers", "2", "--heartbeat", "5s", "--ingress-port", "28100", "--visualizer-port", "29100",
 		"--stats-port", "21937", "--registry-port", "25100")
 	save("ha-up.log", out)
-	out = run("chaos", "manager", "--json")
+	out = run("chaos", "--leader", "--json")
 	save("ha-failover.json", out)
 	var f lab.Failover
 	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &f); err != nil {
 		t.Fatalf("chaos --json: %v\n%s", err, out)
 	}
 	t.Logf("leader stop: %s; new leader %s", f, f.NewLeader)
+	if f.Node != "manager" || !f.WasLeader {
+		t.Errorf("chaos --leader stopped %q (Leader: %v), want manager, the first Leader", f.Node, f.WasLeader)
+	}
 	if f.NewLeader == "" || f.NewLeader == "manager" {
 		t.Errorf("no new leader was elected: %+v", f)
 	}

@@ -3,10 +3,11 @@ package api
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/swarmlab/swarmlab/internal/serve"
 )
 
 // Config configures the demo API. The zero value is usable: every field
@@ -42,7 +43,7 @@ type Config struct {
 	NoAccessLog bool
 }
 
-// Environment variables read by ConfigFromEnv.
+// Environment variables read by FromEnv.
 const (
 	EnvPort            = "PORT"             // listen port, e.g. 8080
 	EnvShutdownTimeout = "SHUTDOWN_TIMEOUT" // Go duration, e.g. 10s
@@ -59,10 +60,10 @@ const (
 	defaultShutdownTimeout = 10 * time.Second
 )
 
-// ConfigFromEnv reads the configuration from environment variables through
+// FromEnv reads the configuration from environment variables through
 // getenv (os.Getenv in production, a map in tests). Unset variables leave
 // the field at its zero value, that is, its default.
-func ConfigFromEnv(getenv func(string) string) (Config, error) {
+func FromEnv(getenv func(string) string) (Config, error) {
 	var cfg Config
 	var errs []error
 	if p := getenv(EnvPort); p != "" {
@@ -121,17 +122,9 @@ func (cfg Config) withDefaults() Config {
 
 // Validate reports settings that cannot work, in words a person can act on.
 func (cfg Config) Validate() error {
-	var errs []error
-	if cfg.Addr != "" {
-		if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
-			errs = append(errs, fmt.Errorf("listen address %q: want host:port or :port", cfg.Addr))
-		}
-	}
-	if cfg.ShutdownTimeout < 0 {
-		errs = append(errs, fmt.Errorf("shutdown timeout %s is negative", cfg.ShutdownTimeout))
-	}
-	if cfg.DrainDelay < 0 {
-		errs = append(errs, fmt.Errorf("drain delay %s is negative", cfg.DrainDelay))
+	errs := []error{
+		serve.CheckAddr(cfg.Addr),
+		serve.Options{ShutdownTimeout: cfg.ShutdownTimeout, DrainDelay: cfg.DrainDelay}.Validate(),
 	}
 	if cfg.Slot < 0 {
 		errs = append(errs, fmt.Errorf("task slot %d is negative", cfg.Slot))

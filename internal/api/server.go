@@ -1,14 +1,8 @@
-// Package api is the tutorial's demo service (image swtest/api). Every
-// replica says who it is on /api/info — container, swarm node, task slot and
-// how many requests it has served — so a learner can watch a load balancer
-// spread requests and a scale-down or drain finish them. It stops gracefully:
-// /healthz turns 503, the listener closes, and in-flight requests complete.
 package api
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -16,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/swarmlab/swarmlab/internal/serve"
 	"github.com/swarmlab/swarmlab/internal/version"
 )
 
@@ -76,18 +71,19 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Run listens on the configured address and serves until ctx is done, then
 // shuts down gracefully (see Serve).
 func (s *Server) Run(ctx context.Context) error {
-	ln, err := net.Listen("tcp", s.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("failed to listen on %s: %w", s.cfg.Addr, err)
-	}
-	return s.Serve(ctx, ln)
+	return s.serve(ctx, serve.Endpoint{Addr: s.cfg.Addr})
 }
 
 // Serve serves on ln until ctx is done. Then /healthz answers 503, the
 // server keeps accepting for DrainDelay, stops accepting, and waits up to
 // ShutdownTimeout for in-flight requests. A clean stop returns nil.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
+	return s.serve(ctx, serve.Endpoint{Listener: ln})
+}
+
+func (s *Server) serve(ctx context.Context, ep serve.Endpoint) error {
+	ep.Name = "api"
+	ep.Server = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
@@ -97,41 +93,17 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		// Requests get a context of their own, not ctx: cancelling ctx
 		// starts the drain and must not abort the requests it waits for.
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	s.log.Info("listening", "addr", ln.Addr().String(), "node", s.cfg.Node,
-		"service", s.cfg.Service, "slot", s.cfg.Slot, "version", version.Version)
-
-	select {
-	case err := <-errc:
-		return fmt.Errorf("server stopped: %w", err)
-	case <-ctx.Done():
+	ep.Attrs = []any{"node", s.cfg.Node, "service", s.cfg.Service, "slot", s.cfg.Slot, "version", version.Version}
+	err := serve.Run(ctx, serve.Options{
+		Logger:          s.log,
+		DrainDelay:      s.cfg.DrainDelay,
+		ShutdownTimeout: s.cfg.ShutdownTimeout,
+		OnDrain:         func() { s.draining.Store(true) },
+	}, ep)
+	if err == nil {
+		s.log.Info("served", "requests", s.requests.Load())
 	}
-
-	s.draining.Store(true)
-	s.log.Info("draining", "delay", s.cfg.DrainDelay, "timeout", s.cfg.ShutdownTimeout)
-	if s.cfg.DrainDelay > 0 {
-		t := time.NewTimer(s.cfg.DrainDelay)
-		select {
-		case <-t.C:
-		case err := <-errc:
-			t.Stop()
-			return fmt.Errorf("server stopped while draining: %w", err)
-		}
-	}
-
-	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		// Past the deadline: cut the stragglers off rather than hang.
-		_ = srv.Close()
-		return fmt.Errorf("requests still running after %s were cut off: %w", s.cfg.ShutdownTimeout, err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("server stopped: %w", err)
-	}
-	s.log.Info("stopped", "requests", s.requests.Load())
-	return nil
+	return err
 }
 
 func (s *Server) root(w http.ResponseWriter, _ *http.Request) {

@@ -102,7 +102,7 @@ func TestInfoDelayRejectsBadValues(t *testing.T) {
 	}
 }
 
-func TestConfigFromEnv(t *testing.T) {
+func TestFromEnv(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
@@ -130,7 +130,7 @@ func TestConfigFromEnv(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := ConfigFromEnv(func(k string) string { return tt.env[k] })
+			got, err := FromEnv(func(k string) string { return tt.env[k] })
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
@@ -160,9 +160,9 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-// serve starts s on a loopback port and returns its base URL, a cancel that
+// startServer starts s on a loopback port and returns its base URL, a cancel that
 // starts the shutdown, and a channel with Serve's result.
-func serve(t *testing.T, s *Server) (string, context.CancelFunc, <-chan error) {
+func startServer(t *testing.T, s *Server) (string, context.CancelFunc, <-chan error) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -196,7 +196,7 @@ func status(url string) (int, error) {
 func TestHealthzFlipsWhileDraining(t *testing.T) {
 	t.Parallel()
 	s := New(Config{DrainDelay: time.Second, NoAccessLog: true}, nil)
-	base, cancel, done := serve(t, s)
+	base, cancel, done := startServer(t, s)
 
 	if code, err := status(base + "/healthz"); err != nil || code != http.StatusOK {
 		t.Fatalf("healthz before shutdown = %d, %v; want 200", code, err)
@@ -232,7 +232,7 @@ func TestHealthzFlipsWhileDraining(t *testing.T) {
 func TestShutdownFinishesInFlightRequest(t *testing.T) {
 	t.Parallel()
 	s := New(Config{ShutdownTimeout: 5 * time.Second, NoAccessLog: true}, nil)
-	base, cancel, done := serve(t, s)
+	base, cancel, done := startServer(t, s)
 
 	type result struct {
 		code int
@@ -278,7 +278,7 @@ func TestShutdownFinishesInFlightRequest(t *testing.T) {
 func TestShutdownTimeoutCutsOff(t *testing.T) {
 	t.Parallel()
 	s := New(Config{ShutdownTimeout: 100 * time.Millisecond, NoAccessLog: true}, nil)
-	base, cancel, done := serve(t, s)
+	base, cancel, done := startServer(t, s)
 
 	go func() {
 		if resp, err := http.Get(base + "/api/info?delay=5s"); err == nil {

@@ -44,3 +44,12 @@ func HintOf(err error) string {
 type ExitError struct{ Code int }
 
 func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+// ExitStatus is the error of a command that ran a program with the user's
+// streams: err when it could not run, an ExitError when it exited non-zero.
+func ExitStatus(code int, err error) error {
+	if err == nil && code != 0 {
+		return &ExitError{Code: code}
+	}
+	return err
+}

@@ -31,7 +31,10 @@ func EnvFlags(cmd *cobra.Command, flagEnv map[string]string) func(string) string
 }
 
 // SignalContext is the command's context, also cancelled by SIGINT and
-// SIGTERM: a server in a scratch image is PID 1 and must drain on its own.
+// SIGTERM, which starts a server's drain (see internal/serve). A server in a
+// scratch image is PID 1, which gets no default signal handling: without
+// this, docker's SIGTERM would be ignored and the task killed after its
+// grace period with requests in flight.
 func SignalContext(cmd *cobra.Command) (context.Context, context.CancelFunc) {
 	ctx := cmd.Context()
 	if ctx == nil {

@@ -12,7 +12,8 @@ import (
 // elsewhere, so that CI logs stay readable.
 type Status struct {
 	w       io.Writer
-	tty     bool
+	tty     bool // a terminal that shows escape sequences: spinner and colours
+	marks   Marks
 	quiet   bool
 	verbose bool
 
@@ -26,7 +27,8 @@ type Status struct {
 
 // NewStatus writes status lines to w. quiet silences everything but failures.
 func NewStatus(w io.Writer, quiet bool) *Status {
-	return &Status{w: w, tty: IsTerminal(w), quiet: quiet}
+	marks := MarksFor(w)
+	return &Status{w: w, tty: marks.vt, marks: marks, quiet: quiet}
 }
 
 // Verbose makes a terminal also keep each progress detail as a line of its
@@ -106,10 +108,7 @@ func (s *Status) End(ok bool) {
 		close(stop)
 		<-done
 	}
-	mark := "✓"
-	if !ok {
-		mark = "✗"
-	}
+	mark := s.marks.OK(ok)
 	if s.quiet && ok {
 		return
 	}

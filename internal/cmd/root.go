@@ -1,5 +1,3 @@
-// Package cmd assembles swarmlab's command tree: one package per command,
-// each exporting NewCommand(logger, streams).
 package cmd
 
 import (
@@ -9,6 +7,8 @@ import (
 
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/build"
+	"github.com/swarmlab/swarmlab/internal/cmd/chaos"
+	"github.com/swarmlab/swarmlab/internal/cmd/deploy"
 	"github.com/swarmlab/swarmlab/internal/cmd/dockercmd"
 	"github.com/swarmlab/swarmlab/internal/cmd/doctor"
 	"github.com/swarmlab/swarmlab/internal/cmd/down"
@@ -42,23 +42,17 @@ a registry, a manager and three workers (Docker-in-Docker), the demo app
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)
-	labflags.Shared = labflags.Flags{}
-	labflags.Shared.Register(root)
-	root.AddCommand(
-		up.NewCommand(logger, streams),
-		down.NewCommand(logger, streams),
-		status.NewCommand(logger, streams),
-		lifecycle.NewStopCommand(logger, streams),
-		lifecycle.NewStartCommand(logger, streams),
-		shell.NewCommand(logger, streams),
-		dockercmd.NewCommand(logger, streams),
-		node.NewCommand(logger, streams),
-		node.NewChaosCommand(logger, streams),
-		verify.NewCommand(logger, streams),
-		doctor.NewCommand(logger, streams),
-		build.NewCommand(logger, streams),
-		images.NewCommand(logger, streams),
-	)
+	// The lab commands share the root's flags, handed to each explicitly.
+	lf := &labflags.Flags{}
+	lf.Register(root)
+	for _, newCommand := range []func(*slog.Logger, cli.Streams, *labflags.Flags) *cobra.Command{
+		up.NewCommand, down.NewCommand, status.NewCommand,
+		lifecycle.NewStopCommand, lifecycle.NewStartCommand,
+		shell.NewCommand, dockercmd.NewCommand, node.NewCommand, chaos.NewCommand,
+		verify.NewCommand, doctor.NewCommand, build.NewCommand, images.NewCommand, deploy.NewCommand,
+	} {
+		root.AddCommand(newCommand(logger, streams, lf))
+	}
 	addServers(root, logger, streams)
 	return root
 }

@@ -1,10 +1,3 @@
-// Package docker is swarmlab's door to Docker engines: the host's engine,
-// which runs the lab's containers, and each node's own engine inside its
-// container, reached through `docker system dial-stdio` over an exec so that
-// it works wherever the host engine does (Linux, Docker Desktop, remote).
-//
-// The interfaces name only the calls swarmlab makes, with the Engine API
-// client's own types, so *client.Client satisfies them and tests use fakes.
 package docker
 
 import (
@@ -32,6 +25,7 @@ type Engine interface {
 	ContainerCreate(ctx context.Context, config *container.Config, hostConfig *container.HostConfig, networkingConfig *network.NetworkingConfig, platform *ocispec.Platform, containerName string) (container.CreateResponse, error)
 	ContainerStart(ctx context.Context, containerID string, options container.StartOptions) error
 	ContainerStop(ctx context.Context, containerID string, options container.StopOptions) error
+	ContainerKill(ctx context.Context, containerID, signal string) error
 	ContainerRemove(ctx context.Context, containerID string, options container.RemoveOptions) error
 	ContainerInspect(ctx context.Context, containerID string) (container.InspectResponse, error)
 	ContainerWait(ctx context.Context, containerID string, condition container.WaitCondition) (<-chan container.WaitResponse, <-chan error)
@@ -40,6 +34,7 @@ type Engine interface {
 	ContainerExecCreate(ctx context.Context, containerID string, options container.ExecOptions) (container.ExecCreateResponse, error)
 	ContainerExecAttach(ctx context.Context, execID string, config container.ExecAttachOptions) (types.HijackedResponse, error)
 	ContainerExecInspect(ctx context.Context, execID string) (container.ExecInspect, error)
+	ContainerExecResize(ctx context.Context, execID string, options container.ResizeOptions) error
 
 	NetworkCreate(ctx context.Context, name string, options network.CreateOptions) (network.CreateResponse, error)
 	NetworkList(ctx context.Context, options network.ListOptions) ([]network.Summary, error)
@@ -84,9 +79,3 @@ var (
 	_ Engine = (*client.Client)(nil)
 	_ Swarm  = (*client.Client)(nil)
 )
-
-// Connect returns a client for the host engine, configured from the
-// environment (DOCKER_HOST and friends) as the docker CLI is.
-func Connect() (*client.Client, error) {
-	return client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-}

@@ -5,10 +5,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/pkg/stdcopy"
+	"golang.org/x/term"
 )
 
 // ExecResult is what a command run in a container left behind.
@@ -76,6 +78,18 @@ func ExecStream(ctx context.Context, e Engine, containerID string, cmd []string,
 		return -1, fmt.Errorf("exec in %s: %w", containerID, err)
 	}
 	return ins.ExitCode, nil
+}
+
+// ExecInteractive runs argv in a container with the user's streams and
+// returns its exit code: with a terminal when both are one (execTTY), else
+// streamed, so that pipes and scripts work.
+func ExecInteractive(ctx context.Context, e Engine, containerID string, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	in, inOK := stdin.(*os.File)
+	out, outOK := stdout.(*os.File)
+	if inOK && outOK && term.IsTerminal(int(in.Fd())) && term.IsTerminal(int(out.Fd())) {
+		return execTTY(ctx, e, containerID, argv, in, out)
+	}
+	return ExecStream(ctx, e, containerID, argv, stdin, stdout, stderr)
 }
 
 // Logs returns a stopped or running container's output.

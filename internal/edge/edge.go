@@ -1,7 +1,3 @@
-// Package edge forwards TCP from the host's published ports to the lab's
-// managers. A lab with several managers publishes its ports on this small
-// container instead of on one manager, so that stopping any manager, the
-// leader included, leaves the ingress and the visualizer reachable.
 package edge
 
 import (
@@ -11,9 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/swarmlab/swarmlab/internal/serve"
 )
 
 // Config says what to forward.
@@ -66,49 +65,142 @@ func New(cfg Config, log *slog.Logger) *Forwarder {
 	return &Forwarder{cfg: cfg, log: log, down: map[string]time.Time{}}
 }
 
-// Run listens on every port until ctx ends.
+// shutdownTimeout is short: a forwarder cannot tell a finished request from
+// an idle keep-alive connection or an event stream, so it lets open
+// connections run only briefly once it stops.
+const shutdownTimeout = 2 * time.Second
+
+// Run listens on every port and forwards until ctx ends.
 func (f *Forwarder) Run(ctx context.Context) error {
 	if err := f.cfg.Validate(); err != nil {
 		return err
 	}
-	var lns []net.Listener
-	for _, p := range f.cfg.Ports {
-		ln, err := net.Listen("tcp", ":"+strconv.Itoa(p))
-		if err != nil {
-			for _, l := range lns {
-				l.Close()
-			}
-			return err
-		}
-		lns = append(lns, ln)
+	eps := make([]serve.Endpoint, len(f.cfg.Ports))
+	for i, p := range f.cfg.Ports {
+		eps[i] = f.endpoint(p)
+		eps[i].Addr = ":" + strconv.Itoa(p)
 	}
-	var wg sync.WaitGroup
-	for i, ln := range lns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f.Serve(ctx, ln, f.cfg.Ports[i])
-		}()
-	}
-	f.log.Info("forwarding", "ports", f.cfg.Ports, "targets", f.cfg.Targets)
-	<-ctx.Done()
-	for _, ln := range lns {
-		ln.Close()
-	}
-	wg.Wait()
-	return nil
+	return serve.Run(ctx, serve.Options{Logger: f.log, ShutdownTimeout: shutdownTimeout}, eps...)
 }
 
-// Serve accepts on ln and forwards each connection to port on a target.
-func (f *Forwarder) Serve(ctx context.Context, ln net.Listener, port int) {
-	go func() { <-ctx.Done(); ln.Close() }()
+// Serve accepts on ln and forwards each connection to port on a target,
+// until ctx ends.
+func (f *Forwarder) Serve(ctx context.Context, ln net.Listener, port int) error {
+	ep := f.endpoint(port)
+	ep.Listener = ln
+	return serve.Run(ctx, serve.Options{Logger: f.log, ShutdownTimeout: shutdownTimeout}, ep)
+}
+
+func (f *Forwarder) endpoint(port int) serve.Endpoint {
+	ctx, cancel := context.WithCancel(context.Background())
+	return serve.Endpoint{
+		Name:   "edge",
+		Server: &portServer{f: f, port: port, ctx: ctx, cancel: cancel, conns: map[net.Conn]bool{}},
+		Attrs:  []any{"targets", f.cfg.Targets},
+	}
+}
+
+// portServer forwards the connections of one port; it is a serve.Server.
+type portServer struct {
+	f      *Forwarder
+	port   int
+	ctx    context.Context // ends on Close, and with it every dial
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	ln       net.Listener
+	stopping bool
+	active   int               // forwards in progress
+	conns    map[net.Conn]bool // both ends of every forward, for Close
+}
+
+var _ serve.Server = (*portServer)(nil)
+
+func (s *portServer) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	s.ln = ln
+	stopping := s.stopping
+	s.mu.Unlock()
+	if stopping { // stopped before it started
+		ln.Close()
+		return http.ErrServerClosed
+	}
 	for {
 		c, err := ln.Accept()
 		if err != nil {
-			return
+			s.mu.Lock()
+			stopping := s.stopping
+			s.mu.Unlock()
+			if stopping {
+				return http.ErrServerClosed
+			}
+			return err
 		}
-		go f.forward(ctx, c, port)
+		s.mu.Lock()
+		s.active++
+		s.mu.Unlock()
+		go func() {
+			s.forward(c)
+			s.mu.Lock()
+			s.active--
+			s.mu.Unlock()
+		}()
 	}
+}
+
+// Shutdown stops accepting and waits until every forward is done, or ctx ends.
+func (s *portServer) Shutdown(ctx context.Context) error {
+	s.stopAccepting()
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		active := s.active
+		s.mu.Unlock()
+		if active == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Close stops accepting and cuts every forward off.
+func (s *portServer) Close() error {
+	s.stopAccepting()
+	s.cancel()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.Close()
+	}
+	return nil
+}
+
+func (s *portServer) stopAccepting() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopping = true
+	if s.ln != nil {
+		s.ln.Close()
+	}
+}
+
+// track keeps c for Close; untrack forgets it once it is closed.
+func (s *portServer) track(c net.Conn) {
+	s.mu.Lock()
+	s.conns[c] = true
+	s.mu.Unlock()
+}
+
+func (s *portServer) untrack(c net.Conn) {
+	c.Close()
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
 }
 
 // order lists the targets, those that failed lately last.
@@ -132,24 +224,29 @@ func (f *Forwarder) markDown(t string) {
 	f.mu.Unlock()
 }
 
-func (f *Forwarder) forward(ctx context.Context, c net.Conn, port int) {
-	defer c.Close()
+// forward connects c to the first target that accepts, and copies both ways
+// until both sides are done.
+func (s *portServer) forward(c net.Conn) {
+	s.track(c)
+	defer s.untrack(c)
+	f := s.f
 	var up net.Conn
 	for _, t := range f.order() {
 		d := net.Dialer{Timeout: f.cfg.DialTimeout}
-		conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(t, strconv.Itoa(port)))
+		conn, err := d.DialContext(s.ctx, "tcp", net.JoinHostPort(t, strconv.Itoa(s.port)))
 		if err == nil {
 			up = conn
 			break
 		}
 		f.markDown(t)
-		f.log.Debug("target failed", "target", t, "port", port, "err", err)
+		f.log.Debug("target failed", "target", t, "port", s.port, "err", err)
 	}
 	if up == nil {
-		f.log.Warn("no target accepted the connection", "port", port)
+		f.log.Warn("no target accepted the connection", "port", s.port)
 		return
 	}
-	defer up.Close()
+	s.track(up)
+	defer s.untrack(up)
 	done := make(chan struct{}, 2)
 	pipe := func(dst, src net.Conn) {
 		io.Copy(dst, src)

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/swarmlab/swarmlab/internal/lb"
 )
 
 // DefaultStatsAuth is the tutorial's stats login; a warning is logged while
@@ -57,13 +59,18 @@ type Config struct {
 	// WriteTimeout bounds a whole response to a client. Env WRITE_TIMEOUT.
 	// Default 5m (long downloads need more).
 	WriteTimeout time.Duration
+	// HedgeDelay races a backend connect still pending after this against
+	// another backend's (see lb.TransportConfig). Env HEDGE_DELAY: a
+	// duration, auto or off. Default auto: 8 times the average connect.
+	HedgeDelay time.Duration
+	// UnackedTimeout drops a backend connection whose sent bytes stay
+	// unacknowledged this long, so that a request to a task whose node lost
+	// power is sent elsewhere. Env UNACKED_TIMEOUT: a duration, auto or off.
+	// Default auto: 100ms.
+	UnackedTimeout time.Duration
 	// DrainTimeout bounds the wait for in-flight requests at shutdown.
 	// Env DRAIN_TIMEOUT. Default 10s.
 	DrainTimeout time.Duration
-	// FastPath serves plain GET/HEAD requests with lb.Server's own HTTP/1.1
-	// loop instead of net/http (about twice the throughput). Env FAST_PATH
-	// (on/off). Default on.
-	FastPath bool
 }
 
 // Defaults returns a Config with every default filled in.
@@ -80,7 +87,6 @@ func Defaults() Config {
 		ClientTimeout:  60 * time.Second,
 		WriteTimeout:   5 * time.Minute,
 		DrainTimeout:   10 * time.Second,
-		FastPath:       true,
 	}
 }
 
@@ -121,19 +127,19 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			*d.dst = x
 		}
 	}
+	for env, dst := range map[string]*time.Duration{"HEDGE_DELAY": &c.HedgeDelay, "UNACKED_TIMEOUT": &c.UnackedTimeout} {
+		d, err := lb.ParseTuning(getenv(env))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%w", env, err))
+		}
+		*dst = d
+	}
 	switch v := strings.ToLower(strings.TrimSpace(getenv("ACCESS_LOG"))); v {
 	case "", "on", "true", "1", "yes":
 	case "off", "false", "0", "no":
 		c.AccessLog = false
 	default:
 		errs = append(errs, fmt.Errorf("ACCESS_LOG=%q: want on or off", v))
-	}
-	switch v := strings.ToLower(strings.TrimSpace(getenv("FAST_PATH"))); v {
-	case "", "on", "true", "1", "yes":
-	case "off", "false", "0", "no":
-		c.FastPath = false
-	default:
-		errs = append(errs, fmt.Errorf("FAST_PATH=%q: want on or off", v))
 	}
 	if v := getenv("STATIC_BACKENDS"); strings.TrimSpace(v) != "" {
 		bs, err := ParseStaticBackends(v)

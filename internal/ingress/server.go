@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -16,7 +15,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/swarmlab/swarmlab/internal/lb"
+	"github.com/swarmlab/swarmlab/internal/serve"
 )
 
 // Server is the ingress: the routing handler, its stats port, and the
@@ -27,7 +29,7 @@ type Server struct {
 	access    *slog.Logger // nil when access logs are off
 	accessBuf *lineBuffer
 	disc      *Discovery
-	transport *http.Transport
+	transport *lb.Transport
 
 	table      atomic.Pointer[Table]
 	swaps      atomic.Uint64
@@ -173,23 +175,25 @@ func (s *Server) warnOnce(key, msg string, args ...any) {
 	}
 }
 
-// ServeHTTP routes a request by Host and path.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	host, port := splitHost(r.Host)
-	rt := s.table.Load().Match(host, port, r.URL.Path)
-	if rt == nil {
-		start := time.Now()
-		h := w.Header()
-		h["Content-Type"] = []string{"text/plain; charset=utf-8"}
-		w.WriteHeader(http.StatusNotFound)
-		io.WriteString(w, "404 Not Found: no service for this host and path\n")
-		if s.access != nil {
-			s.logAccess(&lb.RequestInfo{RemoteAddr: r.RemoteAddr, Method: r.Method, Host: r.Host, URI: r.RequestURI},
-				"", &lb.Result{Status: http.StatusNotFound, Duration: time.Since(start)})
-		}
-		return
+// route picks the handler for a request's host and canonical path; nil
+// answers 404.
+func (s *Server) route(host, path string) *lb.Handler {
+	h, port := splitHost(host)
+	if rt := s.table.Load().Match(h, port, path); rt != nil {
+		return rt.Backend.Handler
 	}
-	rt.Backend.Handler.ServeHTTP(w, r)
+	return nil
+}
+
+// notFound answers a request that no route matches.
+func (s *Server) notFound(ctx *fasthttp.RequestCtx) {
+	start := time.Now()
+	ctx.Response.Header.SetContentType("text/plain; charset=utf-8")
+	ctx.SetStatusCode(fasthttp.StatusNotFound)
+	ctx.SetBodyString("404 Not Found: no service for this host and path\n")
+	if s.access != nil {
+		s.logAccess(lb.NewRequestInfo(ctx), "", &lb.Result{Status: fasthttp.StatusNotFound, Duration: time.Since(start)})
+	}
 }
 
 func (s *Server) logAccess(r *lb.RequestInfo, service string, res *lb.Result) {
@@ -220,23 +224,26 @@ func (s *Server) Sync(ctx context.Context) error {
 
 // Run listens on ListenAddr and StatsPort and serves until ctx ends.
 func (s *Server) Run(ctx context.Context) error {
-	ln, err := net.Listen("tcp", s.cfg.ListenAddr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", s.cfg.ListenAddr, err)
-	}
-	var sln net.Listener
+	eps := []serve.Endpoint{{Addr: s.cfg.ListenAddr}}
 	if s.cfg.StatsPort > 0 {
-		if sln, err = net.Listen("tcp", ":"+strconv.Itoa(s.cfg.StatsPort)); err != nil {
-			ln.Close()
-			return fmt.Errorf("listen on stats port %d: %w", s.cfg.StatsPort, err)
-		}
+		eps = append(eps, serve.Endpoint{Addr: ":" + strconv.Itoa(s.cfg.StatsPort)})
 	}
-	return s.Serve(ctx, ln, sln)
+	return s.serve(ctx, eps)
 }
 
 // Serve serves requests on ln and the stats page on statsLn (may be nil)
 // until ctx ends, then drains in-flight requests.
 func (s *Server) Serve(ctx context.Context, ln, statsLn net.Listener) error {
+	eps := []serve.Endpoint{{Listener: ln}}
+	if statsLn != nil {
+		eps = append(eps, serve.Endpoint{Listener: statsLn})
+	}
+	return s.serve(ctx, eps)
+}
+
+// serve fills in the endpoints' servers (the ingress, then the stats page)
+// and runs them with discovery until ctx ends.
+func (s *Server) serve(ctx context.Context, eps []serve.Endpoint) error {
 	defer s.stopAll()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -251,83 +258,27 @@ func (s *Server) Serve(ctx context.Context, ln, statsLn net.Listener) error {
 	} else {
 		go s.syncLoop(ctx)
 	}
-	errLog := slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug)
-	var srv server
-	if s.cfg.FastPath {
-		srv = &lb.Server{
-			Router:            s.route,
-			Fallback:          s,
-			Upstream:          s.transportConfig(),
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       s.cfg.ClientTimeout,
-			WriteTimeout:      s.cfg.WriteTimeout,
-			IdleTimeout:       s.cfg.IdleTimeout,
-			MaxHeaderBytes:    64 << 10,
-			ErrorLog:          errLog,
-		}
-	} else {
-		srv = &http.Server{
-			Handler:           s,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       s.cfg.ClientTimeout,
-			WriteTimeout:      s.cfg.WriteTimeout,
-			IdleTimeout:       s.cfg.IdleTimeout,
-			MaxHeaderBytes:    64 << 10,
-			ErrorLog:          errLog,
-		}
+	eps[0].Name = "ingress"
+	eps[0].Server = &lb.Server{
+		Router:            s.route,
+		NotFound:          s.notFound,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       s.cfg.ClientTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		Logger:            s.logger,
 	}
-	servers := []server{srv}
-	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(ln) }()
-	s.logger.Info("ingress listening", "addr", ln.Addr().String())
-	if statsLn != nil {
+	if len(eps) > 1 {
 		if s.cfg.StatsAuth == DefaultStatsAuth {
 			s.logger.Warn("stats page uses the default login stats:stats; set STATS_AUTH=user:password")
 		}
-		ssrv := &http.Server{Handler: s.StatsHandler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
-			WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10, ErrorLog: errLog}
-		servers = append(servers, ssrv)
-		go func() { errc <- ssrv.Serve(statsLn) }()
-		s.logger.Info("stats listening", "addr", statsLn.Addr().String())
+		eps[1].Name = "stats"
+		eps[1].Server = &http.Server{Handler: s.StatsHandler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+			WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10,
+			ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug)}
 	}
-	var serveErr error
-	select {
-	case serveErr = <-errc:
-	case <-ctx.Done():
-	}
-	sctx, scancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
-	defer scancel()
-	var wg sync.WaitGroup
-	for _, hs := range servers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := hs.Shutdown(sctx); err != nil {
-				hs.Close()
-			}
-		}()
-	}
-	wg.Wait()
-	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
-		return serveErr
-	}
-	return nil
-}
-
-// server is what Serve needs of http.Server and lb.Server.
-type server interface {
-	Serve(net.Listener) error
-	Shutdown(context.Context) error
-	Close() error
-}
-
-// route is the fast path's router: nil sends the request to ServeHTTP.
-func (s *Server) route(host, path string) *lb.Handler {
-	h, port := splitHost(host)
-	if rt := s.table.Load().Match(h, port, path); rt != nil {
-		return rt.Backend.Handler
-	}
-	return nil
+	return serve.Run(ctx, serve.Options{Logger: s.logger, ShutdownTimeout: s.cfg.DrainTimeout}, eps...)
 }
 
 func (s *Server) transportConfig() lb.TransportConfig {
@@ -335,6 +286,8 @@ func (s *Server) transportConfig() lb.TransportConfig {
 		DialTimeout:           s.cfg.ConnectTimeout,
 		ResponseHeaderTimeout: s.cfg.ReadTimeout,
 		IdleConnTimeout:       s.cfg.IdleTimeout,
+		HedgeDelay:            s.cfg.HedgeDelay,
+		UnackedTimeout:        s.cfg.UnackedTimeout,
 	}
 }
 
@@ -398,5 +351,3 @@ func (b *lineBuffer) flushEvery(ctx context.Context, d time.Duration) {
 		}
 	}
 }
-
-var _ http.Handler = (*Server)(nil)

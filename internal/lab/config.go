@@ -1,20 +1,22 @@
-// Package lab builds, inspects and tears down a swarmlab: a registry
-// container and Docker-in-Docker node containers on one bridge network,
-// joined into a Docker Swarm. The host engine is the source of truth: lab
-// objects are found by their labels, never through a state file.
 package lab
 
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
+	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/swarmlab/swarmlab/stack"
 )
 
 // Config describes a lab. The zero value is not valid; start from Defaults.
@@ -148,6 +150,9 @@ func parseConfig(data []byte, base Config, path string) (Config, error) {
 		// yaml names Go types in its errors; the user only needs the key and line.
 		msg := typeRE.ReplaceAllString(err.Error(), "")
 		msg = strings.ReplaceAll(msg, "field ", "unknown key ")
+		if strings.Contains(msg, "escape character") || strings.Contains(msg, "hexdecimal number") { // \U, \s ... in double quotes
+			msg += ` (in double quotes a backslash starts an escape: write a Windows path in single quotes, 'C:\Users\me\stack', or with forward slashes, C:/Users/me/stack)`
+		}
 		return base, fmt.Errorf("config %s: %s", path, msg)
 	}
 	c := raw.Config
@@ -160,4 +165,136 @@ func parseConfig(data []byte, base Config, path string) (Config, error) {
 		c.Heartbeat = d
 	}
 	return c, nil
+}
+
+// The lab's names, addresses and ports, all derived from its Config.
+
+// ContainerName is the node's container name on the host engine.
+func (c Config) ContainerName(node string) string {
+	if c.Name == DefaultName {
+		return node
+	}
+	return c.Name + "-" + node
+}
+
+// NetworkName is the lab's bridge network.
+func (c Config) NetworkName() string { return c.Name }
+
+// VolumeName holds a node's /var/lib/docker so that stop/start keeps the swarm.
+func (c Config) VolumeName(node string) string { return c.Name + "-" + node }
+
+// RegistryVolume holds the registry's data; down keeps it unless purged.
+func (c Config) RegistryVolume() string { return c.Name + "-registry-data" }
+
+// Nodes lists the planned nodes, managers first. The first manager is named
+// "manager" as in the tutorial; more managers are manager02, manager03, ...
+func (c Config) Nodes() []Node {
+	var nodes []Node
+	for i := 0; i < c.Managers; i++ {
+		name := "manager"
+		if i > 0 {
+			name = fmt.Sprintf("manager%02d", i+1)
+		}
+		nodes = append(nodes, Node{Name: name, Role: RoleManager, Index: i})
+	}
+	for i := 0; i < c.Workers; i++ {
+		nodes = append(nodes, Node{Name: fmt.Sprintf("worker%02d", i+1), Role: RoleWorker, Index: i})
+	}
+	return nodes
+}
+
+// FrontNode is the container that publishes the ingress, visualizer and
+// stats ports: the manager, as in the tutorial, or the edge forwarder when
+// there are several managers.
+func (c Config) FrontNode() string {
+	if c.Managers > 1 {
+		return RoleEdge
+	}
+	return "manager"
+}
+
+// HostPort is one port a lab publishes on the host.
+type HostPort struct {
+	Port int    // on the host; 0 when not published
+	Node string // the container that publishes it
+	What string // what it serves, for messages
+	Key  string // its name under ports: in the config file, and in --KEY-port
+}
+
+// HostPorts lists the ports the lab publishes, in the order messages give them.
+func (c Config) HostPorts() []HostPort {
+	front := c.FrontNode()
+	return []HostPort{
+		{c.Ports.Registry, RoleRegistry, "registry", "registry"},
+		{c.Ports.Ingress, front, "ingress", "ingress"},
+		{c.Ports.Visualizer, front, "visualizer", "visualizer"},
+		{c.Ports.Stats, front, "ingress stats", "stats"},
+	}
+}
+
+// URL is the host URL of a published port.
+func (c Config) URL(port int) string {
+	host := c.Bind
+	if host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// candidateSubnets lists the /24s tried for a lab without a configured
+// subnet, starting at one derived from its name so that two labs rarely
+// try the same one first.
+func (c Config) candidateSubnets() []netip.Prefix {
+	if c.Subnet != "" {
+		return []netip.Prefix{netip.MustParsePrefix(c.Subnet)}
+	}
+	start := 0
+	if c.Name != DefaultName {
+		h := fnv.New32a()
+		h.Write([]byte(c.Name))
+		start = int(h.Sum32() % 200)
+	}
+	var out []netip.Prefix
+	for i := 0; i < 16; i++ {
+		third := byte((start + i*13) % 250)
+		out = append(out, netip.PrefixFrom(netip.AddrFrom4([4]byte{172, 28, third, 0}), 24))
+	}
+	return out
+}
+
+// StackDirPath returns the folder mounted at /stack: the configured one, else
+// ./stack when it holds the stack files (a checkout of swarmlab), else the
+// lab's own copy of the built-in files, written on first use.
+func (c Config) StackDirPath() (string, error) {
+	if c.StackDir != "" {
+		return filepath.Abs(c.StackDir)
+	}
+	if _, err := os.Stat(filepath.Join("stack", "webapi.yml")); err == nil {
+		return filepath.Abs("stack")
+	}
+	dir := filepath.Join(dataHome(), "swarmlab", c.Name, "stack")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	for _, s := range stack.Stacks {
+		p := filepath.Join(dir, s.File)
+		if _, err := os.Stat(p); err == nil {
+			continue // the learner may have edited it
+		}
+		data, _ := stack.Files.ReadFile(s.File)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+func dataHome() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return d
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share")
+	}
+	return os.TempDir()
 }

@@ -85,6 +85,22 @@ func TestLoadFile(t *testing.T) {
 	if _, err := LoadFile(filepath.Join(dir, "missing.yaml"), Defaults()); err == nil {
 		t.Error("missing file: want an error")
 	}
+	// Windows paths: plain and single-quoted are taken as they are; in
+	// double quotes \U is an escape, and the error says how to write it.
+	for body, want := range map[string]string{
+		"stackDir: C:\\Users\\me\\stack\n":   `C:\Users\me\stack`,
+		"stackDir: 'C:\\Users\\me\\stack'\n": `C:\Users\me\stack`,
+		"stackDir: \"C:/Users/me/stack\"\n":  `C:/Users/me/stack`,
+		"stackDir: \"C:\\\\Users\\\\me\"\n":  `C:\Users\me`,
+	} {
+		c, err := LoadFile(write("win.yaml", body), Defaults())
+		if err != nil || c.StackDir != want {
+			t.Errorf("%q: stackDir %q, %v; want %q", body, c.StackDir, err, want)
+		}
+	}
+	if _, err := LoadFile(write("esc.yaml", "stackDir: \"C:\\Users\\me\"\n"), Defaults()); err == nil || !strings.Contains(err.Error(), "single quotes") {
+		t.Errorf("double-quoted backslashes: %v", err)
+	}
 }
 
 func TestNames(t *testing.T) {

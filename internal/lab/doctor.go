@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
-
-	"github.com/swarmlab/swarmlab/internal/docker"
 )
 
 // Check levels.
@@ -35,24 +33,16 @@ func (l *Lab) Doctor(ctx context.Context) []Check {
 	}
 	out = append(out, Check{Name: "Docker engine", Level: CheckOK, Result: fmt.Sprintf("Docker %s, %s/%s, kernel %s", info.ServerVersion, info.OSType, info.Architecture, info.KernelVersion)})
 
-	img := l.Config.NodeImage
-	if _, err := l.Engine.ImageInspect(ctx, img); err != nil {
-		if _, err2 := l.Engine.ImageInspect(ctx, LocalNodeImage); err2 == nil {
-			img = LocalNodeImage
-		} else {
-			out = append(out, Check{Name: "Node image", Level: CheckWarn, Result: img + " is not on the engine yet",
-				Advice: []string{"'swarmlab up' pulls it; where images cannot be pulled, run 'swarmlab build node-image' first."}})
-			img = ""
-		}
-	}
-	if img != "" {
+	if img, _, err := l.nodeImage(ctx, false); err == nil {
 		out = append(out, Check{Name: "Node image", Level: CheckOK, Result: img})
 		out = append(out, l.checkPrivileged(ctx, img))
 		out = append(out, l.checkKernel(ctx, img)...)
 	} else {
+		out = append(out, Check{Name: "Node image", Level: CheckWarn, Result: l.Config.NodeImage + " is not on the engine yet",
+			Advice: []string{"'swarmlab up' pulls it; where images cannot be pulled, run 'swarmlab build node-image' first."}})
 		out = append(out, l.checkIPVS(ctx, hostProcIPVS()))
 	}
-	out = append(out, l.checkPorts(ctx)...)
+	out = append(out, l.doctorPorts(ctx)...)
 	return out
 }
 
@@ -73,28 +63,13 @@ func (l *Lab) checkPrivileged(ctx context.Context, img string) Check {
 func (l *Lab) checkKernel(ctx context.Context, img string) []Check {
 	script := `test -d /proc/sys/net/ipv4/vs && echo ipvs=yes || echo ipvs=no
 ip link add swl-vx0 type vxlan id 4242 dstport 4789 2>/dev/null && { echo vxlan=yes; ip link del swl-vx0; } || echo vxlan=no`
-	c, err := l.Engine.ContainerCreate(ctx, &container.Config{Image: img, Entrypoint: []string{"sh", "-c", script}, Labels: map[string]string{LabelLab + ".probe": l.Config.Name}},
-		&container.HostConfig{CapAdd: []string{"NET_ADMIN"}}, nil, nil, "")
+	logs, _, err := runOnce(ctx, l.Engine, &container.Config{Image: img, Entrypoint: []string{"sh", "-c", script}, Labels: map[string]string{LabelLab + ".probe": l.Config.Name}},
+		&container.HostConfig{CapAdd: []string{"NET_ADMIN"}})
 	if err != nil {
 		return []Check{{Name: "Kernel", Level: CheckWarn, Result: "could not probe: " + firstLine(err)}}
 	}
-	defer l.Engine.ContainerRemove(context.WithoutCancel(ctx), c.ID, container.RemoveOptions{Force: true})
-	if err := l.Engine.ContainerStart(ctx, c.ID, container.StartOptions{}); err != nil {
-		return []Check{{Name: "Kernel", Level: CheckWarn, Result: "could not probe: " + firstLine(err)}}
-	}
-	wait, errc := l.Engine.ContainerWait(ctx, c.ID, container.WaitConditionNotRunning)
-	select {
-	case <-wait:
-	case err := <-errc:
-		return []Check{{Name: "Kernel", Level: CheckWarn, Result: "could not probe: " + firstLine(err)}}
-	}
-	logs, err := docker.Logs(ctx, l.Engine, c.ID)
-	if err != nil {
-		return []Check{{Name: "Kernel", Level: CheckWarn, Result: "could not probe: " + firstLine(err)}}
-	}
-	var out []Check
 	proc := strings.Contains(logs, "ipvs=yes")
-	out = append(out, l.checkIPVS(ctx, &proc))
+	out := []Check{l.checkIPVS(ctx, &proc)}
 	if strings.Contains(logs, "vxlan=yes") {
 		out = append(out, Check{Name: "VXLAN", Level: CheckOK, Result: "works: overlay networks span the nodes"})
 	} else {
@@ -116,27 +91,23 @@ func noIPVS(why string) Check {
 		}}
 }
 
-func (l *Lab) checkPorts(ctx context.Context) []Check {
+func (l *Lab) doctorPorts(ctx context.Context) []Check {
 	inv, err := l.Inventory(ctx)
 	if err != nil {
 		return nil
 	}
 	var out []Check
-	for _, p := range l.Config.HostPorts() {
-		if p.Port == 0 {
-			continue
-		}
+	for _, p := range probePorts(l.Config, inv) {
 		name := fmt.Sprintf("Port %d (%s)", p.Port, p.What)
-		if inv.Running(p.Node) {
+		switch {
+		case p.ours:
 			out = append(out, Check{Name: name, Level: CheckOK, Result: "held by this lab"})
-			continue
-		}
-		if err := portFree(l.Config.Bind, p.Port); err != nil {
+		case p.inUse != nil:
 			out = append(out, Check{Name: name, Level: CheckFail, Result: "in use on " + l.Config.Bind,
 				Advice: []string{fmt.Sprintf("Free it, or pick another port: 'swarmlab up --%s-port N'.", p.Key)}})
-			continue
+		default:
+			out = append(out, Check{Name: name, Level: CheckOK, Result: "free"})
 		}
-		out = append(out, Check{Name: name, Level: CheckOK, Result: "free"})
 	}
 	return out
 }

@@ -3,181 +3,104 @@ package lab
 import (
 	"context"
 	"fmt"
+	"io"
 	"sort"
-	"sync"
 	"time"
 
-	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 
-	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/docker"
 	"github.com/swarmlab/swarmlab/internal/probe"
 )
 
-// Event is one line of a failover timeline.
-type Event struct {
-	At   time.Duration `json:"at"` // since the node was stopped
-	What string        `json:"what"`
-}
-
-// Failover is what Watch saw after a node stopped.
+// Failover is what Chaos saw. Its JSON field names are stable; durations
+// are nanoseconds.
 type Failover struct {
-	Node        string        `json:"node"`
+	Scenario    Scenario      `json:"scenario"`
+	Node        string        `json:"node,omitempty"`
+	WasLeader   bool          `json:"wasLeader,omitempty"`
+	Service     string        `json:"service,omitempty"` // the service updated
+	Update      *UpdatePolicy `json:"update,omitempty"`  // its update_config, as the update used it
 	Events      []Event       `json:"events"`
 	NodeDown    time.Duration `json:"nodeDown"`            // until the manager recorded the node Down
-	Restored    time.Duration `json:"restored"`            // until every service ran its desired tasks again
+	Restored    time.Duration `json:"restored"`            // until the swarm had converged: the end of the event
 	Requests    int           `json:"requests"`            // sent to the ingress meanwhile
 	Failed      int           `json:"failed"`              // of those
-	Rescheduled int           `json:"rescheduled"`         // tasks started elsewhere
+	Rescheduled int           `json:"rescheduled"`         // tasks started since the event
 	Errors      []string      `json:"errors,omitempty"`    // the first failed requests' errors
 	NewLeader   string        `json:"newLeader,omitempty"` // when the node stopped was the Leader
+	Loop        Loop          `json:"loop"`
 }
 
 func (f Failover) String() string {
-	return fmt.Sprintf("%s Down after %.1fs; %d tasks rescheduled; all replicas back after %.1fs; %d of %d requests through the ingress failed",
-		f.Node, f.NodeDown.Seconds(), f.Rescheduled, f.Restored.Seconds(), f.Failed, f.Requests)
+	var s string
+	switch f.Scenario {
+	case ScenarioDrain:
+		s = fmt.Sprintf("%s drained: %d tasks started elsewhere; all replicas back after %.1fs", f.Node, f.Rescheduled, f.Restored.Seconds())
+	case ScenarioUpdate:
+		s = fmt.Sprintf("%s updated %s: %d tasks replaced in %.1fs", f.Service, f.Update.Order, f.Rescheduled, f.Restored.Seconds())
+	default:
+		s = fmt.Sprintf("%s Down after %.1fs; %d tasks rescheduled; all replicas back after %.1fs", f.Node, f.NodeDown.Seconds(), f.Rescheduled, f.Restored.Seconds())
+	}
+	if f.NewLeader != "" {
+		s += "; new Leader " + f.NewLeader
+	}
+	if f.Loop.URL == "" {
+		return s
+	}
+	return s + fmt.Sprintf("; %d of %d requests through the ingress failed, p99 %s and max %s during the event",
+		f.Failed, f.Requests, probe.Short(f.Loop.During.P99), probe.Short(f.Loop.During.Max))
 }
 
-// StopAndWatch stops a node and follows the swarm until it has converged,
-// calling report for each event while a light request loop runs against the
-// ingress. It does not start the node again.
-func (l *Lab) StopAndWatch(ctx context.Context, node string, force bool, timeout time.Duration, report func(Event)) (Failover, error) {
-	f := Failover{Node: node}
-	_ = l.Discover(ctx)
-	inv, err := l.Inventory(ctx)
-	if err != nil {
-		return f, err
+// WriteTable writes the request loop's phases as a table.
+func (f Failover) WriteTable(w io.Writer) {
+	if f.Loop.URL == "" {
+		fmt.Fprintln(w, "No request loop: the lab publishes no ingress port.")
+		return
 	}
-	// Watch through a manager that stays up.
-	mgr, _, err := l.managerExcept(ctx, inv, node)
-	if err != nil {
-		return f, cli.WithHint(err, "with one manager nothing reschedules; try a worker, or 'swarmlab up --managers 3'")
+	fmt.Fprintf(w, "Requests through the ingress (failed: an error, a 5xx, or no answer within %s):\n", f.Loop.Timeout)
+	fmt.Fprintf(w, "  %-7s %6s %6s %9s %7s %8s %8s %8s\n", "phase", "from", "to", "requests", "failed", "p50", "p99", "max")
+	for _, p := range []struct {
+		name string
+		Phase
+	}{{"before", f.Loop.Before}, {"during", f.Loop.During}, {"after", f.Loop.After}} {
+		fmt.Fprintf(w, "  %-7s %+5.1fs %+5.1fs %9d %7d %8s %8s %8s\n", p.name, p.From.Seconds(), p.To.Seconds(), p.Requests, p.Failed, probe.Short(p.P50), probe.Short(p.P99), probe.Short(p.Max))
 	}
-	defer mgr.Close()
-	nodes, err := mgr.NodeList(ctx, swarm.NodeListOptions{})
-	if err != nil {
-		return f, err
-	}
-	nodeID, wasLeader := "", false
-	for _, n := range nodes {
-		if n.Description.Hostname == node && n.Status.State == swarm.NodeStateReady {
-			nodeID = n.ID
-			wasLeader = n.ManagerStatus != nil && n.ManagerStatus.Leader
-		}
-	}
-	if nodeID == "" {
-		return f, fmt.Errorf("%s is not a Ready node of the swarm", node)
-	}
-	svcs, err := mgr.ServiceList(ctx, swarm.ServiceListOptions{})
-	if err != nil {
-		return f, err
-	}
-	svcNames := map[string]string{}
-	for _, s := range svcs {
-		svcNames[s.ID] = s.Spec.Name
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+}
 
-	// A light loop through the ingress counts what users would have seen.
-	var loop probe.Result
-	loopCtx, stopLoop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	if l.Config.Ports.Ingress != 0 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			loop, _ = probe.Run(loopCtx, probe.Options{URL: l.Config.URL(l.Config.Ports.Ingress) + "/api/info", Duration: timeout, Interval: 20 * time.Millisecond, Concurrency: 2, Timeout: 10 * time.Second})
-		}()
-		time.Sleep(500 * time.Millisecond)
-	}
+// UpdatePolicy is a service's update_config, swarm's defaults filled in.
+type UpdatePolicy struct {
+	Order         string        `json:"order"` // stop-first or start-first
+	Parallelism   uint64        `json:"parallelism"`
+	Delay         time.Duration `json:"delay"`
+	Monitor       time.Duration `json:"monitor"`
+	FailureAction string        `json:"failureAction"`
+}
 
-	start := time.Now()
-	emit := func(what string) {
-		e := Event{At: time.Since(start).Round(100 * time.Millisecond), What: what}
-		f.Events = append(f.Events, e)
-		report(e)
+func updatePolicy(c *swarm.UpdateConfig) UpdatePolicy {
+	p := UpdatePolicy{Order: OrderStopFirst, Parallelism: 1, Monitor: 5 * time.Second, FailureAction: swarm.UpdateFailureActionPause}
+	if c == nil {
+		return p
 	}
-	stopped := make(chan error, 1)
-	go func() { stopped <- l.NodeStop(ctx, node, force) }()
-	emit("stopping " + node)
+	p.Parallelism, p.Delay = c.Parallelism, c.Delay
+	if c.Order != "" {
+		p.Order = c.Order
+	}
+	if c.Monitor > 0 {
+		p.Monitor = c.Monitor
+	}
+	if c.FailureAction != "" {
+		p.FailureAction = c.FailureAction
+	}
+	return p
+}
 
-	seen := map[string]bool{}
-	var stopErr error
-	stopDone := false
-	err = poll(ctx, 200*time.Millisecond, func() (bool, error) {
-		if !stopDone {
-			select {
-			case stopErr = <-stopped:
-				stopDone = true
-				if stopErr != nil {
-					return false, stopErr
-				}
-				emit(node + " container stopped")
-			default:
-			}
-		}
-		all, err := mgr.NodeList(ctx, swarm.NodeListOptions{})
-		if err != nil {
-			return false, nil // the manager may be busy, or electing a Leader; try again
-		}
-		names := map[string]string{}
-		for _, n := range all {
-			names[n.ID] = n.Description.Hostname
-			if wasLeader && f.NewLeader == "" && n.ID != nodeID && n.ManagerStatus != nil && n.ManagerStatus.Leader {
-				f.NewLeader = n.Description.Hostname
-				emit(f.NewLeader + " elected Leader")
-			}
-			if n.ID == nodeID && f.NodeDown == 0 && n.Status.State == swarm.NodeStateDown {
-				f.NodeDown = time.Since(start)
-				emit("manager recorded " + node + " Down")
-			}
-		}
-		tasks, err := mgr.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("desired-state", "running"))})
-		if err != nil {
-			return false, nil
-		}
-		for _, t := range tasks {
-			if t.NodeID == nodeID || seen[t.ID] || !t.CreatedAt.After(start) || t.Status.State != swarm.TaskStateRunning {
-				continue
-			}
-			seen[t.ID] = true
-			f.Rescheduled++
-			emit(fmt.Sprintf("task %s.%d running on %s", svcNames[t.ServiceID], t.Slot, names[t.NodeID]))
-		}
-		if f.NodeDown == 0 {
-			return false, nil
-		}
-		svcs, err := Services(ctx, mgr, "")
-		if err != nil {
-			return false, nil
-		}
-		for _, s := range svcs {
-			if s.Running < s.Desired {
-				return false, nil
-			}
-		}
-		for _, t := range tasks {
-			if t.NodeID == nodeID {
-				return false, nil
-			}
-		}
-		f.Restored = time.Since(start)
-		emit("every service back at its desired replicas")
-		return true, nil
-	})
-	// Keep the loop a moment longer: errors often trail convergence.
-	if err == nil {
-		time.Sleep(2 * time.Second)
+func (p UpdatePolicy) String() string {
+	par := fmt.Sprint(p.Parallelism)
+	if p.Parallelism == 0 {
+		par = "0 (all at once)"
 	}
-	stopLoop()
-	wg.Wait()
-	f.Requests, f.Failed, f.Errors = loop.Requests, loop.Failures, loop.Errors
-	if err != nil {
-		return f, fmt.Errorf("the swarm did not converge: %w", err)
-	}
-	return f, nil
+	return fmt.Sprintf("order %s, parallelism %s, delay %s, monitor %s, failure_action %s", p.Order, par, p.Delay, p.Monitor, p.FailureAction)
 }
 
 // Rebalance forces an update of every replicated service, so that swarm

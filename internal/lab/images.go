@@ -14,12 +14,13 @@ import (
 	"runtime"
 	"strings"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/errdefs"
 	"github.com/docker/docker/pkg/jsonmessage"
 
 	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/payload"
 )
 
 // Image is one of the images swarmlab builds from its own binary: every one
@@ -46,18 +47,32 @@ var (
 
 const labelBinary = "io.swarmlab.binary"
 
-// ImageBinary finds the Linux binary to put in images: path if given, else
-// this executable when it fits the engine. It returns the path and its digest.
+// ImageBinary finds the Linux binary to put in images: path if given; else
+// the server this release embeds for the engine's architecture; else, built
+// from source, this executable when it fits the engine. It returns the path
+// and its digest.
 func ImageBinary(path, engineOS, engineArch string) (string, string, error) {
-	hint := fmt.Sprintf("build a static Linux binary for the engine with 'CGO_ENABLED=0 GOOS=linux GOARCH=%s go build -o swarmlab-linux ./cmd/swarmlab' and pass it with --image-binary ./swarmlab-linux", goArch(engineArch))
+	arch := goArch(engineArch)
+	if engineOS != "" && engineOS != "linux" {
+		return "", "", cli.Hintf("switch Docker Desktop to Linux containers (its menu: 'Switch to Linux containers...'), then run this again",
+			"the engine runs %s containers; the lab needs Linux containers", engineOS)
+	}
+	hint := fmt.Sprintf("use the release archive for your OS, which carries the lab's servers for amd64 and arm64; or build a static Linux binary for the engine with 'CGO_ENABLED=0 GOOS=linux GOARCH=%s go build -o swarmlab-linux ./cmd/swarmlab' and pass it with --image-binary ./swarmlab-linux", arch)
 	if path == "" {
+		if payload.Has(arch) {
+			return payload.Extract(arch)
+		}
+		if !payload.SelfServes {
+			return "", "", cli.Hintf("pass a static Linux swarmlab binary for it with --image-binary",
+				"this swarmlab carries the lab's servers for linux/%s only, but the engine runs %s", strings.Join(payload.Archs(), ", linux/"), engineArch)
+		}
 		exe, err := os.Executable()
 		if err != nil {
 			return "", "", err
 		}
 		path = exe
-		if runtime.GOOS != "linux" || runtime.GOARCH != goArch(engineArch) {
-			return "", "", cli.Hintf(hint, "this swarmlab is built for %s/%s but the engine runs %s/%s, so it cannot ship itself in the lab's images", runtime.GOOS, runtime.GOARCH, engineOS, goArch(engineArch))
+		if runtime.GOOS != "linux" || runtime.GOARCH != arch {
+			return "", "", cli.Hintf(hint, "this swarmlab is built for %s/%s but the engine runs %s/%s, so it cannot ship itself in the lab's images", runtime.GOOS, runtime.GOARCH, engineOS, arch)
 		}
 	}
 	f, err := elf.Open(path)
@@ -70,7 +85,7 @@ func ImageBinary(path, engineOS, engineArch string) (string, string, error) {
 			return "", "", cli.Hintf("build it with CGO_ENABLED=0 (as 'make build' does); "+hint, "%s is dynamically linked, so it cannot run in the lab's scratch images", path)
 		}
 	}
-	if want := elfMachine(goArch(engineArch)); want != elf.EM_NONE && f.Machine != want {
+	if want := elfMachine(arch); want != elf.EM_NONE && f.Machine != want {
 		return "", "", cli.Hintf(hint, "%s is for %s, but the engine runs %s", path, f.Machine, engineArch)
 	}
 	sum, err := fileDigest(path)
@@ -204,7 +219,7 @@ func (l *Lab) PushImages(ctx context.Context, images []Image) error {
 func (l *Lab) ensureImage(ctx context.Context, ref string) error {
 	if _, err := l.Engine.ImageInspect(ctx, ref); err == nil {
 		return nil
-	} else if !errdefs.IsNotFound(err) {
+	} else if !cerrdefs.IsNotFound(err) {
 		return engineErr(err)
 	}
 	l.Status.Progress("pulling " + ref)
@@ -216,24 +231,28 @@ func (l *Lab) ensureImage(ctx context.Context, ref string) error {
 	return err
 }
 
-// LocalNodeImage is what 'swarmlab build node-image' makes.
-const LocalNodeImage = "swarmlab/node:latest"
-
-// resolveNodeImage returns the node image to use: the configured one, pulled
-// if needed, or the locally built one when the default cannot be pulled.
-func (l *Lab) resolveNodeImage(ctx context.Context) (string, error) {
+// nodeImage returns the image the nodes run: the configured one when it is
+// on the engine (pulled first when pull is set), else, for the default
+// image only, LocalNodeImage when 'swarmlab build node-image' made it. note
+// says why the fallback was taken, "" when it was not.
+func (l *Lab) nodeImage(ctx context.Context, pull bool) (img, note string, err error) {
 	want := l.Config.NodeImage
-	err := l.ensureImage(ctx, want)
+	if pull {
+		err = l.ensureImage(ctx, want)
+	} else {
+		_, err = l.Engine.ImageInspect(ctx, want)
+	}
 	if err == nil {
-		return want, nil
+		return want, "", nil
 	}
 	if want == Defaults().NodeImage {
 		if _, lerr := l.Engine.ImageInspect(ctx, LocalNodeImage); lerr == nil {
-			l.Status.Infof("%s cannot be pulled (%s); using %s, built by 'swarmlab build node-image'", want, firstLine(err), LocalNodeImage)
-			return LocalNodeImage, nil
+			return LocalNodeImage, fmt.Sprintf("%s cannot be pulled (%s); using %s, built by 'swarmlab build node-image'", want, firstLine(err), LocalNodeImage), nil
 		}
+		// up builds LocalNodeImage where it can; others say how.
+		return "", "", &noNodeImageError{image: want, reason: firstLine(err)}
 	}
-	return "", cli.Hintf("build one offline with 'swarmlab build node-image', then run 'swarmlab up --node-image "+LocalNodeImage+"'",
+	return "", "", cli.Hintf("build one offline with 'swarmlab build node-image', then run 'swarmlab up --node-image "+LocalNodeImage+"'",
 		"node image %s is not on the engine and cannot be pulled: %s", want, firstLine(err))
 }
 

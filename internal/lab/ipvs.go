@@ -1,5 +1,8 @@
 package lab
 
+// Whether the engine's kernel can do IPVS, which swarm's service VIPs and
+// ingress routing mesh need: up deploys the stacks unchanged where it can.
+
 import (
 	"context"
 	"errors"
@@ -21,6 +24,16 @@ type IPVSCheck struct {
 	Note  string // why the probe's answer is missing, when it is
 }
 
+// procHasIPVS reports whether a node's /proc shows IPVS loaded. All nodes
+// share the engine's kernel; one that has not loaded ip_vs yet says no here.
+func procHasIPVS(ctx context.Context, e docker.Engine, containerID string) (bool, error) {
+	res, err := docker.Exec(ctx, e, containerID, []string{"test", "-d", "/proc/sys/net/ipv4/vs"}, nil)
+	if err != nil {
+		return false, err
+	}
+	return res.ExitCode == 0, nil
+}
+
 // probeTimeout bounds one probe container; an emulated engine needs seconds.
 const probeTimeout = 2 * time.Minute
 
@@ -34,7 +47,7 @@ const probeTimeout = 2 * time.Minute
 func (l *Lab) DetectIPVS(ctx context.Context, probeImage, nodeID string) (IPVSCheck, error) {
 	var proc *bool
 	if nodeID != "" {
-		has, err := HasIPVS(ctx, l.Engine, nodeID)
+		has, err := procHasIPVS(ctx, l.Engine, nodeID)
 		if err == nil && has {
 			return IPVSCheck{Has: true}, nil
 		}

@@ -19,7 +19,7 @@ import (
 
 func TestDecideIPVS(t *testing.T) {
 	yes, no := true, false
-	noFamily := kernel.Report{Error: "the kernel has no IPVS family (no ip_vs built in, and none it could load)"}
+	noFamily := kernel.Report{Error: kernel.NoFamily}
 	for _, tc := range []struct {
 		name      string
 		rep       kernel.Report

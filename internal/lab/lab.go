@@ -6,20 +6,20 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
-	"github.com/docker/docker/client"
 	"github.com/docker/go-connections/nat"
 
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/docker"
+	"github.com/swarmlab/swarmlab/internal/nodeimage"
 )
 
 // Lab is one lab on one engine.
@@ -33,17 +33,27 @@ type Lab struct {
 	NodeClient func(containerID string) (docker.Swarm, error)
 	// FindBinary picks the binary the lab's images ship; tests replace it.
 	FindBinary func(path, engineOS, engineArch string) (string, string, error)
+
+	// What can build the node image here, and the build; tests replace them.
+	nodeHost  func(engineArch string) nodeimage.Host
+	nodeBuild func(ctx context.Context, e docker.Engine, o nodeimage.Options, progress func(string)) error
 }
 
 // New returns a lab for cfg on engine e.
 func New(cfg Config, e docker.Engine, status *cli.Status, log *slog.Logger) *Lab {
-	l := &Lab{Config: cfg, Engine: e, Status: status, Log: log, FindBinary: ImageBinary}
+	l := &Lab{Config: cfg, Engine: e, Status: status, Log: log, FindBinary: ImageBinary,
+		nodeHost: nodeimage.ThisHost, nodeBuild: nodeimage.Build}
 	l.NodeClient = func(id string) (docker.Swarm, error) { return docker.NodeClient(e, id) }
 	return l
 }
 
 // ErrNoLab means the engine holds nothing of the named lab.
 var ErrNoLab = errors.New("no such lab")
+
+// errNoLab is ErrNoLab for this lab, with what to do about it.
+func (l *Lab) errNoLab() error {
+	return cli.WithHint(fmt.Errorf("lab %q: %w", l.Config.Name, ErrNoLab), "create it with 'swarmlab up'")
+}
 
 // Inventory is what the engine holds of a lab.
 type Inventory struct {
@@ -115,9 +125,8 @@ func (l *Lab) Inventory(ctx context.Context) (Inventory, error) {
 
 // engineErr explains an engine that cannot be reached.
 func engineErr(err error) error {
-	if client.IsErrConnectionFailed(err) || strings.Contains(err.Error(), "Cannot connect to the Docker daemon") {
-		return cli.WithHint(fmt.Errorf("cannot reach the Docker engine: %w", err),
-			"start Docker (Docker Desktop, or 'sudo dockerd' / 'sudo systemctl start docker') and check DOCKER_HOST; 'swarmlab doctor' checks the rest")
+	if e := docker.ExplainConnect(err, runtime.GOOS); e != nil {
+		return e
 	}
 	return err
 }
@@ -164,7 +173,7 @@ func (l *Lab) managerExcept(ctx context.Context, inv Inventory, skip string) (do
 	}
 	if lastErr == nil {
 		if inv.Empty() {
-			return nil, "", cli.WithHint(fmt.Errorf("lab %q: %w", l.Config.Name, ErrNoLab), "create it with 'swarmlab up'")
+			return nil, "", l.errNoLab()
 		}
 		lastErr = errors.New("no manager container is running")
 	}
@@ -186,28 +195,11 @@ func (l *Lab) containerID(ctx context.Context, node string) (string, Inventory, 
 		}
 		sort.Strings(names)
 		if len(names) == 0 {
-			return "", inv, cli.WithHint(fmt.Errorf("lab %q: %w", l.Config.Name, ErrNoLab), "create it with 'swarmlab up'")
+			return "", inv, l.errNoLab()
 		}
 		return "", inv, cli.Hintf("nodes are: "+strings.Join(names, ", "), "lab %q has no node %q", l.Config.Name, node)
 	}
 	return c.ID, inv, nil
-}
-
-// poll calls f every interval until it reports done, fails, or ctx ends.
-func poll(ctx context.Context, interval time.Duration, f func() (bool, error)) error {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		done, err := f()
-		if err != nil || done {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
 }
 
 // RunningContainer returns the ID of a node's container, which must be running.

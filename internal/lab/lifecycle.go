@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/docker"
 )
 
 // Down removes the lab's containers, node volumes and network. The registry
@@ -25,27 +26,22 @@ func (l *Lab) Down(ctx context.Context, purge bool) error {
 		return nil
 	}
 	l.Status.Start("Removing containers")
-	var wg sync.WaitGroup
-	errs := make([]error, 0)
-	var mu sync.Mutex
+	var g errgroup.Group
 	for name, c := range inv.Containers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		g.Go(func() error {
 			if err := l.Engine.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("remove %s: %w", name, err))
-				mu.Unlock()
+				return fmt.Errorf("remove %s: %w", name, err)
 			}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := g.Wait(); err != nil {
 		l.Status.End(false)
 		return err
 	}
 	l.Status.End(true)
 	l.Status.Start("Removing volumes and network")
+	var errs []error
 	for v := range inv.Volumes {
 		if v == l.Config.RegistryVolume() && !purge {
 			continue
@@ -66,36 +62,30 @@ func (l *Lab) Down(ctx context.Context, purge bool) error {
 	return errors.Join(errs...)
 }
 
-// Stop stops every lab container, workers first so the managers record them Down.
+// Stop stops every running lab container, all at once.
 func (l *Lab) Stop(ctx context.Context) error {
 	inv, err := l.Inventory(ctx)
 	if err != nil {
 		return err
 	}
 	if len(inv.Containers) == 0 {
-		return cli.WithHint(fmt.Errorf("lab %q: %w", l.Config.Name, ErrNoLab), "create it with 'swarmlab up'")
+		return l.errNoLab()
 	}
 	l.Status.Start("Stopping the lab")
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var errs []error
+	var g errgroup.Group
 	for name, c := range inv.Containers {
-		if c.State != container.StateRunning {
-			continue
+		if c.State == container.StateRunning {
+			g.Go(func() error {
+				if err := l.stopContainer(ctx, c.ID); err != nil {
+					return fmt.Errorf("stop %s: %w", name, err)
+				}
+				return nil
+			})
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := l.stopContainer(ctx, c.ID); err != nil {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("stop %s: %w", name, err))
-				mu.Unlock()
-			}
-		}()
 	}
-	wg.Wait()
-	l.Status.End(len(errs) == 0)
-	return errors.Join(errs...)
+	err = g.Wait()
+	l.Status.End(err == nil)
+	return err
 }
 
 func (l *Lab) stopContainer(ctx context.Context, id string) error {
@@ -110,7 +100,7 @@ func (l *Lab) Start(ctx context.Context) error {
 		return err
 	}
 	if len(inv.Containers) == 0 {
-		return cli.WithHint(fmt.Errorf("lab %q: %w", l.Config.Name, ErrNoLab), "create it with 'swarmlab up'")
+		return l.errNoLab()
 	}
 	l.Status.Start("Starting the lab")
 	// Managers first, and running their swarm, before any worker: a worker
@@ -129,8 +119,8 @@ func (l *Lab) Start(ctx context.Context) error {
 			}
 		}
 		if role == RoleManager && len(errs) == 0 {
-			l.Status.Progress("waiting for the managers")
-			if err := l.waitManagers(ctx, inv, time.Minute); err != nil {
+			managers := func(n string) { l.Status.Progress("managers running their swarm: " + n) }
+			if err := l.waitNodeEngines(ctx, inv, roleNames(inv, RoleManager), swarmActive, time.Minute, managers); err != nil {
 				errs = append(errs, err)
 			}
 			l.Status.Progress("starting the workers")
@@ -160,10 +150,8 @@ func (l *Lab) WaitServices(ctx context.Context, timeout time.Duration) error {
 	}
 	l.Status.Start("Waiting for the services")
 	err = WaitStack(ctx, mgr, "", timeout, l.Status.Progress)
-	if err == nil && l.Config.Ports.Ingress != 0 {
-		if derr := l.Discover(ctx); derr == nil {
-			err = waitHTTP(ctx, l.Config.URL(l.Config.Ports.Ingress)+"/", time.Minute)
-		}
+	if err == nil && l.Discover(ctx) == nil {
+		err = waitIngress(ctx, l.Config, l.Status.Progress)
 	}
 	l.Status.End(err == nil)
 	return err
@@ -178,63 +166,40 @@ func sortedNames(inv Inventory) []string {
 	return names
 }
 
-// waitManagers waits until every manager container's engine runs its swarm.
-func (l *Lab) waitManagers(ctx context.Context, inv Inventory, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+// roleNames lists the lab's containers of one role, by node name.
+func roleNames(inv Inventory, role string) []string {
+	var names []string
 	for _, n := range sortedNames(inv) {
-		c := inv.Containers[n]
-		if c.Labels[LabelRole] != RoleManager {
-			continue
-		}
-		err := poll(ctx, 200*time.Millisecond, func() (bool, error) {
-			cl, err := l.NodeClient(c.ID)
-			if err != nil {
-				return false, nil
-			}
-			defer cl.Close()
-			info, err := cl.Info(ctx)
-			return err == nil && info.Swarm.LocalNodeState == "active", nil
-		})
-		if err != nil {
-			return fmt.Errorf("manager %s did not come back: %w", n, err)
+		if inv.Containers[n].Labels[LabelRole] == role {
+			names = append(names, n)
 		}
 	}
-	return nil
+	return names
 }
 
-// WaitReady waits until every node container of the lab is Ready in the swarm.
-func (l *Lab) WaitReady(ctx context.Context, timeout time.Duration) error {
-	l.Status.Start("Waiting for every node to be Ready")
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var last string
-	err := poll(ctx, 300*time.Millisecond, func() (bool, error) {
-		st, err := l.ReadStatus(ctx)
-		if err != nil {
-			last = err.Error()
-			return false, nil
-		}
-		ready := 0
-		for _, n := range st.Nodes {
-			if n.State == "ready" {
-				ready++
-			}
-		}
-		last = fmt.Sprintf("%d/%d Ready", ready, len(st.Nodes))
-		l.Status.Progress(last)
-		return ready == len(st.Nodes) && ready > 0, nil
-	})
-	l.Status.End(err == nil)
-	if err != nil {
-		return fmt.Errorf("the swarm did not come back (%s): %w", last, err)
-	}
-	return nil
-}
-
-// NodeStop stops one node's container. Stopping the last running manager
-// needs force: with no manager, nothing reschedules.
+// NodeStop stops one node's container (docker stop: its engine stops its
+// tasks first). Stopping the last running manager needs force: with no
+// manager, nothing reschedules.
 func (l *Lab) NodeStop(ctx context.Context, node string, force bool) error {
+	return l.nodeHalt(ctx, node, force, nil)
+}
+
+// NodeKill kills one node's container with SIGKILL: no warning, as when a
+// server loses power. The same rule as NodeStop guards the last manager.
+// A dead server sends nothing more, but the kernel of a killed container
+// still closes its tasks' connections (FIN or RST): so its network is cut
+// first, and packets to it vanish as they would; warn hears when that
+// failed.
+func (l *Lab) NodeKill(ctx context.Context, node string, force bool, warn func(string)) error {
+	return l.nodeHalt(ctx, node, force, warn)
+}
+
+// cutNetwork drops every packet in and out of a node, but its loopback.
+// The rules go with the container's network namespace when it dies.
+var cutNetwork = []string{"sh", "-c", "iptables -I INPUT ! -i lo -j DROP && iptables -I OUTPUT ! -o lo -j DROP && iptables -I FORWARD -j DROP"}
+
+// nodeHalt stops node, or kills it when warn is set (see NodeKill).
+func (l *Lab) nodeHalt(ctx context.Context, node string, force bool, warn func(string)) error {
 	id, inv, err := l.containerID(ctx, node)
 	if err != nil {
 		return err
@@ -252,8 +217,20 @@ func (l *Lab) NodeStop(ctx context.Context, node string, force bool) error {
 				"%s is the only running manager: with no manager the swarm cannot reschedule anything", node)
 		}
 	}
-	l.Status.Start("Stopping " + node)
-	err = l.stopContainer(ctx, id)
+	if warn != nil {
+		l.Status.Start("Killing " + node)
+		res, cerr := docker.Exec(ctx, l.Engine, id, cutNetwork, nil)
+		if cerr == nil {
+			cerr = res.Err(cutNetwork)
+		}
+		if cerr != nil {
+			warn(fmt.Sprintf("could not cut %s's network first (its connections may close cleanly): %v", node, cerr))
+		}
+		err = l.Engine.ContainerKill(ctx, id, "KILL")
+	} else {
+		l.Status.Start("Stopping " + node)
+		err = l.stopContainer(ctx, id)
+	}
 	l.Status.End(err == nil)
 	return err
 }

@@ -38,7 +38,7 @@ func (l *Lab) ReadStatus(ctx context.Context) (LabStatus, error) {
 		return st, err
 	}
 	if inv.Empty() {
-		return st, ErrNoLab
+		return st, l.errNoLab()
 	}
 	byName := map[string]*NodeStatus{}
 	for name, c := range inv.Containers {

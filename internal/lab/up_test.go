@@ -25,6 +25,7 @@ import (
 
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/docker"
+	"github.com/swarmlab/swarmlab/internal/nodeimage"
 )
 
 // fakeEngine keeps containers, networks and volumes in maps. Calls that Up
@@ -238,11 +239,52 @@ func TestUpFailureRetain(t *testing.T) {
 	}
 }
 
-func TestUpWithoutNodeImageSaysHowToBuildOne(t *testing.T) {
-	l, _ := testLab(t, newFake())
-	err := l.Up(context.Background(), UpOptions{Bare: true})
-	if err == nil || !strings.Contains(cli.HintOf(err), "swarmlab build node-image") {
-		t.Fatalf("err = %v, hint = %q", err, cli.HintOf(err))
+// Without docker:dind nor the local node image, up builds the local one
+// where it can and says exactly what to run where it cannot.
+func TestUpWithoutNodeImage(t *testing.T) {
+	linux := nodeimage.Host{OS: "linux", Arch: "amd64", EngineArch: "amd64", Root: true, Debootstrap: true, Command: "./swarmlab"}
+	notRoot, mac := linux, linux
+	notRoot.Root = false
+	mac.OS = "darwin"
+	tests := []struct {
+		name      string
+		host      nodeimage.Host
+		wantHint  string // "" when up builds the image and carries on
+		wantBuilt bool
+	}{
+		{"root with debootstrap", linux, "", true},
+		{"not root", notRoot, "sudo ./swarmlab build node-image", false},
+		{"not Linux", mac, "docker pull docker:dind", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := newFake()
+			fake.failCreate = "unit-manager" // stop right after the node image
+			l, out := testLab(t, fake)
+			l.nodeHost = func(string) nodeimage.Host { return tt.host }
+			built := false
+			l.nodeBuild = func(_ context.Context, e docker.Engine, o nodeimage.Options, progress func(string)) error {
+				progress("Retrieving packages")
+				built = true
+				fake.images[LocalNodeImage] = true
+				return nil
+			}
+			err := l.Up(context.Background(), UpOptions{Bare: true})
+			if built != tt.wantBuilt {
+				t.Fatalf("built = %v, want %v:\n%s", built, tt.wantBuilt, out)
+			}
+			if tt.wantHint == "" {
+				for _, want := range []string{"building it from Debian packages", "✓ Preparing the node image", "✗ Starting nodes"} {
+					if !strings.Contains(out.String(), want) {
+						t.Errorf("output lacks %q:\n%s", want, out)
+					}
+				}
+				return
+			}
+			if err == nil || !strings.Contains(cli.HintOf(err), tt.wantHint) {
+				t.Fatalf("err = %v, hint = %q, want %q", err, cli.HintOf(err), tt.wantHint)
+			}
+		})
 	}
 }
 

@@ -7,13 +7,12 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 
 	"github.com/swarmlab/swarmlab/internal/probe"
-	"github.com/swarmlab/swarmlab/internal/registry"
+	"github.com/swarmlab/swarmlab/internal/regclient"
 )
 
 // Goal is one of the tutorial's goals (本日のゴール), checked by machine.
@@ -44,7 +43,7 @@ func (l *Lab) Verify(ctx context.Context) []Goal {
 	add("Nodes Ready with one Leader", nodesErr, nodesDetail, "start stopped nodes with 'swarmlab start' (or 'swarmlab node start NAME'), or repair with 'swarmlab up'")
 
 	want := []string{"haproxy", "swtest/api", "swtest/nginx", "visualizer"}
-	repos, err := registry.Catalog(ctx, l.Config.URL(l.Config.Ports.Registry))
+	repos, err := regclient.Catalog(ctx, l.Config.URL(l.Config.Ports.Registry))
 	if err == nil {
 		var missing []string
 		for _, w := range want {
@@ -150,8 +149,6 @@ func (l *Lab) checkOverlay(ctx context.Context) error {
 	}
 	return fmt.Errorf("%s does not exist", OverlayNetwork)
 }
-
-var httpClient = &http.Client{Timeout: 5 * time.Second}
 
 func checkVisualizer(ctx context.Context, base string, st LabStatus) error {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/state", nil)

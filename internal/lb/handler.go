@@ -1,29 +1,29 @@
 package lb
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
 	"net"
-	"net/http"
-	"net/textproto"
-	"net/url"
 	"strings"
-	"sync"
+	"syscall"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // Handler forwards requests to an upstream of Pool chosen by Selector,
-// retrying safe requests on another upstream when the first one fails
-// before anything reached the client.
+// retrying on another upstream when a connect fails, and retrying
+// idempotent requests without a body when the upstream broke before
+// answering.
 type Handler struct {
 	// Pool holds the upstreams. Required.
 	Pool *Pool
 	// Selector picks an upstream. Default: round-robin.
 	Selector Selector
-	// Transport carries requests to upstreams. Default: a shared
-	// NewTransport(TransportConfig{}).
-	Transport http.RoundTripper
+	// Transport carries requests to upstreams. Default: DefaultTransport().
+	Transport *Transport
 	// Retry bounds the retries.
 	Retry Retry
 	// Passive configures passive health marking.
@@ -32,7 +32,7 @@ type Handler struct {
 	// set by a proxy in front; otherwise they are overwritten. Default false.
 	TrustForwarded bool
 	// Done, when set, is called once per request after the response is
-	// complete (for access logs). It must not keep req or res.
+	// complete, body included (for access logs). It must not keep req or res.
 	Done func(req *RequestInfo, res *Result)
 }
 
@@ -46,15 +46,16 @@ type Retry struct {
 	Duration time.Duration
 }
 
-// RequestInfo is what an access log needs of a request; the fast path
-// fills it without building an *http.Request.
+// RequestInfo is what an access log needs of a request.
 type RequestInfo struct {
 	RemoteAddr, Method, Host, URI, Proto, Referer, UserAgent string
 }
 
-func requestInfo(r *http.Request) *RequestInfo {
-	return &RequestInfo{RemoteAddr: r.RemoteAddr, Method: r.Method, Host: r.Host, URI: r.RequestURI,
-		Proto: r.Proto, Referer: r.Header.Get("Referer"), UserAgent: r.Header.Get("User-Agent")}
+// NewRequestInfo copies what an access log needs of ctx's request.
+func NewRequestInfo(ctx *fasthttp.RequestCtx) *RequestInfo {
+	h := &ctx.Request.Header
+	return &RequestInfo{RemoteAddr: ctx.RemoteAddr().String(), Method: string(h.Method()), Host: string(h.Host()),
+		URI: string(h.RequestURI()), Proto: string(h.Protocol()), Referer: string(h.Referer()), UserAgent: string(h.UserAgent())}
 }
 
 // Result describes a forwarded request, for access logs.
@@ -66,53 +67,47 @@ type Result struct {
 	Tries    int
 }
 
-var (
-	defaultTransportOnce sync.Once
-	defaultTransport     *http.Transport
-)
+var defaultSelector Selector = &RoundRobin{}
 
-// DefaultTransport is the transport handlers use when none is set.
-func DefaultTransport() *http.Transport {
-	defaultTransportOnce.Do(func() { defaultTransport = NewTransport(TransportConfig{}) })
-	return defaultTransport
-}
-
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-
-// Hop-by-hop headers, removed in both directions (RFC 9110 section 7.6.1).
-var hopHeaders = []string{
-	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
-	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
-}
-
-// ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// Serve forwards the request in ctx. absURI, when not empty, replaces an
+// absolute-form target (see validRequest).
+func (h *Handler) Serve(ctx *fasthttp.RequestCtx, absURI string) {
 	start := time.Now()
-	res := Result{}
-	h.serve(w, r, start, &res)
-	if h.Done != nil {
-		res.Duration = time.Since(start)
-		h.Done(requestInfo(r), &res)
+	res := &Result{}
+	done := func() {
+		if h.Done != nil {
+			res.Duration = time.Since(start)
+			h.Done(NewRequestInfo(ctx), res)
+		}
+	}
+	if !h.serve(ctx, absURI, start, res, done) {
+		done()
 	}
 }
 
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time, res *Result) {
+// serve forwards the request. It returns true when it handed done to a
+// streamed body, which calls it once the body is sent.
+func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, start time.Time, res *Result, done func()) bool {
 	ups := h.Pool.Upstreams()
 	sel := h.Selector
 	if sel == nil {
 		sel = defaultSelector
 	}
-	u := sel.Select(ups, r.RemoteAddr)
+	client := ctx.RemoteAddr().String()
+	u := sel.Select(ups, client)
 	if u == nil {
-		res.Status = http.StatusServiceUnavailable
-		plainError(w, "503 Service Unavailable: no backend available\n", res.Status)
-		return
+		res.Status = fasthttp.StatusServiceUnavailable
+		plainError(ctx, "503 Service Unavailable: no backend available\n", res.Status)
+		return false
 	}
 	tr := h.Transport
 	if tr == nil {
 		tr = DefaultTransport()
 	}
-	upgrade := prepareRequestHeader(r, h.TrustForwarded)
+	out := fasthttp.AcquireRequest()
+	defer fasthttp.ReleaseRequest(out)
+	upgrade := prepareRequest(ctx, out, absURI, h.TrustForwarded)
+	replayable := retryable(&ctx.Request.Header) && !hasBody(&ctx.Request)
 
 	maxTries := h.Retry.MaxTries
 	if maxTries <= 0 {
@@ -123,98 +118,229 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time,
 	if retryFor <= 0 {
 		retryFor = 5 * time.Second
 	}
-	safe := retryable(r)
 
 	var tried []*Upstream
-	var resp *http.Response
+	alt := func(exclude *Upstream) *Upstream { return h.alternative(ups, client, append(tried, exclude)) }
+	resp := fasthttp.AcquireResponse()
 	for {
 		res.Tries++
+		c, got, reused, err := tr.connect(u, alt, func(x *Upstream, err error) { h.connectFailed(x, err, tr) })
+		if err != nil {
+			// Nothing reached any upstream, so any request may go elsewhere.
+			u.requests.Add(1)
+			h.connectFailed(u, err, tr)
+			if next := h.next(ups, client, &tried, u, res.Tries, maxTries, start, retryFor); next != nil {
+				u = next
+				continue
+			}
+			return h.fail(ctx, resp, res, u, err)
+		}
+		u = got
 		res.Upstream = u.Addr
 		u.requests.Add(1)
 		u.active.Add(1)
-		var err error
-		resp, err = tr.RoundTrip(outRequest(r, u.Addr, upgrade))
-		if err != nil {
-			u.active.Add(-1)
-			if r.Context().Err() != nil {
-				res.Status = 499 // the client went away; not the upstream's fault
-				return
-			}
+		br := tr.readers.Get().(*bufio.Reader)
+		br.Reset(c)
+		if replayable {
+			u.wait(c)
+		}
+		err = tr.roundTrip(c, out, resp, br)
+		aborted := replayable && u.answered(c)
+		if err == nil {
+			return h.relay(ctx, tr, u, c, br, resp, upgrade, start, res, done)
+		}
+		c.Close()
+		tr.putReader(br)
+		u.active.Add(-1)
+		resp.Reset()
+		if ctx.Err() != nil {
+			res.Status = 499 // the server is shutting down or the client left
+			fasthttp.ReleaseResponse(resp)
+			return false
+		}
+		bad := errors.Is(err, errResponseHead)
+		if !bad {
 			u.errors.Add(1)
 			u.latency.Observe(time.Since(start))
-			h.Passive.fail(h.Pool, u)
-			if safe || isDialError(err) && (r.Body == nil || r.Body == http.NoBody) {
-				if next := h.next(ups, r.RemoteAddr, &tried, u, res.Tries, maxTries, start, retryFor); next != nil {
-					u = next
-					continue
-				}
-			}
-			res.Status = http.StatusBadGateway
-			if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
-				res.Status = http.StatusGatewayTimeout
-			}
-			plainError(w, http.StatusText(res.Status)+"\n", res.Status)
-			return
-		}
-		if resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusServiceUnavailable {
-			h.Passive.fail(h.Pool, u)
-			if safe {
-				if next := h.next(ups, r.RemoteAddr, &tried, u, res.Tries, maxTries, start, retryFor); next != nil {
-					resp.Body.Close()
-					u.errors.Add(1)
-					u.active.Add(-1)
-					u = next
-					continue
-				}
+			switch {
+			case aborted:
+				// Another request found u unreachable: it is out already.
+			case isUnreachable(err):
+				h.Passive.unreachable(h.Pool, u, tr)
+			case reused && errors.Is(err, io.EOF):
+				// A kept-alive connection the upstream had just closed
+				// says nothing about its health.
+			default:
+				h.Passive.fail(h.Pool, u)
 			}
 		}
-		break
-	}
-	defer u.active.Add(-1)
-
-	if resp.StatusCode == http.StatusSwitchingProtocols {
-		res.Status = resp.StatusCode
-		h.switchProtocols(w, resp)
-		return
-	}
-
-	hdr := w.Header()
-	for k, vv := range resp.Header {
-		hdr[k] = vv
-	}
-	removeHopHeaders(hdr)
-	if len(resp.Trailer) > 0 {
-		names := make([]string, 0, len(resp.Trailer))
-		for k := range resp.Trailer {
-			names = append(names, k)
+		// Once the request was written, only a replayable one may go
+		// elsewhere, and never for an answer any upstream would give again.
+		if replayable && !bad {
+			if next := h.next(ups, client, &tried, u, res.Tries, maxTries, start, retryFor); next != nil {
+				u = next
+				continue
+			}
 		}
-		hdr["Trailer"] = []string{strings.Join(names, ", ")}
-	}
-	res.Status = resp.StatusCode
-	w.WriteHeader(resp.StatusCode)
-
-	n, err := copyBody(w, resp.Body, resp.ContentLength == -1)
-	res.Bytes = n
-	resp.Body.Close()
-	u.latency.Observe(time.Since(start))
-	if err != nil {
-		// Headers are gone already: a retry would send a second response.
-		// Abort so the client sees a broken response, not a short one.
-		if !errors.Is(err, errClientWrite) {
-			u.errors.Add(1)
-		}
-		if h.Done != nil {
-			res.Duration = time.Since(start)
-			h.Done(requestInfo(r), res)
-		}
-		panic(http.ErrAbortHandler)
-	}
-	for k, vv := range resp.Trailer {
-		hdr[http.TrailerPrefix+k] = vv
+		return h.fail(ctx, resp, res, u, err)
 	}
 }
 
-var defaultSelector Selector = &RoundRobin{}
+// fail answers the client after the last attempt failed.
+func (h *Handler) fail(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, res *Result, u *Upstream, err error) bool {
+	fasthttp.ReleaseResponse(resp)
+	res.Upstream = u.Addr
+	res.Status = fasthttp.StatusBadGateway
+	if errors.Is(err, fasthttp.ErrTimeout) || isTimeout(err) {
+		res.Status = fasthttp.StatusGatewayTimeout
+	}
+	plainError(ctx, fasthttp.StatusMessage(res.Status)+"\n", res.Status)
+	return false
+}
+
+// connectFailed records a failed connect to u: a refused one takes it out
+// for a while, one that timed out until it answers again.
+func (h *Handler) connectFailed(u *Upstream, err error, tr *Transport) {
+	u.errors.Add(1)
+	if isUnreachable(err) {
+		h.Passive.unreachable(h.Pool, u, tr)
+	} else {
+		h.Passive.fail(h.Pool, u)
+	}
+}
+
+// isUnreachable reports a peer that does not answer at all: a connect that
+// timed out, or sent bytes never acknowledged (UnackedTimeout).
+func isUnreachable(err error) bool {
+	var ne net.Error
+	return errors.Is(err, syscall.ETIMEDOUT) || errors.Is(err, syscall.EHOSTUNREACH) ||
+		errors.As(err, &ne) && ne.Timeout() && isDial(err)
+}
+
+func isDial(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// relay copies the upstream's response head to ctx and streams its body,
+// if any, after the handler returns. It owns c, br and resp.
+func (h *Handler) relay(ctx *fasthttp.RequestCtx, tr *Transport, u *Upstream, c *upConn, br *bufio.Reader, resp *fasthttp.Response, upgrade string, start time.Time, res *Result, done func()) bool {
+	status := resp.StatusCode()
+	res.Status = status
+	if status == fasthttp.StatusSwitchingProtocols {
+		u.active.Add(-1)
+		u.latency.Observe(time.Since(start))
+		if upgrade == "" || !strings.EqualFold(string(resp.Header.Peek("Upgrade")), upgrade) {
+			// A switch the client did not ask for cannot be relayed.
+			c.Close()
+			tr.putReader(br)
+			fasthttp.ReleaseResponse(resp)
+			res.Status = fasthttp.StatusBadGateway
+			plainError(ctx, "502 Bad Gateway\n", res.Status)
+			return false
+		}
+		copyResponseHead(&ctx.Response.Header, &resp.Header, true)
+		fasthttp.ReleaseResponse(resp)
+		switchProtocols(ctx, c, br, tr)
+		return false
+	}
+	copyResponseHead(&ctx.Response.Header, &resp.Header, false)
+	stream := resp.BodyStream()
+	if stream == nil { // no body: the connection is free now
+		clean := br.Buffered() == 0 && !resp.ConnectionClose()
+		tr.finish(u, c, br, clean)
+		fasthttp.ReleaseResponse(resp)
+		u.active.Add(-1)
+		u.latency.Observe(time.Since(start))
+		if ctx.IsHead() {
+			ctx.Response.SkipBody = true
+		}
+		return false
+	}
+	size := resp.Header.ContentLength()
+	if size < 0 {
+		size = -1 // chunked or until close: the client gets it chunked
+	}
+	ctx.Response.SetBodyStream(&upstreamBody{
+		tr: tr, u: u, c: c, br: br, resp: resp, stream: stream,
+		trailer: &ctx.Response.Header, start: start, res: res, done: done,
+	}, size)
+	return true
+}
+
+// upstreamBody streams an upstream's response body to the client. At its
+// end the connection goes back to the pool only if the response ended
+// exactly where its framing said and the upstream did not ask to close.
+type upstreamBody struct {
+	tr      *Transport
+	u       *Upstream
+	c       *upConn
+	br      *bufio.Reader
+	resp    *fasthttp.Response
+	stream  io.Reader
+	trailer *fasthttp.ResponseHeader
+	start   time.Time
+	res     *Result
+	done    func()
+	eof     bool
+	closed  bool
+}
+
+func (b *upstreamBody) Read(p []byte) (int, error) {
+	n, err := b.stream.Read(p)
+	b.res.Bytes += int64(n)
+	if err == io.EOF {
+		b.eof = true
+		b.copyTrailers()
+	} else if err != nil {
+		b.u.errors.Add(1)
+	}
+	return n, err
+}
+
+// copyTrailers hands the trailer fields the upstream declared and sent to
+// the client's response, which fasthttp writes after the last chunk.
+func (b *upstreamBody) copyTrailers() {
+	for _, name := range b.resp.Header.PeekTrailerKeys() {
+		if v := b.resp.Header.PeekBytes(name); len(v) > 0 {
+			b.trailer.SetBytesKV(name, v)
+		}
+	}
+}
+
+// Close is called by fasthttp once the body was written, or abandoned.
+func (b *upstreamBody) Close() error {
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	clean := b.eof && b.br.Buffered() == 0 && !b.resp.ConnectionClose()
+	b.tr.finish(b.u, b.c, b.br, clean)
+	fasthttp.ReleaseResponse(b.resp)
+	b.u.active.Add(-1)
+	b.u.latency.Observe(time.Since(b.start))
+	if !b.eof {
+		b.res.Status = 499 // the client left, or the upstream broke mid-body
+	}
+	b.done()
+	return nil
+}
+
+// finish releases a connection after a response: back to the pool when
+// clean, closed otherwise.
+func (t *Transport) finish(u *Upstream, c *upConn, br *bufio.Reader, clean bool) {
+	t.putReader(br)
+	if clean {
+		t.release(u, c)
+	} else {
+		c.Close()
+	}
+}
+
+func (t *Transport) putReader(br *bufio.Reader) {
+	br.Reset(nil)
+	t.readers.Put(br)
+}
 
 // next returns another upstream to try, or nil when retries are exhausted.
 func (h *Handler) next(ups []*Upstream, client string, tried *[]*Upstream, failed *Upstream, tries, maxTries int, start time.Time, retryFor time.Duration) *Upstream {
@@ -222,9 +348,14 @@ func (h *Handler) next(ups []*Upstream, client string, tried *[]*Upstream, faile
 	if tries >= maxTries || time.Since(start) >= retryFor {
 		return nil
 	}
+	return h.alternative(ups, client, *tried)
+}
+
+// alternative picks an upstream that is not in tried.
+func (h *Handler) alternative(ups []*Upstream, client string, tried []*Upstream) *Upstream {
 	rest := make([]*Upstream, 0, len(ups))
 	for _, u := range ups {
-		if !contains(*tried, u) {
+		if !contains(tried, u) {
 			rest = append(rest, u)
 		}
 	}
@@ -244,21 +375,21 @@ func contains(s []*Upstream, u *Upstream) bool {
 	return false
 }
 
-// retryable reports whether r may be sent again: an idempotent method
-// without a body (a body read once cannot be replayed).
-func retryable(r *http.Request) bool {
-	switch r.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodTrace:
-		return r.Body == nil || r.Body == http.NoBody
+// retryable reports an idempotent method (RFC 9110 section 9.2.2).
+func retryable(h *fasthttp.RequestHeader) bool {
+	switch string(h.Method()) {
+	case fasthttp.MethodGet, fasthttp.MethodHead, fasthttp.MethodOptions, fasthttp.MethodPut, fasthttp.MethodDelete, fasthttp.MethodTrace:
+		return true
 	}
 	return false
 }
 
-// isDialError reports a failure to connect, when nothing was sent, so any
-// request without a body can go elsewhere.
-func isDialError(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
+// hasBody reports a request with a body, which can be sent only once:
+// a Content-Length above 0, or chunked (fasthttp's -1). A request has no
+// body without either (fasthttp's -2).
+func hasBody(r *fasthttp.Request) bool {
+	cl := r.Header.ContentLength()
+	return cl > 0 || cl == -1
 }
 
 func isTimeout(err error) bool {
@@ -266,155 +397,12 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// outRequest makes the upstream request: a shallow copy of r sharing its
-// header map (already prepared) and body. The Host header is kept.
-func outRequest(r *http.Request, addr string, upgrade string) *http.Request {
-	out := new(http.Request)
-	*out = *r
-	out.URL = &url.URL{Scheme: "http", Host: addr, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
-	out.RequestURI = ""
-	out.Close = false
-	out.Proto, out.ProtoMajor, out.ProtoMinor = "HTTP/1.1", 1, 1
-	if r.ContentLength == 0 {
-		out.Body = nil // lets the transport retry a stale keep-alive connection itself
-	}
-	if upgrade != "" {
-		out.Header["Connection"] = []string{"Upgrade"}
-		out.Header["Upgrade"] = []string{upgrade}
-	}
-	return out
-}
-
-// prepareRequestHeader removes hop-by-hop headers and sets the forwarding
-// headers in place (the handler owns r). It returns the Upgrade protocol
-// when the client asked for one (WebSocket).
-func prepareRequestHeader(r *http.Request, trust bool) (upgrade string) {
-	hdr := r.Header
-	if c := hdr["Connection"]; len(c) > 0 {
-		for _, v := range c {
-			if headerHasToken(v, "upgrade") {
-				upgrade = hdr.Get("Upgrade")
-			}
-		}
-	}
-	removeHopHeaders(hdr)
-
-	ip := clientIP(r.RemoteAddr)
-	// One allocation holds every value we set.
-	vals := new([4]string)
-	vals[0] = ip
-	if prior := hdr["X-Forwarded-For"]; len(prior) > 0 {
-		vals[0] = strings.Join(prior, ", ") + ", " + ip
-	}
-	hdr["X-Forwarded-For"] = vals[0:1:1]
-	if trust && len(hdr["X-Real-Ip"]) > 0 && len(hdr["X-Forwarded-Proto"]) > 0 {
-		return upgrade
-	}
-	vals[1], vals[2], vals[3] = ip, "http", r.Host
-	if r.TLS != nil {
-		vals[2] = "https"
-	}
-	hdr["X-Real-Ip"] = vals[1:2:2]
-	hdr["X-Forwarded-Proto"] = vals[2:3:3]
-	hdr["X-Forwarded-Host"] = vals[3:4:4]
-	return upgrade
-}
-
-func removeHopHeaders(hdr http.Header) {
-	if c := hdr["Connection"]; len(c) > 0 {
-		for _, v := range c {
-			for _, f := range strings.Split(v, ",") {
-				if f = textproto.TrimString(f); f != "" {
-					delete(hdr, textproto.CanonicalMIMEHeaderKey(f))
-				}
-			}
-		}
-	}
-	for _, k := range hopHeaders {
-		if _, ok := hdr[k]; ok {
-			delete(hdr, k)
-		}
-	}
-}
-
-func headerHasToken(v, token string) bool {
-	for _, f := range strings.Split(v, ",") {
-		if strings.EqualFold(textproto.TrimString(f), token) {
-			return true
-		}
-	}
-	return false
-}
-
-var errClientWrite = errors.New("writing to client failed")
-
-// copyBody streams the upstream body to the client with a pooled buffer.
-// Bodies of unknown length are flushed as they come (server-sent events,
-// long polls).
-func copyBody(w http.ResponseWriter, body io.Reader, flush bool) (int64, error) {
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	buf := *bp
-	var fl http.Flusher
-	if flush {
-		fl, _ = w.(http.Flusher)
-	}
-	var n int64
-	for {
-		nr, rerr := body.Read(buf)
-		if nr > 0 {
-			nw, werr := w.Write(buf[:nr])
-			n += int64(nw)
-			if werr != nil {
-				return n, errClientWrite
-			}
-			if fl != nil {
-				fl.Flush()
-			}
-		}
-		if rerr == io.EOF {
-			return n, nil
-		}
-		if rerr != nil {
-			return n, rerr
-		}
-	}
-}
-
-// switchProtocols joins client and upstream after a 101 answer (WebSocket).
-func (h *Handler) switchProtocols(w http.ResponseWriter, resp *http.Response) {
-	back, ok := resp.Body.(io.ReadWriteCloser)
-	if !ok {
-		resp.Body.Close()
-		plainError(w, "502 Bad Gateway: upstream switched protocols without a connection\n", http.StatusBadGateway)
-		return
-	}
-	defer back.Close()
-	conn, brw, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		return
-	}
-	defer conn.Close()
-	// Written by hand: resp.Write would try to copy the upgraded body.
-	brw.WriteString("HTTP/1.1 101 Switching Protocols\r\n")
-	resp.Header.Write(brw)
-	brw.WriteString("\r\n")
-	if err := brw.Flush(); err != nil {
-		return
-	}
-	done := make(chan struct{}, 2)
-	go func() { io.Copy(back, brw); done <- struct{}{} }()
-	go func() { io.Copy(conn, back); done <- struct{}{} }()
-	<-done
-}
-
 // plainError writes a short plain-text error.
-func plainError(w http.ResponseWriter, msg string, code int) {
-	h := w.Header()
-	h["Content-Type"] = []string{"text/plain; charset=utf-8"}
-	h["X-Content-Type-Options"] = []string{"nosniff"}
-	w.WriteHeader(code)
-	io.WriteString(w, msg)
+func plainError(ctx *fasthttp.RequestCtx, msg string, code int) {
+	ctx.Response.Header.SetContentType("text/plain; charset=utf-8")
+	ctx.Response.Header.Set("X-Content-Type-Options", "nosniff")
+	ctx.SetStatusCode(code)
+	ctx.SetBodyString(msg)
 }
 
-var _ http.Handler = (*Handler)(nil)
+var _ context.Context = (*fasthttp.RequestCtx)(nil)

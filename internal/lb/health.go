@@ -119,11 +119,19 @@ func (hc HealthCheck) update(u *Upstream, ok bool, logger *slog.Logger) {
 	}
 }
 
-// PassiveHealth marks an upstream down for a while after a failed connect
-// or a 502/503 answer, so that traffic moves away before active checks
-// notice. A zero DownFor uses 5s; a negative one disables passive checks.
+// PassiveHealth takes an upstream out of rotation when requests show it is
+// broken: for DownFor after a refused connect, a reset or a timeout
+// waiting for an answer; and until a probe connects again when it cannot
+// be reached at all (a connect that timed out, or sent bytes never
+// acknowledged), since a task on a dead node stays dead. An answer, even
+// a 5xx or one that cannot be relayed, never counts: it is the
+// application's. A zero DownFor uses 5s; a negative one disables passive
+// checks.
 type PassiveHealth struct {
 	DownFor time.Duration
+	// ProbeInterval is how often an unreachable upstream is probed with a
+	// connect. Default 250ms.
+	ProbeInterval time.Duration
 }
 
 func (p PassiveHealth) fail(pool *Pool, u *Upstream) {
@@ -140,4 +148,74 @@ func (p PassiveHealth) fail(pool *Pool, u *Upstream) {
 		d = 5 * time.Second
 	}
 	u.MarkDown(d)
+}
+
+// unreachable takes u out of rotation until a connect to it succeeds, and
+// closes its kept-alive connections, which lead nowhere either.
+func (p PassiveHealth) unreachable(pool *Pool, u *Upstream, tr *Transport) {
+	if p.DownFor < 0 || pool.Available() <= 1 || !u.probing.CompareAndSwap(false, true) {
+		return
+	}
+	u.MarkDown(24 * time.Hour) // until the probe below says otherwise
+	u.dropIdle()
+	u.abortWaiting()
+	every := p.ProbeInterval
+	if every <= 0 {
+		every = 250 * time.Millisecond
+	}
+	go func() {
+		defer u.probing.Store(false)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for range t.C {
+			if u.gone() {
+				return
+			}
+			c, err := net.DialTimeout("tcp", u.Addr, tr.cfg.DialTimeout)
+			if err == nil {
+				c.Close()
+				u.downUntil.Store(0)
+				return
+			}
+		}
+	}()
+}
+
+// wait records that c carries a replayable request to u waiting for its
+// answer, which abortWaiting may end.
+func (u *Upstream) wait(c *upConn) {
+	u.idleMu.Lock()
+	if u.waiting == nil {
+		u.waiting = map[*upConn]struct{}{}
+	}
+	u.waiting[c] = struct{}{}
+	u.idleMu.Unlock()
+}
+
+// answered ends c's wait, and reports whether abortWaiting ended it first.
+// An answer that came in anyway reads on: its body gets a fresh deadline.
+func (u *Upstream) answered(c *upConn) bool {
+	u.idleMu.Lock()
+	delete(u.waiting, c)
+	u.idleMu.Unlock()
+	if !c.aborted.Swap(false) {
+		return false
+	}
+	c.rd = time.Time{} // upConn.Read arms a fresh one
+	return true
+}
+
+// abortWaiting ends the wait of the replayable requests sent to an
+// unreachable upstream. A task that lost power after it acknowledged a
+// request never answers, and nothing unacknowledged is left for
+// UnackedTimeout to notice: the request would wait for the client's
+// timeout. Requests that are not replayable keep waiting: they may not go
+// elsewhere, and a task that is merely slow may still answer them.
+func (u *Upstream) abortWaiting() {
+	u.idleMu.Lock()
+	defer u.idleMu.Unlock()
+	for c := range u.waiting {
+		c.aborted.Store(true)
+		c.Conn.SetReadDeadline(time.Unix(1, 0)) // the wrapper's cached deadline stays: the read fails now
+	}
 }

@@ -1,9 +1,3 @@
-// Package lb is the reverse-proxy core shared by the proxy and the ingress:
-// upstreams and their pool, selection policies, active and passive health
-// checks, the http.Handler that forwards a request with retries, and
-// Server, which serves plain GET/HEAD requests on its own HTTP/1.1 fast
-// path and everything else through that Handler on net/http. It is laid out
-// by concern like Caddy's reverseproxy module.
 package lb
 
 import (
@@ -27,10 +21,13 @@ type Upstream struct {
 
 	// consecutive active-check results
 	rises, falls atomic.Int32
+	probing      atomic.Bool // an unreachable-probe runs (health.go)
 
-	// kept-alive connections of the fast path (see conn.go)
+	// kept-alive connections (see transport.go), and those that carry a
+	// replayable request waiting for its answer (see abortWaiting)
 	idleMu  sync.Mutex
 	idle    []*upConn
+	waiting map[*upConn]struct{}
 	removed bool
 }
 

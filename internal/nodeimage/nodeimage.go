@@ -1,5 +1,3 @@
-// Package nodeimage builds a Docker-in-Docker node image offline from Debian
-// packages (debootstrap), for machines that cannot pull docker:dind.
 package nodeimage
 
 import (
@@ -15,42 +13,36 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/pkg/jsonmessage"
 
-	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/docker"
 )
 
+// DefaultTag is the image Build makes unless told otherwise, and the one
+// 'swarmlab up' falls back to when docker:dind cannot be pulled.
+const DefaultTag = "swarmlab/node:latest"
+
 // Options tune the build.
 type Options struct {
-	Tag    string // image name; default swarmlab/node:latest
+	Tag    string // image name; default DefaultTag
 	Mirror string // Debian mirror; default: apt's own, else deb.debian.org
 	Suite  string // Debian release; default bookworm
-	Force  bool   // rebuild even if the image exists
 }
 
 // Packages make a node: the engine and CLI, and what its networking needs.
 var Packages = []string{"docker.io", "iptables", "iproute2", "procps", "ca-certificates"}
 
 // Build runs debootstrap and imports the root file system as an image whose
-// entrypoint is dockerd, like docker:dind's.
-func Build(ctx context.Context, e docker.Engine, status *cli.Status, o Options) error {
+// entrypoint is dockerd, like docker:dind's. It builds even when the image
+// exists; progress receives short details as it goes (about a minute).
+func Build(ctx context.Context, e docker.Engine, o Options, progress func(string)) error {
 	if o.Tag == "" {
-		o.Tag = "swarmlab/node:latest"
+		o.Tag = DefaultTag
 	}
 	if o.Suite == "" {
 		o.Suite = "bookworm"
 	}
-	if !o.Force {
-		if _, err := e.ImageInspect(ctx, o.Tag); err == nil {
-			status.Infof("%s is already built (rebuild with --force)", o.Tag)
-			return nil
-		}
-	}
-	deboot, err := exec.LookPath("debootstrap")
+	deboot, err := Debootstrap()
 	if err != nil {
-		return cli.Hintf("install it: 'apt-get install -y debootstrap' (Debian/Ubuntu), then run this again as root", "debootstrap is not installed")
-	}
-	if os.Geteuid() != 0 {
-		return cli.Hintf("run it as root: 'sudo swarmlab build node-image'", "debootstrap needs root")
+		return err
 	}
 	if o.Mirror == "" {
 		o.Mirror = AptMirror()
@@ -62,33 +54,17 @@ func Build(ctx context.Context, e docker.Engine, status *cli.Status, o Options) 
 	defer os.RemoveAll(dir)
 	rootfs := filepath.Join(dir, "rootfs")
 
-	status.Start(fmt.Sprintf("Installing %s from %s (debootstrap, about a minute)", strings.Join(Packages, ", "), o.Mirror))
+	progress("debootstrap " + o.Suite + " from " + o.Mirror)
 	cmd := exec.CommandContext(ctx, deboot, "--variant=minbase", "--include="+strings.Join(Packages, ","), o.Suite, rootfs, o.Mirror)
-	out, _ := cmd.StdoutPipe()
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		status.End(false)
-		return err
-	}
-	var tail []string
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		line := sc.Text()
-		tail = append(tail, line)
-		if len(tail) > 20 {
-			tail = tail[1:]
-		}
+	if err := runLines(cmd, func(line string) {
 		if strings.HasPrefix(line, "I: ") {
-			status.Progress(strings.TrimPrefix(line, "I: "))
+			progress(strings.TrimPrefix(line, "I: "))
 		}
+	}); err != nil {
+		return fmt.Errorf("debootstrap failed: %w", err)
 	}
-	if err := cmd.Wait(); err != nil {
-		status.End(false)
-		return fmt.Errorf("debootstrap failed: %w\n%s", err, strings.Join(tail, "\n"))
-	}
-	status.End(true)
 
-	status.Start("Importing " + o.Tag)
+	progress("importing " + o.Tag)
 	// The apt cache is not needed in a node; dropping it saves ~100 MB.
 	_ = os.RemoveAll(filepath.Join(rootfs, "var", "cache", "apt", "archives"))
 	pr, pw := io.Pipe()
@@ -100,9 +76,34 @@ func Build(ctx context.Context, e docker.Engine, status *cli.Status, o Options) 
 		err = jsonmessage.DisplayJSONMessagesStream(rc, io.Discard, 0, false, nil)
 		rc.Close()
 	}
-	status.End(err == nil)
 	if err != nil {
 		return fmt.Errorf("import %s: %w", o.Tag, err)
+	}
+	return nil
+}
+
+// runLines runs cmd, passing each line of its output to line, and returns
+// an error that keeps the last lines when it fails.
+func runLines(cmd *exec.Cmd, line func(string)) error {
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	var tail []string
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		tail = append(tail, sc.Text())
+		if len(tail) > 20 {
+			tail = tail[1:]
+		}
+		line(sc.Text())
+	}
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("%w\n%s", err, strings.Join(tail, "\n"))
 	}
 	return nil
 }
@@ -128,11 +129,11 @@ func mirrorIn(path string) string {
 	for _, line := range strings.Split(string(data), "\n") {
 		f := strings.Fields(line)
 		switch {
-		case len(f) >= 2 && f[0] == "URIs:" && !strings.Contains(f[1], "security"):
+		case len(f) >= 2 && f[0] == "URIs:" && strings.Contains(f[1], "debian") && !strings.Contains(f[1], "security"):
 			return f[1]
 		case len(f) >= 3 && f[0] == "deb" && !strings.Contains(line, "security"):
 			for _, w := range f[1:] {
-				if strings.HasPrefix(w, "http") {
+				if strings.HasPrefix(w, "http") && strings.Contains(w, "debian") { // not an Ubuntu mirror: the nodes are Debian
 					return w
 				}
 			}

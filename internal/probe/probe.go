@@ -1,7 +1,3 @@
-// Package probe sends a bounded loop of HTTP requests and counts what came
-// back: failures, status codes and which replica answered. swarmlab uses it
-// to show load being spread and to count failed requests during failover;
-// learners run it as 'swarmlab probe'.
 package probe
 
 import (
@@ -10,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"sort"
 	"strings"
 	"sync"
@@ -25,6 +22,19 @@ type Options struct {
 	Interval    time.Duration // pause between a worker's requests; default 0
 	Concurrency int           // parallel workers; default 1
 	Timeout     time.Duration // per request; default 5s
+	// NoKeepAlive opens a connection per request, so that Connect
+	// measures a TCP connect every time.
+	NoKeepAlive bool
+	// OnRequest, when set, is called after each request, from the worker
+	// that sent it (concurrently): chaos builds its timeline from it.
+	OnRequest func(Sample)
+}
+
+// Sample is one request of a run.
+type Sample struct {
+	Start time.Time
+	Took  time.Duration
+	Err   string // "" when it succeeded; a transport error or "status 5xx"
 }
 
 // Result counts a run.
@@ -36,6 +46,10 @@ type Result struct {
 	Errors    []string       `json:"errors,omitempty"`
 	// FailedAt are the times of failures, for a failover timeline.
 	FailedAt []time.Time `json:"failedAt,omitempty"`
+	// Latency is every request's, failed ones included.
+	Latency Percentiles `json:"latency"`
+	// Connect is the time of each TCP connect the run made.
+	Connect Percentiles `json:"connect"`
 }
 
 // Distinct lists the hostnames that answered, sorted.
@@ -49,7 +63,11 @@ func (r Result) Distinct() []string {
 }
 
 func (r Result) String() string {
-	return fmt.Sprintf("%d requests, %d failed, %d replicas answered (%s)", r.Requests, r.Failures, len(r.Hostnames), strings.Join(r.Distinct(), ", "))
+	s := fmt.Sprintf("%d requests, %d failed, %d replicas answered (%s); latency %s", r.Requests, r.Failures, len(r.Hostnames), strings.Join(r.Distinct(), ", "), r.Latency)
+	if r.Connect.N > 0 {
+		s += fmt.Sprintf("; %d connects: %s", r.Connect.N, r.Connect)
+	}
+	return s
 }
 
 // Run probes until the bounds are reached or ctx ends.
@@ -68,9 +86,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		ctx, cancel = context.WithTimeout(ctx, o.Duration)
 		defer cancel()
 	}
-	client := &http.Client{Timeout: o.Timeout, Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency}}
+	client := &http.Client{Timeout: o.Timeout, Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency, DisableKeepAlives: o.NoKeepAlive}}
 	res := Result{Status: map[int]int{}, Hostnames: map[string]int{}}
 	var mu sync.Mutex
+	var took, connects []time.Duration
 	sent := 0
 	take := func() bool {
 		mu.Lock()
@@ -82,23 +101,27 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return true
 	}
 	var wg sync.WaitGroup
-	for i := 0; i < o.Concurrency; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range o.Concurrency {
+		wg.Go(func() {
 			for ctx.Err() == nil && take() {
-				status, host, err := once(ctx, client, o.URL)
+				start := time.Now()
+				status, host, connect, err := once(ctx, client, o.URL)
+				d := time.Since(start)
 				if ctx.Err() != nil && err != nil {
 					return // the run ended mid-request: not the server's failure
 				}
+				if err == nil && status >= 500 {
+					err = fmt.Errorf("status %d", status)
+				}
 				mu.Lock()
 				res.Requests++
-				if err != nil || status >= 500 {
+				took = append(took, d)
+				if connect > 0 {
+					connects = append(connects, connect)
+				}
+				if err != nil {
 					res.Failures++
 					res.FailedAt = append(res.FailedAt, time.Now())
-					if err == nil {
-						err = fmt.Errorf("status %d", status)
-					}
 					if len(res.Errors) < 20 {
 						res.Errors = append(res.Errors, err.Error())
 					}
@@ -110,6 +133,13 @@ func Run(ctx context.Context, o Options) (Result, error) {
 					res.Hostnames[host]++
 				}
 				mu.Unlock()
+				if o.OnRequest != nil {
+					s := Sample{Start: start, Took: d}
+					if err != nil {
+						s.Err = err.Error()
+					}
+					o.OnRequest(s)
+				}
 				if o.Interval > 0 {
 					select {
 					case <-ctx.Done():
@@ -117,31 +147,43 @@ func Run(ctx context.Context, o Options) (Result, error) {
 					}
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
+	res.Latency, res.Connect = Summarize(took), Summarize(connects)
 	return res, nil
 }
 
-func once(ctx context.Context, c *http.Client, url string) (int, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+// once sends one request; connect is the time its TCP connect took, 0 when
+// it reused a kept-alive connection.
+func once(ctx context.Context, c *http.Client, url string) (status int, host string, connect time.Duration, err error) {
+	var connStart time.Time
+	trace := &httptrace.ClientTrace{
+		ConnectStart: func(string, string) { connStart = time.Now() },
+		ConnectDone: func(_, _ string, err error) {
+			if err == nil && !connStart.IsZero() {
+				connect = time.Since(connStart)
+			}
+		},
+	}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodGet, url, nil)
 	if err != nil {
-		return 0, "", err
+		return 0, "", 0, err
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return 0, "", err
+		return 0, "", connect, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return resp.StatusCode, "", fmt.Errorf("read body: %w", err)
+		return resp.StatusCode, "", connect, fmt.Errorf("read body: %w", err)
 	}
 	var info struct {
 		Hostname string `json:"hostname"`
 	}
 	if json.Unmarshal(body, &info) == nil {
-		return resp.StatusCode, info.Hostname, nil
+		return resp.StatusCode, info.Hostname, connect, nil
 	}
-	return resp.StatusCode, "", nil
+	return resp.StatusCode, "", connect, nil
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/swarmlab/swarmlab/internal/lb"
 )
 
 // Config configures the proxy. FromEnv fills it from the environment.
@@ -37,6 +39,10 @@ type Config struct {
 	// AccessLog writes one nginx-style line per request. Env ACCESS_LOG
 	// ("off" disables). Default on.
 	AccessLog bool
+	// HedgeDelay and UnackedTimeout: see lb.TransportConfig.
+	// Env PROXY_HEDGE_DELAY, PROXY_UNACKED_TIMEOUT: a duration, auto or off.
+	// Default auto.
+	HedgeDelay, UnackedTimeout time.Duration
 	// DrainTimeout bounds the wait for in-flight requests at shutdown.
 	// Default 10s.
 	DrainTimeout time.Duration
@@ -87,6 +93,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			}
 			*d.dst = x
 		}
+	}
+	for env, dst := range map[string]*time.Duration{"PROXY_HEDGE_DELAY": &c.HedgeDelay, "PROXY_UNACKED_TIMEOUT": &c.UnackedTimeout} {
+		d, err := lb.ParseTuning(getenv(env))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%w", env, err))
+		}
+		*dst = d
 	}
 	switch strings.ToLower(strings.TrimSpace(getenv("ACCESS_LOG"))) {
 	case "off", "false", "0", "no":

@@ -7,13 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/swarmlab/swarmlab/internal/lb"
+	"github.com/swarmlab/swarmlab/internal/serve"
 )
 
 // Resolver looks up a host name. *net.Resolver satisfies it; tests fake it.
@@ -26,14 +26,13 @@ var _ Resolver = (*net.Resolver)(nil)
 
 // Proxy forwards every request to the tasks of one backend service.
 type Proxy struct {
-	cfg       Config
-	logger    *slog.Logger
-	resolver  Resolver
-	pool      *lb.Pool
-	handler   *lb.Handler
-	transport lb.TransportConfig
-	host      string
-	port      string
+	cfg      Config
+	logger   *slog.Logger
+	resolver Resolver
+	pool     *lb.Pool
+	handler  *lb.Handler
+	host     string
+	port     string
 
 	logMu sync.Mutex
 	log   io.Writer
@@ -53,12 +52,13 @@ func New(cfg Config, logger *slog.Logger, accessLog io.Writer, resolver Resolver
 	}
 	host, port, _ := net.SplitHostPort(cfg.BackendHost)
 	p := &Proxy{cfg: cfg, logger: logger, resolver: resolver, pool: lb.NewPool(), host: host, port: port, log: accessLog}
-	p.transport = lb.TransportConfig{
+	p.handler = &lb.Handler{Pool: p.pool, Transport: lb.NewTransport(lb.TransportConfig{
 		DialTimeout:           cfg.ConnectTimeout,
 		ResponseHeaderTimeout: cfg.ReadTimeout,
 		IdleConnTimeout:       cfg.IdleTimeout,
-	}
-	p.handler = &lb.Handler{Pool: p.pool, Transport: lb.NewTransport(p.transport)}
+		HedgeDelay:            cfg.HedgeDelay,
+		UnackedTimeout:        cfg.UnackedTimeout,
+	})}
 	if cfg.AccessLog && accessLog != nil {
 		p.handler.Done = p.accessLog
 	}
@@ -66,7 +66,7 @@ func New(cfg Config, logger *slog.Logger, accessLog io.Writer, resolver Resolver
 }
 
 // Handler returns the proxying handler.
-func (p *Proxy) Handler() http.Handler { return p.handler }
+func (p *Proxy) Handler() *lb.Handler { return p.handler }
 
 // Pool returns the backend pool, for tests and stats.
 func (p *Proxy) Pool() *lb.Pool { return p.pool }
@@ -128,16 +128,16 @@ func (p *Proxy) resolveLoop(ctx context.Context) {
 
 // Run listens on the configured port and serves until ctx is cancelled.
 func (p *Proxy) Run(ctx context.Context) error {
-	ln, err := net.Listen("tcp", ":"+strconv.Itoa(p.cfg.ListenPort))
-	if err != nil {
-		return fmt.Errorf("listen on port %d: %w", p.cfg.ListenPort, err)
-	}
-	return p.Serve(ctx, ln)
+	return p.serve(ctx, serve.Endpoint{Addr: ":" + strconv.Itoa(p.cfg.ListenPort)})
 }
 
 // Serve serves on ln until ctx is cancelled, then drains in-flight requests
 // for up to DrainTimeout.
 func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
+	return p.serve(ctx, serve.Endpoint{Listener: ln})
+}
+
+func (p *Proxy) serve(ctx context.Context, ep serve.Endpoint) error {
 	if err := p.Resolve(ctx); err != nil {
 		// Start anyway (503 until it resolves): the backend may simply not be
 		// scheduled yet, which made the tutorial's nginx crash-loop.
@@ -146,34 +146,14 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go p.resolveLoop(ctx)
-
-	// lb.Server takes plain GET/HEAD on its fast path and hands anything
-	// else to net/http with the same handler.
-	srv := &lb.Server{
-		Router:            func(string, string) *lb.Handler { return p.handler },
-		Fallback:          p.handler,
-		Upstream:          p.transport,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       p.cfg.IdleTimeout,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(p.logger.Handler(), slog.LevelDebug),
+	ep.Name = "proxy"
+	ep.Attrs = []any{"backend", p.cfg.BackendHost}
+	ep.Server = &lb.Server{
+		Router:      func(string, string) *lb.Handler { return p.handler },
+		IdleTimeout: p.cfg.IdleTimeout,
+		Logger:      p.logger,
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	p.logger.Info("proxy listening", "addr", ln.Addr().String(), "backend", p.cfg.BackendHost)
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, scancel := context.WithTimeout(context.Background(), p.cfg.DrainTimeout)
-	defer scancel()
-	err := srv.Shutdown(sctx)
-	if errors.Is(err, context.DeadlineExceeded) {
-		srv.Close()
-		return fmt.Errorf("requests still running after %s: closed", p.cfg.DrainTimeout)
-	}
-	return err
+	return serve.Run(ctx, serve.Options{Logger: p.logger, ShutdownTimeout: p.cfg.DrainTimeout}, ep)
 }
 
 var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}

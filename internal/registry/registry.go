@@ -1,14 +1,3 @@
-// Package registry is the lab's image registry and a small client for it.
-//
-// The server is the CNCF distribution registry used as a library, with
-// filesystem storage, served by our own http.Server so that it stops on
-// context cancel (distribution's Registry.ListenAndServe installs its own
-// SIGTERM handler and only drains when a drain timeout is configured) and so
-// that tests can run it in httptest. The lab reaches it as registry:5000 from
-// its nodes and 127.0.0.1:5000 from the host.
-//
-// The client (client.go) lists repositories and tags and sums image sizes,
-// for `swarmlab images` and the benchmarks.
 package registry
 
 import (
@@ -27,6 +16,8 @@ import (
 
 	"github.com/distribution/distribution/v3/configuration"
 	"github.com/distribution/distribution/v3/registry/handlers"
+
+	"github.com/swarmlab/swarmlab/internal/serve"
 
 	// The only storage driver the lab uses; drivers register themselves.
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
@@ -47,7 +38,7 @@ type Config struct {
 	ShutdownTimeout time.Duration
 }
 
-// Environment variables read by ConfigFromEnv. Note that distribution's
+// Environment variables read by FromEnv. Note that distribution's
 // parser also applies its own REGISTRY_<SECTION>_<FIELD> overrides (such as
 // REGISTRY_HTTP_SECRET) and warns about REGISTRY_* names it does not know.
 const (
@@ -66,9 +57,9 @@ const (
 	idleTimeout       = 2 * time.Minute
 )
 
-// ConfigFromEnv reads REGISTRY_ADDR and REGISTRY_DATA through getenv.
+// FromEnv reads REGISTRY_ADDR and REGISTRY_DATA through getenv.
 // Unset variables leave fields at their defaults.
-func ConfigFromEnv(getenv func(string) string) Config {
+func FromEnv(getenv func(string) string) Config {
 	return Config{Addr: getenv(EnvAddr), DataDir: getenv(EnvData)}
 }
 
@@ -88,18 +79,10 @@ func (cfg Config) withDefaults() Config {
 // Validate reports settings that cannot work, in words a person can act on.
 // Empty fields are valid: they take their defaults.
 func (cfg Config) Validate() error {
-	var errs []error
-	if cfg.Addr != "" {
-		if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
-			errs = append(errs, fmt.Errorf("listen address %q: want host:port or :port", cfg.Addr))
-		}
-	}
+	errs := []error{serve.CheckAddr(cfg.Addr), serve.Options{ShutdownTimeout: cfg.ShutdownTimeout}.Validate()}
 	if cfg.DataDir != "" && !strings.HasPrefix(cfg.DataDir, "/") {
 		// The filesystem driver rejects relative roots, with a panic.
 		errs = append(errs, fmt.Errorf("data directory %q must be an absolute path", cfg.DataDir))
-	}
-	if cfg.ShutdownTimeout < 0 {
-		errs = append(errs, fmt.Errorf("shutdown timeout %s is negative", cfg.ShutdownTimeout))
 	}
 	return errors.Join(errs...)
 }
@@ -206,38 +189,24 @@ func (r *Registry) Close() error { return r.app.Shutdown() }
 // to ShutdownTimeout for requests in flight. It closes the registry. A clean
 // stop returns nil.
 func (r *Registry) Serve(ctx context.Context, ln net.Listener) error {
+	return r.serve(ctx, serve.Endpoint{Listener: ln})
+}
+
+func (r *Registry) serve(ctx context.Context, ep serve.Endpoint) error {
 	defer func() {
 		if err := r.Close(); err != nil {
 			r.log.Warn("closing the registry", "err", err)
 		}
 	}()
-	srv := &http.Server{
+	ep.Name = "registry"
+	ep.Server = &http.Server{
 		Handler:           r.handler,
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(r.log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	r.log.Info("listening", "addr", ln.Addr().String(), "data", r.cfg.DataDir)
-
-	select {
-	case err := <-errc:
-		return fmt.Errorf("registry server stopped: %w", err)
-	case <-ctx.Done():
-	}
-	r.log.Info("stopping", "timeout", r.cfg.ShutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.Background(), r.cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		_ = srv.Close()
-		return fmt.Errorf("transfers still running after %s were cut off: %w", r.cfg.ShutdownTimeout, err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("registry server stopped: %w", err)
-	}
-	r.log.Info("stopped")
-	return nil
+	ep.Attrs = []any{"data", r.cfg.DataDir}
+	return serve.Run(ctx, serve.Options{Logger: r.log, ShutdownTimeout: r.cfg.ShutdownTimeout}, ep)
 }
 
 // Run serves the registry described by cfg until ctx is done, then shuts
@@ -249,10 +218,5 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", r.cfg.Addr)
-	if err != nil {
-		_ = r.Close()
-		return fmt.Errorf("failed to listen on %s: %w", r.cfg.Addr, err)
-	}
-	return r.Serve(ctx, ln)
+	return r.serve(ctx, serve.Endpoint{Addr: r.cfg.Addr})
 }

@@ -10,7 +10,6 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -217,12 +216,6 @@ func TestResourceUsage(t *testing.T) {
 		float64(after.HeapInuse)/(1<<20), float64(after.Sys)/(1<<20), rss(), runtime.NumGoroutine())
 	alloc := float64(ms.TotalAlloc - before.TotalAlloc)
 	t.Logf("  allocated during the run: %.1f MiB (%.0f KiB/s)", alloc/(1<<20), alloc/1024/wall.Seconds())
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func rss() string {

@@ -167,6 +167,7 @@ func TestBrowserPage(t *testing.T) {
 	t.Logf("screenshots in %s", dir)
 }
 
+//lint:ignore ST1005 the message DockerSource gives, which the page shows
 var errDockerGone = errors.New("Docker is unreachable: dial unix /var/run/docker.sock: connection refused")
 
 // shot saves a full-page PNG screenshot.

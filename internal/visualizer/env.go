@@ -24,8 +24,8 @@ type Env struct {
 	Demo bool
 }
 
-// ParseEnv reads Env through getenv (os.Getenv in the command, a map in tests).
-func ParseEnv(getenv func(string) string) (Env, error) {
+// FromEnv reads Env through getenv (os.Getenv in the command, a map in tests).
+func FromEnv(getenv func(string) string) (Env, error) {
 	e := Env{Addr: ":8080", BasePath: strings.TrimSpace(getenv("CTX_ROOT")), Resync: DefaultResync}
 	var errs []error
 	if p := strings.TrimSpace(getenv("PORT")); p != "" {

@@ -1,13 +1,3 @@
-// Package visualizer serves a live web page of a Docker swarm: one column
-// per node with the tasks it runs, so that a learner who stops a worker sees
-// its tasks come back elsewhere. It replaces dockersamples/visualizer.
-//
-// A Server reads the swarm through a read-only Source (the Docker engine of a
-// manager, or a fake), keeps the latest State, and pushes it to every browser
-// over Server-Sent Events. One poller serves all browsers: it re-reads the
-// swarm on Docker events and on a short resync timer, because swarm sends no
-// events for tasks. The page itself is embedded and needs no network access
-// beyond this server.
 package visualizer
 
 import (
@@ -18,15 +8,15 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/swarmlab/swarmlab/internal/serve"
 )
 
 //go:embed web
@@ -59,6 +49,10 @@ const (
 	DefaultHeartbeat   = 15 * time.Second
 	DefaultReadTimeout = 5 * time.Second
 )
+
+// shutdownTimeout is short: event streams end as the drain starts, and the
+// other requests are quick reads of the last state.
+const shutdownTimeout = 5 * time.Second
 
 var basePathRE = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)*$`)
 
@@ -110,8 +104,7 @@ type Server struct {
 
 	mu      sync.Mutex // guards the fields below
 	state   State
-	key     []byte    // state JSON without its time, to detect changes
-	msg     []byte    // state JSON as sent to browsers
+	msg     []byte    // state JSON without its time (see stamp)
 	readAt  time.Time // zero until the first read
 	subs    map[chan []byte]struct{}
 	lastErr string
@@ -182,6 +175,31 @@ func (s *Server) watched() bool {
 func (s *Server) refresh(ctx context.Context) {
 	s.refreshMu.Lock()
 	defer s.refreshMu.Unlock()
+	s.read(ctx)
+}
+
+// refreshIfStale reads the swarm unless the state is fresh, deciding again
+// once it holds the refresh lock: readers that found the state stale
+// together queue on the lock, and all but the first find the read it just
+// made and return, so they share one read of the swarm. Each waiter keeps
+// its own context (a first reader that hangs up cancels no one else's read).
+func (s *Server) refreshIfStale(ctx context.Context) {
+	s.refreshMu.Lock()
+	defer s.refreshMu.Unlock()
+	if !s.fresh() {
+		s.read(ctx)
+	}
+}
+
+// fresh reports whether the state was read less than Resync ago.
+func (s *Server) fresh() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.readAt.IsZero() && time.Since(s.readAt) < s.cfg.Resync
+}
+
+// read does the work of refresh; the caller holds refreshMu.
+func (s *Server) read(ctx context.Context) {
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.ReadTimeout)
 	st, err := s.cfg.Source.Snapshot(rctx)
 	cancel()
@@ -203,23 +221,32 @@ func (s *Server) refresh(ctx context.Context) {
 		s.log.Info("swarm readable again")
 	}
 	s.lastErr = st.Error
-	st.Time = time.Time{}
-	key, jerr := json.Marshal(st)
+	st.Time = time.Time{} // left out: stamp adds it as each message is sent
+	msg, jerr := json.Marshal(st)
 	if jerr != nil {
 		s.log.Error("cannot encode state", "err", jerr)
 		return
 	}
 	s.readAt = now
-	if bytes.Equal(key, s.key) {
-		s.state.Time = now
+	if bytes.Equal(msg, s.msg) {
 		return
 	}
-	st.Time = now
-	msg, _ := json.Marshal(st) // cannot fail: the same value just encoded
-	s.state, s.key, s.msg = st, key, msg
+	s.state, s.msg = st, msg
 	for ch := range s.subs {
 		offer(ch, msg)
 	}
+}
+
+// stamp returns a state message (JSON without its time) with the time it
+// is sent. The page counts ages from that time: the time of the read that
+// last changed the state would make a page opened long after it show every
+// task that much younger.
+func stamp(msg []byte) []byte {
+	b := make([]byte, 0, len(msg)+48)
+	b = append(b, `{"time":"`...)
+	b = time.Now().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `",`...)
+	return append(b, msg[1:]...)
 }
 
 // offer hands msg to a subscriber, replacing an older message it has not
@@ -241,11 +268,8 @@ func offer(ch chan []byte, msg []byte) {
 // current returns the state JSON, reading the swarm first if the cached
 // state is older than Resync (nobody may be watching, so the poller idles).
 func (s *Server) current(ctx context.Context) []byte {
-	s.mu.Lock()
-	fresh := !s.readAt.IsZero() && time.Since(s.readAt) < s.cfg.Resync
-	s.mu.Unlock()
-	if !fresh {
-		s.refresh(ctx)
+	if !s.fresh() {
+		s.refreshIfStale(ctx)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -285,166 +309,34 @@ func (s *Server) Subscribers() int {
 	return len(s.subs)
 }
 
-// Handler serves, under the base path: the page at "/", static assets at
-// "/static/", the state at "/api/state", the event stream at "/api/events"
-// and "/healthz". Everything else is 404. "/healthz" also answers at the
-// root, so a container health check does not depend on CTX_ROOT.
-func (s *Server) Handler() http.Handler {
-	b := s.cfg.BasePath
-	static, _ := fs.Sub(webFS, "web/static")
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+b+"/{$}", s.serveIndex)
-	mux.Handle("GET "+b+"/static/", http.StripPrefix(b+"/static/", noCache(http.FileServerFS(static))))
-	mux.HandleFunc("GET "+b+"/api/state", s.serveState)
-	mux.HandleFunc("GET "+b+"/api/events", s.serveEvents)
-	mux.HandleFunc("GET "+b+"/healthz", s.serveHealth)
-	if b != "" {
-		mux.HandleFunc("GET /healthz", s.serveHealth)
-		mux.Handle("GET "+b+"", http.RedirectHandler(b+"/", http.StatusMovedPermanently))
-	}
-	return secureHeaders(mux)
-}
-
-func secureHeaders(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Referrer-Policy", "no-referrer")
-		// Everything comes from this server: no CDN, nothing inline.
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'self'")
-		h.ServeHTTP(w, r)
-	})
-}
-
-// noCache makes browsers revalidate assets, so an upgraded visualizer never
-// runs an old script against a new state format.
-func noCache(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-cache")
-		h.ServeHTTP(w, r)
-	})
-}
-
-func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	data := struct{ Base string }{s.cfg.BasePath}
-	if err := s.index.Execute(w, data); err != nil {
-		s.log.Error("cannot render page", "err", err)
-	}
-}
-
-func (s *Server) serveState(w http.ResponseWriter, r *http.Request) {
-	msg := s.current(r.Context())
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Write(msg)
-}
-
-func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
-	// Healthy means serving. An unreachable Docker is reported on the page;
-	// restarting the visualizer would not bring Docker back.
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	s.mu.Lock()
-	lastErr := s.lastErr
-	s.mu.Unlock()
-	if lastErr != "" {
-		fmt.Fprintf(w, "ok (swarm: %s)\n", lastErr)
-		return
-	}
-	fmt.Fprintln(w, "ok")
-}
-
-// serveEvents streams "state" events (the whole State as JSON, whenever it
-// changes) and "ping" events carrying the server time. The first event is
-// "hello", telling the page how often to expect a ping.
-func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
-	rc := http.NewResponseController(w)
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no") // nginx would otherwise hold events back
-	w.WriteHeader(http.StatusOK)
-
-	ch := s.subscribe()
-	defer s.unsubscribe(ch)
-	hb := time.NewTicker(s.cfg.Heartbeat)
-	defer hb.Stop()
-
-	send := func(event string, data []byte) bool {
-		_, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, data)
-		if err == nil {
-			err = rc.Flush()
-		}
-		return err == nil
-	}
-	hello := `{"heartbeatMs":` + strconv.FormatInt(s.cfg.Heartbeat.Milliseconds(), 10) + `}`
-	if _, err := fmt.Fprint(w, "retry: 2000\n"); err != nil || !send("hello", []byte(hello)) {
-		return
-	}
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case msg := <-ch:
-			if !send("state", msg) {
-				return
-			}
-		case now := <-hb.C:
-			ping, _ := json.Marshal(struct {
-				Time time.Time `json:"time"`
-			}{now})
-			if !send("ping", ping) {
-				return
-			}
-		}
-	}
-}
-
 // ListenAndServe serves on addr and keeps the state fresh until ctx is done,
 // then shuts down gracefully: open event streams are closed and in-flight
 // requests get a few seconds to finish.
 func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("failed to listen on %s: %w", addr, err)
-	}
-	return s.Serve(ctx, ln)
+	return s.serve(ctx, serve.Endpoint{Addr: addr})
 }
 
 // Serve is ListenAndServe on an existing listener, which it closes.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	return s.serve(ctx, serve.Endpoint{Listener: ln})
+}
+
+func (s *Server) serve(ctx context.Context, ep serve.Endpoint) error {
 	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { s.Run(ctx) })
+	defer wg.Wait() // runs after cancel: deferred calls run last first
 	defer cancel()
-	hs := &http.Server{
+	ep.Name = "visualizer"
+	ep.Server = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		// No WriteTimeout: event streams are meant to stay open.
+		// ctx is the base context of every request, so event streams end
+		// as the drain starts; Shutdown then only waits for ordinary requests.
 		BaseContext: func(net.Listener) context.Context { return ctx },
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() { s.Run(ctx) })
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	s.log.Info("visualizer listening", "addr", ln.Addr().String(), "base", s.cfg.BasePath+"/")
-
-	select {
-	case err := <-errc:
-		cancel()
-		wg.Wait()
-		return fmt.Errorf("visualizer server failed: %w", err)
-	case <-ctx.Done():
-	}
-	// ctx is the base context of every request, so event streams end now;
-	// Shutdown then only waits for ordinary requests.
-	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer scancel()
-	err := hs.Shutdown(sctx)
-	wg.Wait()
-	if err != nil {
-		return fmt.Errorf("visualizer shutdown: %w", err)
-	}
-	s.log.Info("visualizer stopped")
-	return nil
+	ep.Attrs = []any{"base", s.cfg.BasePath + "/"}
+	return serve.Run(ctx, serve.Options{Logger: s.log, ShutdownTimeout: shutdownTimeout}, ep)
 }

@@ -368,22 +368,22 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-func TestParseEnv(t *testing.T) {
+func TestFromEnv(t *testing.T) {
 	t.Parallel()
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	e, err := ParseEnv(env(nil))
+	e, err := FromEnv(env(nil))
 	if err != nil || e.Addr != ":8080" || e.BasePath != "" || e.Resync != time.Second || e.Demo {
 		t.Errorf("defaults = %+v, %v", e, err)
 	}
-	e, err = ParseEnv(env(map[string]string{"PORT": "9000", "CTX_ROOT": "/viz", "RESYNC_INTERVAL": "500ms", "VISUALIZER_DEMO": "1"}))
+	e, err = FromEnv(env(map[string]string{"PORT": "9000", "CTX_ROOT": "/viz", "RESYNC_INTERVAL": "500ms", "VISUALIZER_DEMO": "1"}))
 	if err != nil || e.Addr != ":9000" || e.BasePath != "/viz" || e.Resync != 500*time.Millisecond || !e.Demo {
 		t.Errorf("set = %+v, %v", e, err)
 	}
-	if e, _ := ParseEnv(env(map[string]string{"RESYNC_INTERVAL": "750"})); e.Resync != 750*time.Millisecond {
+	if e, _ := FromEnv(env(map[string]string{"RESYNC_INTERVAL": "750"})); e.Resync != 750*time.Millisecond {
 		t.Errorf("RESYNC_INTERVAL=750 gave %s, want 750ms", e.Resync)
 	}
 	for k, v := range map[string]string{"PORT": "http", "RESYNC_INTERVAL": "5s"} {
-		if _, err := ParseEnv(env(map[string]string{k: v})); err == nil || !strings.Contains(err.Error(), k) {
+		if _, err := FromEnv(env(map[string]string{k: v})); err == nil || !strings.Contains(err.Error(), k) {
 			t.Errorf("%s=%s: err = %v, want one naming %s", k, v, err, k)
 		}
 	}
@@ -412,5 +412,52 @@ func TestServeShutsDown(t *testing.T) {
 		}
 	case <-time.After(3 * time.Second):
 		t.Fatal("Serve did not return after cancel with an open event stream")
+	}
+}
+
+// slowSource counts reads that take a while, as a swarm read does (about
+// five Docker API calls), so that concurrent callers overlap.
+type slowSource struct {
+	countingSource
+	delay time.Duration
+}
+
+func (s *slowSource) Snapshot(ctx context.Context) (State, error) {
+	time.Sleep(s.delay)
+	return s.countingSource.Snapshot(ctx)
+}
+
+// Unauthenticated readers of /api/state arriving together share one read
+// of the swarm: fifty of them must not cost the manager fifty reads.
+func TestConcurrentStateReadsShareOneRead(t *testing.T) {
+	t.Parallel()
+	src := &slowSource{countingSource: countingSource{Source: NewMemorySource(demoState())}, delay: 50 * time.Millisecond}
+	s, err := New(Config{Source: src}) // no Run: no poller, every read is a reader's
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Handler()
+	const readers = 50
+	start := make(chan struct{})
+	codes := make(chan int, readers)
+	for range readers {
+		go func() {
+			<-start
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/state", nil))
+			if !strings.Contains(w.Body.String(), `"nodes"`) {
+				t.Errorf("GET /api/state body: %.100s", w.Body.String())
+			}
+			codes <- w.Code
+		}()
+	}
+	close(start)
+	for range readers {
+		if c := <-codes; c != http.StatusOK {
+			t.Errorf("GET /api/state = %d, want 200", c)
+		}
+	}
+	if n := src.calls.Load(); n > 2 {
+		t.Errorf("%d concurrent GET /api/state read the swarm %d times, want 1 (2 at most)", readers, n)
 	}
 }

@@ -12,9 +12,9 @@ import (
 // secrets, configs or mounts; the Docker source copies fields one by one for
 // that reason instead of embedding engine types.
 type State struct {
-	// Time is the server's clock when the state was read. The page uses it to
-	// show "time in state" without trusting the browser's clock.
-	Time time.Time `json:"time"`
+	// Time is the server's clock when the state was sent. The page uses it
+	// to show "time in state" without trusting the browser's clock.
+	Time time.Time `json:"time,omitzero"`
 	// Error says why the swarm could not be read (for example Docker is
 	// unreachable). The rest of the state is then the last one known.
 	Error    string    `json:"error,omitempty"`

@@ -27,7 +27,7 @@ func TestDisplayImage(t *testing.T) {
 
 func TestServiceHue(t *testing.T) {
 	t.Parallel()
-	if ServiceHue("web") != ServiceHue("web") {
+	if first, again := ServiceHue("web"), ServiceHue("web"); first != again {
 		t.Fatal("hue of a name must be stable")
 	}
 	seen := map[int]bool{}

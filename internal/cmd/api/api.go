@@ -1,14 +1,8 @@
-// Package api implements `swarmlab api`, the tutorial's demo service run in
-// the swtest/api image. The work is done by internal/api; this only reads
-// the environment and flags.
 package api
 
 import (
-	"context"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -53,7 +47,7 @@ file sets from {{.Node.Hostname}}, {{.Service.Name}}, {{.Task.Slot}} and
 }
 
 func runE(cmd *cobra.Command, logger *slog.Logger, f flags) error {
-	cfg, err := api.ConfigFromEnv(os.Getenv)
+	cfg, err := api.FromEnv(os.Getenv)
 	if err != nil {
 		return cli.WithHint(err, "fix the environment variables above, or unset them to take the defaults")
 	}
@@ -70,14 +64,7 @@ func runE(cmd *cobra.Command, logger *slog.Logger, f flags) error {
 		return cli.WithHint(err, "swarmlab api --help")
 	}
 
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	// In a FROM-scratch image this process is PID 1, which gets no default
-	// signal handling: without this, docker's SIGTERM would be ignored and
-	// the task killed after the grace period with requests in flight.
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cli.SignalContext(cmd)
 	defer stop()
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

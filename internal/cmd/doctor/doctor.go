@@ -1,5 +1,3 @@
-// Package doctor implements 'swarmlab doctor': what this engine and kernel
-// can do for a lab, and what to do about what they cannot.
 package doctor
 
 import (
@@ -14,21 +12,22 @@ import (
 )
 
 // NewCommand returns the doctor command.
-func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
+func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "doctor",
 		Short: "Check the Docker engine and kernel, and say what will and will not work",
 		Args:  cobra.NoArgs,
-		RunE: labflags.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
+		RunE: lf.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
 			checks := l.Doctor(cmd.Context())
 			failed := 0
+			marks := cli.MarksFor(streams.Out)
 			for _, c := range checks {
-				mark := "✓"
+				mark := marks.Mark(cli.Pass)
 				switch c.Level {
 				case lab.CheckWarn:
-					mark = "!"
+					mark = marks.Mark(cli.Warn)
 				case lab.CheckFail:
-					mark, failed = "✗", failed+1
+					mark, failed = marks.Mark(cli.Fail), failed+1
 				}
 				fmt.Fprintf(streams.Out, " %s %s: %s\n", mark, c.Name, c.Result)
 				for _, line := range c.Advice {

@@ -1,4 +1,3 @@
-// Package down implements 'swarmlab down': remove the lab.
 package down
 
 import (
@@ -12,13 +11,13 @@ import (
 )
 
 // NewCommand returns the down command.
-func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
+func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *cobra.Command {
 	var purge bool
 	c := &cobra.Command{
 		Use:   "down",
 		Short: "Remove the lab's nodes, volumes and network; the registry's images stay unless --purge",
 		Args:  cobra.NoArgs,
-		RunE: labflags.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
+		RunE: lf.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
 			return l.Down(cmd.Context(), purge)
 		}),
 	}

@@ -1,5 +1,3 @@
-// Package images implements 'swarmlab images': what the lab registry holds,
-// with each image's compressed size and the total with shared layers once.
 package images
 
 import (
@@ -13,22 +11,22 @@ import (
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
 	"github.com/swarmlab/swarmlab/internal/lab"
-	"github.com/swarmlab/swarmlab/internal/registry"
+	"github.com/swarmlab/swarmlab/internal/regclient"
 )
 
 // NewCommand returns the images command.
-func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
+func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "images",
-		Short: "List the images in the lab registry, with their compressed sizes",
+		Short: "List the images in the lab registry, with their compressed sizes; 'images push' sends the ingress and visualizer to yours",
 		Args:  cobra.NoArgs,
-		RunE: labflags.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
+		RunE: lf.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
 			if err := l.Discover(cmd.Context()); err != nil {
 				return err
 			}
 			base := l.Config.URL(l.Config.Ports.Registry)
-			sizes, err := registry.ImageSizes(cmd.Context(), base)
+			sizes, err := regclient.ImageSizes(cmd.Context(), base)
 			if err != nil {
 				return cli.WithHint(fmt.Errorf("read the registry at %s: %w", base, err), "is the lab up? 'swarmlab status' shows it; start it with 'swarmlab start'")
 			}
@@ -47,6 +45,7 @@ func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 		}),
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.AddCommand(newPushCommand(streams, &lf.Quiet))
 	return c
 }
 

@@ -4,6 +4,8 @@ package ingress
 
 import (
 	"log/slog"
+	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 	"github.com/swarmlab/swarmlab/internal/cli"
@@ -25,6 +27,8 @@ var flagEnv = map[string]string{
 	"client-timeout":  "CLIENT_TIMEOUT",
 	"write-timeout":   "WRITE_TIMEOUT",
 	"drain-timeout":   "DRAIN_TIMEOUT",
+	"hedge-delay":     "HEDGE_DELAY",
+	"unacked-timeout": "UNACKED_TIMEOUT",
 }
 
 // NewCommand returns the ingress command.
@@ -46,7 +50,9 @@ Environment (each has a flag that overrides it):
   ACCESS_LOG        on or off (default on)
   STATIC_BACKENDS   skip discovery; route everything to these host:port (comma list)
   INGRESS_NETWORKS  networks to route on instead of the ingress's own
-  CONNECT_TIMEOUT, READ_TIMEOUT, IDLE_TIMEOUT, CLIENT_TIMEOUT, WRITE_TIMEOUT, DRAIN_TIMEOUT`,
+  CONNECT_TIMEOUT, READ_TIMEOUT, IDLE_TIMEOUT, CLIENT_TIMEOUT, WRITE_TIMEOUT, DRAIN_TIMEOUT
+  HEDGE_DELAY       race a backend connect still pending after this (default auto)
+  UNACKED_TIMEOUT   drop a backend connection whose bytes go unacknowledged (default 100ms)`,
 		Args: cobra.NoArgs,
 	}
 	getenv := cli.EnvFlags(cmd, flagEnv)
@@ -69,6 +75,18 @@ Environment (each has a flag that overrides it):
 		s, err := ingress.New(cfg, logger.WithGroup("ingress"), streams.Out, api)
 		if err != nil {
 			return err
+		}
+		// CPU_PROFILE=FILE profiles until shutdown: bench/proxy.sh uses it.
+		if path := os.Getenv("CPU_PROFILE"); path != "" {
+			f, err := os.Create(path)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+			defer pprof.StopCPUProfile()
 		}
 		return s.Run(ctx)
 	}

@@ -1,6 +1,3 @@
-// Package kernelprobe implements the hidden 'swarmlab kernel-probe': run in
-// a throwaway container of the lab's base image, it asks the engine's kernel
-// (not the CLI's: on Docker Desktop they differ) whether it can do IPVS.
 package kernelprobe
 
 import (
@@ -11,6 +8,7 @@ import (
 
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/kernel"
+	"github.com/swarmlab/swarmlab/internal/kernel/ipvsprobe"
 )
 
 // NewCommand returns the kernel-probe command.
@@ -21,7 +19,7 @@ func NewCommand(_ *slog.Logger, streams cli.Streams) *cobra.Command {
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return json.NewEncoder(streams.Out).Encode(kernel.Probe())
+			return json.NewEncoder(streams.Out).Encode(ipvsprobe.Probe())
 		},
 	}
 }

@@ -1,10 +1,9 @@
-// Package labflags holds the flags every lab command shares (--name,
-// --config, -v, -q) and turns them into a lab on the host engine.
 package labflags
 
 import (
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -13,71 +12,95 @@ import (
 	"github.com/swarmlab/swarmlab/internal/lab"
 )
 
-// Flags are the root's persistent flags.
+// Flags are the root's persistent flags. The root registers them and hands
+// the same *Flags to every lab command.
 type Flags struct {
 	Name    string
 	Config  string
 	Verbose bool
 	Quiet   bool
+
+	nameGiven bool // --name came in arguments that cobra did not parse
 }
 
-// Register adds the shared flags to the root command.
-func (f *Flags) Register(cmd *cobra.Command) {
-	pf := cmd.PersistentFlags()
+// Register adds the flags to the root command.
+func (f *Flags) Register(root *cobra.Command) {
+	pf := root.PersistentFlags()
 	pf.StringVar(&f.Name, "name", lab.DefaultName, "lab name; lets several labs share one engine")
 	pf.StringVar(&f.Config, "config", "", "YAML config file (see docs/config.md)")
 	pf.BoolVarP(&f.Verbose, "verbose", "v", false, "show more detail")
 	pf.BoolVarP(&f.Quiet, "quiet", "q", false, "print only errors")
 }
 
-// Shared is the root's flag set, read by every lab command.
-var Shared Flags
+// Take returns a copy of f with swarmlab's own --name and --config taken
+// from the front of args, and the arguments left, for a command that leaves
+// its arguments to another program ('swarmlab docker').
+func (f Flags) Take(args []string) (Flags, []string) {
+	for len(args) > 0 {
+		key, value, rest := "", "", args
+		switch a := args[0]; {
+		case (a == "--name" || a == "--config") && len(args) > 1:
+			key, value, rest = a[2:], args[1], args[2:]
+		case strings.HasPrefix(a, "--name=") || strings.HasPrefix(a, "--config="):
+			key, value, _ = strings.Cut(a[2:], "=")
+			rest = args[1:]
+		default:
+			return f, args
+		}
+		if key == "name" {
+			f.Name, f.nameGiven = value, true
+		} else {
+			f.Config = value
+		}
+		args = rest
+	}
+	return f, args
+}
 
-// LoadConfig builds a lab config: defaults, then the config file, then the
-// name flag when it was given.
-func LoadConfig(cmd *cobra.Command) (lab.Config, error) {
+// LabConfig builds the lab's config: defaults, then the config file, then
+// --name when it was given or there is no config file.
+func (f Flags) LabConfig(cmd *cobra.Command) (lab.Config, error) {
 	cfg := lab.Defaults()
-	if Shared.Config != "" {
+	if f.Config != "" {
 		var err error
-		if cfg, err = lab.LoadFile(Shared.Config, cfg); err != nil {
+		if cfg, err = lab.LoadFile(f.Config, cfg); err != nil {
 			return cfg, cli.WithHint(err, "fix the config file; every key is listed in docs/config.md")
 		}
 	}
-	if f := cmd.Flags().Lookup("name"); f != nil && f.Changed || Shared.Config == "" {
-		cfg.Name = Shared.Name
+	if f.nameGiven || cmd.Flags().Changed("name") || f.Config == "" {
+		cfg.Name = f.Name
 	}
 	return cfg, nil
 }
 
-// Open connects to the host engine and returns the lab.
-func Open(cmd *cobra.Command, cfg lab.Config, logger *slog.Logger, streams cli.Streams) (*lab.Lab, error) {
+// Run is the one way a lab command reaches its lab: it builds the config,
+// lets adjust change it (nil leaves it as it is), connects to the host
+// engine, runs do on the lab and closes the connection.
+func (f Flags) Run(cmd *cobra.Command, logger *slog.Logger, streams cli.Streams, adjust func(*lab.Config), do func(*lab.Lab) error) error {
+	cfg, err := f.LabConfig(cmd)
+	if err != nil {
+		return err
+	}
+	if adjust != nil {
+		adjust(&cfg)
+	}
 	eng, err := docker.Connect()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	status := cli.NewStatus(streams.Err, Shared.Quiet)
-	log := logger
-	if Shared.Verbose {
+	defer eng.Close()
+	status := cli.NewStatus(streams.Err, f.Quiet)
+	if f.Verbose {
 		status.Verbose()
 	} else {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return lab.New(cfg, eng, status, log), nil
+	return do(lab.New(cfg, eng, status, logger))
 }
 
-// RunE returns a cobra RunE that loads the config, opens the lab on the
-// host engine and hands it to do.
-func RunE(logger *slog.Logger, streams cli.Streams, do func(cmd *cobra.Command, args []string, l *lab.Lab) error) func(*cobra.Command, []string) error {
+// RunE is Run as a cobra RunE, for the commands that take the config as it is.
+func (f *Flags) RunE(logger *slog.Logger, streams cli.Streams, do func(cmd *cobra.Command, args []string, l *lab.Lab) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		cfg, err := LoadConfig(cmd)
-		if err != nil {
-			return err
-		}
-		l, err := Open(cmd, cfg, logger, streams)
-		if err != nil {
-			return err
-		}
-		defer l.Engine.Close()
-		return do(cmd, args, l)
+		return f.Run(cmd, logger, streams, nil, func(l *lab.Lab) error { return do(cmd, args, l) })
 	}
 }

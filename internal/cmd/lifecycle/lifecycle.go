@@ -1,5 +1,3 @@
-// Package lifecycle implements 'swarmlab stop' and 'swarmlab start': pause
-// the whole lab and bring it back with its swarm, services and images.
 package lifecycle
 
 import (
@@ -13,24 +11,24 @@ import (
 )
 
 // NewStopCommand returns the stop command.
-func NewStopCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
+func NewStopCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "stop",
 		Short: "Stop every lab container; 'swarmlab start' brings the lab back as it was",
 		Args:  cobra.NoArgs,
-		RunE: labflags.RunE(logger, streams, func(cmd *cobra.Command, _ []string, l *lab.Lab) error {
+		RunE: lf.RunE(logger, streams, func(cmd *cobra.Command, _ []string, l *lab.Lab) error {
 			return l.Stop(cmd.Context())
 		}),
 	}
 }
 
 // NewStartCommand returns the start command.
-func NewStartCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
+func NewStartCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "start",
 		Short: "Start a stopped lab and wait until every node is Ready",
 		Args:  cobra.NoArgs,
-		RunE: labflags.RunE(logger, streams, func(cmd *cobra.Command, _ []string, l *lab.Lab) error {
+		RunE: lf.RunE(logger, streams, func(cmd *cobra.Command, _ []string, l *lab.Lab) error {
 			return l.Start(cmd.Context())
 		}),
 	}

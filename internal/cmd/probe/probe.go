@@ -1,5 +1,3 @@
-// Package probe implements 'swarmlab probe URL': a bounded request loop that
-// shows which replicas answer and how many requests fail.
 package probe
 
 import (
@@ -20,10 +18,12 @@ func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "probe URL",
-		Short: "Send a bounded loop of requests and count replicas and failures",
+		Short: "Send a bounded loop of requests: replicas, failures, latency and connect times",
 		Example: `  swarmlab probe http://127.0.0.1:8000/api/info --count 30
   # from inside the overlay network:
-  swarmlab docker run --rm --network swtest_net --entrypoint /swarmlab registry:5000/swtest/api probe http://swtest_nginx/api/info`,
+  swarmlab docker run --rm --network swtest_net --entrypoint /swarmlab registry:5000/swtest/api probe http://swtest_nginx/api/info
+  # the overlay's round trip: one TCP connect per request to an api task
+  swarmlab docker run --rm --network swtest_net --entrypoint /swarmlab registry:5000/swtest/api probe http://tasks.swtest_api:8080/api/info -n 500 --no-keepalive`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.URL = args[0]
@@ -53,6 +53,7 @@ func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 	f.DurationVar(&o.Interval, "interval", 0, "pause between requests of one worker")
 	f.IntVarP(&o.Concurrency, "concurrency", "c", 1, "parallel workers")
 	f.DurationVar(&o.Timeout, "timeout", 5*time.Second, "per request")
-	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	f.BoolVar(&o.NoKeepAlive, "no-keepalive", false, "a new connection per request, so that every TCP connect is timed")
+	f.BoolVar(&asJSON, "json", false, "print the result as JSON (durations in nanoseconds)")
 	return c
 }

@@ -1,14 +1,8 @@
-// Package registry implements `swarmlab registry`, the lab's image registry
-// run in a FROM-scratch image on the host's engine. The work is done by
-// internal/registry; this only reads the environment and flags.
 package registry
 
 import (
-	"context"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -47,7 +41,7 @@ REGISTRY_<SECTION>_<FIELD> variables, such as REGISTRY_HTTP_SECRET, apply too.`,
 }
 
 func runE(cmd *cobra.Command, logger *slog.Logger, f flags) error {
-	cfg := registry.ConfigFromEnv(os.Getenv)
+	cfg := registry.FromEnv(os.Getenv)
 	// distribution's parser reads every REGISTRY_* variable as an override
 	// of its own configuration and warns about names it does not know, so
 	// ours would show up as a confusing warning at every start.
@@ -66,14 +60,7 @@ func runE(cmd *cobra.Command, logger *slog.Logger, f flags) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	// PID 1 in a FROM-scratch image gets no default signal handling: without
-	// this, `docker stop` would wait out its timeout and kill a push midway.
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cli.SignalContext(cmd)
 	defer stop()
 	return registry.Run(ctx, cfg, logger.With("component", "registry"))
 }

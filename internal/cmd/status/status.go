@@ -1,9 +1,7 @@
-// Package status implements 'swarmlab status': nodes and services.
 package status
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"text/tabwriter"
@@ -16,17 +14,14 @@ import (
 )
 
 // NewCommand returns the status command.
-func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
+func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "status",
 		Short: "Show the lab's nodes (role, state, availability, leader) and services",
 		Args:  cobra.NoArgs,
-		RunE: labflags.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
+		RunE: lf.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
 			st, err := l.ReadStatus(cmd.Context())
-			if errors.Is(err, lab.ErrNoLab) {
-				return cli.Hintf("create it with 'swarmlab up'", "lab %q does not exist", l.Config.Name)
-			}
 			if err != nil {
 				return err
 			}

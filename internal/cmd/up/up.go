@@ -1,4 +1,3 @@
-// Package up implements 'swarmlab up': create the lab, or repair it.
 package up
 
 import (
@@ -23,7 +22,7 @@ type flags struct {
 }
 
 // NewCommand returns the up command.
-func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
+func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *cobra.Command {
 	f := &flags{}
 	d := lab.Defaults()
 	c := &cobra.Command{
@@ -31,23 +30,16 @@ func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 		Short: "Create the lab (registry, manager, workers, demo app, visualizer, ingress), or repair it",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := labflags.LoadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			apply(cmd, f, &cfg)
-			l, err := labflags.Open(cmd, cfg, logger, streams)
-			if err != nil {
-				return err
-			}
-			defer l.Engine.Close()
-			if err := l.Up(cmd.Context(), lab.UpOptions{Bare: f.bare, Retain: f.retain, ImageBinary: f.imageBinary}); err != nil {
-				return err
-			}
-			if !labflags.Shared.Quiet {
-				printURLs(streams, cfg, f.bare)
-			}
-			return nil
+			apply := func(cfg *lab.Config) { apply(cmd, f, cfg) }
+			return lf.Run(cmd, logger, streams, apply, func(l *lab.Lab) error {
+				if err := l.Up(cmd.Context(), lab.UpOptions{Bare: f.bare, Retain: f.retain, ImageBinary: f.imageBinary}); err != nil {
+					return err
+				}
+				if !lf.Quiet {
+					printURLs(streams, l.Config, f.bare)
+				}
+				return nil
+			})
 		},
 	}
 	fl := c.Flags()

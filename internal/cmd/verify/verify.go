@@ -1,5 +1,3 @@
-// Package verify implements 'swarmlab verify': the tutorial's goals
-// (本日のゴール), checked by machine.
 package verify
 
 import (
@@ -15,13 +13,13 @@ import (
 )
 
 // NewCommand returns the verify command.
-func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
+func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "verify",
 		Short: "Check the tutorial's goals on the running lab; exits non-zero with what is wrong",
 		Args:  cobra.NoArgs,
-		RunE: labflags.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
+		RunE: lf.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
 			goals := l.Verify(cmd.Context())
 			failed := 0
 			for _, g := range goals {
@@ -34,12 +32,9 @@ func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 					return err
 				}
 			} else {
+				marks := cli.MarksFor(streams.Out)
 				for _, g := range goals {
-					mark := "✓"
-					if !g.OK {
-						mark = "✗"
-					}
-					fmt.Fprintf(streams.Out, " %s %s: %s\n", mark, g.Name, g.Detail)
+					fmt.Fprintf(streams.Out, " %s %s: %s\n", marks.OK(g.OK), g.Name, g.Detail)
 					if g.Hint != "" {
 						fmt.Fprintf(streams.Out, "     Try: %s\n", g.Hint)
 					}

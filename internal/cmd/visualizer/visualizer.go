@@ -1,8 +1,3 @@
-// Package visualizer is the "swarmlab visualizer" command: it serves the
-// live page of the swarm from inside the lab's manager, where it runs as a
-// global service with the Docker socket mounted. The work is done by
-// package internal/visualizer; this command only reads the environment and
-// flags and wires the pieces together.
 package visualizer
 
 import (
@@ -10,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -39,7 +32,9 @@ the local socket), read-only, and is configured by the environment:
   VISUALIZER_DEMO   1 to serve a made-up changing swarm instead (same as --demo)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runE(cmd.Context(), logger, streams, f, os.Getenv)
+			ctx, stop := cli.SignalContext(cmd)
+			defer stop()
+			return runE(ctx, logger, streams, f, os.Getenv)
 		},
 	}
 	cmd.Flags().BoolVar(&f.demo, "demo", false, "serve a made-up changing swarm, to see the page without Docker")
@@ -47,16 +42,10 @@ the local socket), read-only, and is configured by the environment:
 }
 
 func runE(ctx context.Context, logger *slog.Logger, streams cli.Streams, f *flags, getenv func(string) string) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	env, err := viz.ParseEnv(getenv)
+	env, err := viz.FromEnv(getenv)
 	if err != nil {
 		return cli.WithHint(err, "fix the environment variable, or unset it to use the default")
 	}
-	// SIGTERM is how swarm stops a task; finish open requests before exiting.
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 
 	logger = logger.WithGroup("visualizer")
 	var src viz.Source

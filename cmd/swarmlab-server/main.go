@@ -1,0 +1,8 @@
+package main
+
+import (
+	"github.com/swarmlab/swarmlab/internal/app"
+	"github.com/swarmlab/swarmlab/internal/cmd/servers"
+)
+
+func main() { app.MainWith(servers.NewRoot) }

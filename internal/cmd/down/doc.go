@@ -1,0 +1,2 @@
+// Package down implements 'swarmlab down': remove the lab.
+package down

@@ -1,0 +1,2 @@
+// Package status implements 'swarmlab status': nodes and services.
+package status

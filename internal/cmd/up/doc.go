@@ -1,0 +1,2 @@
+// Package up implements 'swarmlab up': create the lab, or repair it.
+package up

@@ -1,0 +1,282 @@
+package lab
+
+// The scenarios of chaos: what is done to the lab, to which node or
+// service, and the run that frames it with the request loop and the
+// timeline.
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/docker"
+)
+
+// Scenario is what chaos does to the lab.
+type Scenario string
+
+// The scenarios.
+const (
+	ScenarioStop   Scenario = "stop"   // docker stop of a node: its engine stops its tasks first
+	ScenarioKill   Scenario = "kill"   // SIGKILL of a node: the power-loss case
+	ScenarioDrain  Scenario = "drain"  // docker node update --availability drain
+	ScenarioUpdate Scenario = "update" // docker service update --force: a rolling update
+)
+
+// Update orders, as in a stack file's deploy.update_config.order.
+const (
+	OrderStopFirst  = "stop-first"
+	OrderStartFirst = "start-first"
+)
+
+// ChaosOptions say what Chaos does.
+type ChaosOptions struct {
+	Scenario Scenario
+	Node     string // the node to stop, kill or drain
+	Leader   bool   // stop or kill the Raft Leader instead of Node
+	Service  string // the service to update: its name, or the demo's api or nginx
+	Order    string // for an update: set this update order first; "" keeps the service's
+	Force    bool   // stop or kill even the only running manager
+	// Timeout bounds the wait for the swarm to converge after the event.
+	Timeout time.Duration
+}
+
+// Validate reports options that make no scenario.
+func (o ChaosOptions) Validate() error {
+	switch o.Scenario {
+	case ScenarioStop, ScenarioKill:
+		if o.Node == "" && !o.Leader {
+			return cli.Hintf("swarmlab chaos worker01", "name the node to %s", o.Scenario)
+		}
+	case ScenarioDrain:
+		if o.Node == "" || o.Leader {
+			return cli.Hintf("swarmlab chaos --drain worker01", "name the node to drain")
+		}
+	case ScenarioUpdate:
+		if o.Service == "" {
+			return cli.Hintf("swarmlab chaos --update swtest_api", "name the service to update")
+		}
+	default:
+		return fmt.Errorf("unknown scenario %q", o.Scenario)
+	}
+	if o.Order != "" && (o.Scenario != ScenarioUpdate || o.Order != OrderStartFirst && o.Order != OrderStopFirst) {
+		return cli.Hintf("swarmlab chaos --update swtest_api --order start-first", "--order is start-first or stop-first, with --update")
+	}
+	return nil
+}
+
+// Chaos does what o says to the lab while a request loop runs through the
+// ingress, and follows the swarm through a manager until it has converged,
+// calling report for each event as it happens. It leaves the lab as the
+// event left it: a node stopped or drained stays so.
+func (l *Lab) Chaos(ctx context.Context, o ChaosOptions, report func(Event)) (Failover, error) {
+	f := Failover{Scenario: o.Scenario, Node: o.Node}
+	if err := o.Validate(); err != nil {
+		return f, err
+	}
+	_ = l.Discover(ctx)
+	inv, err := l.Inventory(ctx)
+	if err != nil {
+		return f, err
+	}
+	if o.Leader {
+		if o.Node, err = l.leader(ctx, inv); err != nil {
+			return f, err
+		}
+		f.Node = o.Node
+	}
+	// Watch through a manager that stays up.
+	skip := ""
+	if o.Scenario == ScenarioStop || o.Scenario == ScenarioKill {
+		skip = o.Node
+	}
+	mgr, mgrName, err := l.managerExcept(ctx, inv, skip)
+	if err != nil {
+		return f, cli.WithHint(err, "with one manager nothing reschedules; try a worker, or 'swarmlab up --managers 3'")
+	}
+	defer mgr.Close()
+	before, err := readSwarm(ctx, mgr)
+	if err != nil {
+		return f, err
+	}
+	nodeID, serviceID, err := resolveTarget(o, before, &f)
+	if err != nil {
+		return f, err
+	}
+	o.Service = f.Service
+	// The event starts at t0, once the loop has run loopBefore.
+	tl := &timeline{t0: time.Now(), report: report}
+	do := l.action(o, inv.Containers[mgrName].ID, tl.now)
+	url := ""
+	if l.Config.Ports.Ingress != 0 {
+		tl.t0 = tl.t0.Add(loopBefore)
+		url = l.Config.URL(l.Config.Ports.Ingress) + "/api/info"
+		tl.now(fmt.Sprintf("request loop: GET %s, %d clients, %s timeout", url, loopClients, loopTimeout))
+	}
+	if f.Update != nil {
+		tl.now(fmt.Sprintf("%s update_config: %s", f.Service, f.Update))
+	}
+	var loop *requestLoop
+	if url != "" {
+		loop = startLoop(ctx, url, tl.t0, tl.at)
+	}
+	w := newWatcher(o, nodeID, serviceID, tl.t0, before, &f, tl)
+	acted := make(chan error, 1)
+	go func() { acted <- do.run(ctx) }()
+	tl.now(do.what)
+
+	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	var actErr error
+	done := false
+	err = poll(wctx, 200*time.Millisecond, func() (bool, error) {
+		if !done {
+			select {
+			case actErr = <-acted:
+				done = true
+				if actErr != nil {
+					return false, actErr
+				}
+				if do.done != "" {
+					tl.now(do.done)
+				}
+			default:
+			}
+		}
+		// A manager waits for a Leader to answer: bounded, so that the
+		// timeline goes on while one is elected.
+		rctx, cancel := context.WithTimeout(wctx, 2*time.Second)
+		v, err := readSwarm(rctx, mgr)
+		cancel()
+		if err != nil {
+			return false, nil // the manager may be busy, or electing a Leader; try again
+		}
+		return w.observe(v, time.Now())
+	})
+	if loop != nil {
+		f.Loop, f.Errors = loop.finish(f.Restored, err == nil)
+		for _, p := range []Phase{f.Loop.Before, f.Loop.During, f.Loop.After} {
+			f.Requests += p.Requests
+			f.Failed += p.Failed
+		}
+	}
+	f.Events = tl.list()
+	switch {
+	case actErr != nil:
+		return f, actErr
+	case err != nil:
+		return f, fmt.Errorf("the swarm did not converge: %w", err)
+	}
+	return f, nil
+}
+
+// leader returns the Raft Leader's hostname, in a swarm that can elect
+// another one.
+func (l *Lab) leader(ctx context.Context, inv Inventory) (string, error) {
+	mgr, _, err := l.managerFrom(ctx, inv)
+	if err != nil {
+		return "", err
+	}
+	defer mgr.Close()
+	nodes, err := mgr.NodeList(ctx, swarm.NodeListOptions{})
+	if err != nil {
+		return "", err
+	}
+	managers, leader := 0, ""
+	for _, n := range nodes {
+		if n.ManagerStatus != nil {
+			managers++
+			if n.ManagerStatus.Leader {
+				leader = n.Description.Hostname
+			}
+		}
+	}
+	if managers < 3 || leader == "" {
+		return "", cli.Hintf("swarmlab up --managers 3 --heartbeat 5s (in a lab of its own: --name ha and other ports)",
+			"the swarm has %d manager(s): without the Leader, fewer than 2 are left to elect another one", managers)
+	}
+	return leader, nil
+}
+
+// resolveTarget finds the node or service o names in v, checks that the
+// event can happen to it, and records what the report needs in f.
+func resolveTarget(o ChaosOptions, v swarmView, f *Failover) (nodeID, serviceID string, err error) {
+	if o.Scenario == ScenarioUpdate {
+		var names []string
+		for _, s := range v.svcs {
+			names = append(names, s.Spec.Name)
+			if s.Spec.Name == o.Service || s.Spec.Name == "swtest_"+o.Service {
+				p := updatePolicy(s.Spec.UpdateConfig)
+				if o.Order != "" {
+					p.Order = o.Order
+				}
+				f.Service, f.Update = s.Spec.Name, &p
+				return "", s.ID, nil
+			}
+		}
+		slices.Sort(names)
+		return "", "", cli.Hintf("services are: "+strings.Join(names, ", "), "no service %q in the swarm", o.Service)
+	}
+	for _, n := range v.nodes {
+		if n.Description.Hostname != o.Node || n.Status.State != swarm.NodeStateReady {
+			continue
+		}
+		f.WasLeader = n.ManagerStatus != nil && n.ManagerStatus.Leader
+		if o.Scenario == ScenarioDrain && n.Spec.Availability != swarm.NodeAvailabilityActive {
+			return "", "", cli.Hintf("swarmlab docker node update --availability active "+o.Node,
+				"%s is already %s", o.Node, n.Spec.Availability)
+		}
+		return n.ID, "", nil
+	}
+	return "", "", cli.Hintf("'swarmlab status' lists the nodes; 'swarmlab node start NODE' brings one back", "%s is not a Ready node of the swarm", o.Node)
+}
+
+// action is the event itself: what it does, and the timeline's words for
+// its start and, when they say more than the swarm will, its end.
+type action struct {
+	what, done string
+	run        func(context.Context) error
+}
+
+// action returns the event of o. The docker commands run in the manager
+// container mid, and the timeline quotes them as a learner would type them;
+// warn adds a line to it.
+func (l *Lab) action(o ChaosOptions, mid string, warn func(string)) action {
+	inManager := func(cmd ...string) func(context.Context) error {
+		return func(ctx context.Context) error {
+			res, err := docker.Exec(ctx, l.Engine, mid, cmd, nil)
+			if err == nil {
+				err = res.Err(cmd)
+			}
+			return err
+		}
+	}
+	node, leader := o.Node, ""
+	if o.Leader {
+		leader = ", the Leader"
+	}
+	switch o.Scenario {
+	case ScenarioKill:
+		return action{"killing " + node + leader + " (network cut, then SIGKILL: as in a power loss)", node + " container killed",
+			func(ctx context.Context) error { return l.NodeKill(ctx, node, o.Force, warn) }}
+	case ScenarioDrain:
+		return action{"docker node update --availability drain " + node, "manager set " + node + " to drain: its tasks move",
+			inManager("docker", "node", "update", "--availability", "drain", node)}
+	case ScenarioUpdate:
+		order := ""
+		if o.Order != "" {
+			order = " --update-order " + o.Order
+		}
+		shown := "docker service update --force" + order + " " + o.Service
+		// --detach: the timeline, not the command, follows the update.
+		cmd := append([]string{"docker", "service", "update", "--detach", "--quiet"}, strings.Fields(shown)[3:]...)
+		return action{shown, "", inManager(cmd...)}
+	}
+	return action{"stopping " + node + leader + " (docker stop: its engine stops its tasks first)", node + " container stopped",
+		func(ctx context.Context) error { return l.NodeStop(ctx, node, o.Force) }}
+}

@@ -1,0 +1,384 @@
+package lab
+
+// The steps of Up that make the lab's containers: the checks before, the
+// images, the network, the registry, the nodes and the edge forwarder.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/mount"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/go-connections/nat"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/docker"
+)
+
+func (u *upContext) checkEngine(ctx context.Context) error {
+	info, err := u.engine.Info(ctx)
+	if err != nil {
+		return engineErr(err)
+	}
+	u.status.Progress("Docker " + info.ServerVersion)
+	if u.binPath, u.binSum, err = u.lab.FindBinary(u.opts.ImageBinary, info.OSType, info.Architecture); err != nil {
+		return err
+	}
+	u.inv, err = u.lab.Inventory(ctx)
+	return err
+}
+
+// checkPorts fails early, naming the port, when a host port the lab needs
+// is taken by something that is not this lab.
+func (u *upContext) checkPorts(context.Context) error {
+	for _, p := range probePorts(u.cfg, u.inv) {
+		if p.inUse != nil {
+			return cli.Hintf(fmt.Sprintf("free the port, or choose another with --%s-port (or ports.%s in the config file); 'swarmlab doctor' lists what is in use", p.Key, p.Key),
+				"port %s:%d for the %s is in use", u.cfg.Bind, p.Port, p.What)
+		}
+	}
+	return nil
+}
+
+// portState is one host port the lab publishes, and who holds it.
+type portState struct {
+	HostPort
+	ours  bool  // a running container of this lab publishes it
+	inUse error // why it cannot be bound, when something else holds it
+}
+
+// probePorts looks at every host port the lab publishes, for up and doctor.
+func probePorts(cfg Config, inv Inventory) []portState {
+	var out []portState
+	for _, p := range cfg.HostPorts() {
+		if p.Port == 0 {
+			continue
+		}
+		st := portState{HostPort: p, ours: inv.Running(p.Node)}
+		if !st.ours {
+			st.inUse = portFree(cfg.Bind, p.Port)
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// portFree reports whether addr:port can be bound now.
+func portFree(addr string, port int) error {
+	ln, err := net.Listen("tcp", net.JoinHostPort(addr, strconv.Itoa(port)))
+	if err != nil {
+		return err
+	}
+	return ln.Close()
+}
+
+func (u *upContext) prepareNodeImage(ctx context.Context) error {
+	img, note, err := u.lab.nodeImage(ctx, true)
+	if missing := (*noNodeImageError)(nil); errors.As(err, &missing) {
+		if err = u.buildNodeImageForUp(ctx, missing); err == nil {
+			img = LocalNodeImage
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if note != "" {
+		u.status.Infof("%s", note)
+	}
+	u.nodeImage = img
+	u.status.Progress(img)
+	u.privileged, err = ProbePrivileged(ctx, u.engine, img, u.cfg.Name)
+	if err != nil {
+		return err
+	}
+	if !u.privileged {
+		u.status.Infof("this engine refuses --privileged; nodes run with explicit capabilities instead (all but SYS_RESOURCE)")
+	}
+	if u.init = ProbeInit(ctx, u.engine, img, u.cfg.Name); !u.init {
+		u.status.Infof("this engine has no docker-init; nodes run dockerd as PID 1, which leaves ended tasks' processes defunct")
+	}
+	return nil
+}
+
+// ProbePrivileged reports whether the engine can start a privileged
+// container from img, by trying a throwaway one. Some engines (this
+// project's CI among them) lack a capability in their bounding set, and
+// privileged mode asks for all of them.
+func ProbePrivileged(ctx context.Context, e docker.Engine, img, labName string) (bool, error) {
+	c, err := e.ContainerCreate(ctx, &container.Config{Image: img, Entrypoint: []string{"true"}, Labels: map[string]string{LabelLab + ".probe": labName}},
+		&container.HostConfig{Privileged: true}, nil, nil, "")
+	if err != nil {
+		return false, fmt.Errorf("probe container: %w", err)
+	}
+	defer e.ContainerRemove(context.WithoutCancel(ctx), c.ID, container.RemoveOptions{Force: true})
+	err = e.ContainerStart(ctx, c.ID, container.StartOptions{})
+	if err == nil {
+		return true, nil
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "operation not permitted") || strings.Contains(msg, "apply caps") {
+		return false, nil
+	}
+	return false, fmt.Errorf("probe container: %w", err)
+}
+
+// ProbeInit reports whether the engine can run img under its init
+// (docker-init, a tini), by starting a throwaway container with one. A node
+// runs dockerd; as PID 1 dockerd never reaps the containerd-shim processes
+// orphaned to it, and every task that ends leaves one defunct. Docker
+// Desktop and Debian's docker.io ship docker-init; some engines do not.
+func ProbeInit(ctx context.Context, e docker.Engine, img, labName string) bool {
+	yes := true
+	c, err := e.ContainerCreate(ctx, &container.Config{Image: img, Entrypoint: []string{"true"}, Labels: map[string]string{LabelLab + ".probe": labName}},
+		&container.HostConfig{Init: &yes, NetworkMode: "none"}, nil, nil, "")
+	if err != nil {
+		return false
+	}
+	defer e.ContainerRemove(context.WithoutCancel(ctx), c.ID, container.RemoveOptions{Force: true})
+	return e.ContainerStart(ctx, c.ID, container.StartOptions{}) == nil
+}
+
+func (u *upContext) buildImages(ctx context.Context) error {
+	imgs := []Image{RegistryImage}
+	if u.cfg.Managers > 1 {
+		imgs = append(imgs, EdgeImage)
+	}
+	if !u.opts.Bare {
+		imgs = append(imgs, AppImages...)
+	}
+	return u.lab.BuildImages(ctx, u.binPath, u.binSum, imgs)
+}
+
+func (u *upContext) createNetwork(ctx context.Context) error {
+	if u.inv.Network != nil {
+		u.subnet = u.inv.Subnet
+		u.status.Progress("exists, " + u.subnet.String())
+		return nil
+	}
+	var lastErr error
+	for _, sn := range u.cfg.candidateSubnets() {
+		resp, err := u.engine.NetworkCreate(ctx, u.cfg.NetworkName(), network.CreateOptions{
+			Driver: "bridge",
+			IPAM:   &network.IPAM{Config: []network.IPAMConfig{{Subnet: sn.String()}}},
+			Labels: map[string]string{LabelLab: u.cfg.Name},
+		})
+		if err != nil {
+			lastErr = err
+			if strings.Contains(err.Error(), "overlap") && u.cfg.Subnet == "" {
+				continue // another network holds it: try the next /24
+			}
+			break
+		}
+		id := resp.ID
+		u.madeHere(func(ctx context.Context) error { return u.engine.NetworkRemove(ctx, id) })
+		u.subnet = sn
+		u.status.Progress(sn.String())
+		return nil
+	}
+	return cli.WithHint(lastErr, "choose a free subnet with --subnet (for example 10.99.0.0/24)")
+}
+
+// ensureVolume creates a labelled volume unless it exists.
+func (u *upContext) ensureVolume(ctx context.Context, name, node string) error {
+	if u.inv.Volumes[name] {
+		return nil
+	}
+	_, err := u.engine.VolumeCreate(ctx, volume.CreateOptions{Name: name, Labels: map[string]string{LabelLab: u.cfg.Name, LabelNode: node}})
+	if err != nil {
+		return fmt.Errorf("create volume %s: %w", name, err)
+	}
+	if node != RoleRegistry { // registry data outlives a failed run, as it outlives down
+		u.madeHere(func(ctx context.Context) error { return u.engine.VolumeRemove(ctx, name, true) })
+	}
+	return nil
+}
+
+// ensureContainer starts a container, creating it first if it is missing.
+func (u *upContext) ensureContainer(ctx context.Context, node string, cfg *container.Config, hc *container.HostConfig, ip netip.Addr) error {
+	if c, ok := u.inv.Containers[node]; ok {
+		if c.State == container.StateRunning {
+			return nil
+		}
+		if err := u.engine.ContainerStart(ctx, c.ID, container.StartOptions{}); err != nil {
+			return fmt.Errorf("start %s: %w", node, err)
+		}
+		return nil
+	}
+	nc := &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
+		u.cfg.NetworkName(): {IPAMConfig: &network.EndpointIPAMConfig{IPv4Address: ip.String()}, Aliases: []string{node}},
+	}}
+	name := u.cfg.ContainerName(node)
+	created, err := u.engine.ContainerCreate(ctx, cfg, hc, nc, nil, name)
+	if err != nil {
+		if strings.Contains(err.Error(), "already in use") {
+			return cli.Hintf("remove or rename that container, or give this lab another --name", "a container named %s exists but does not belong to lab %q", name, u.cfg.Name)
+		}
+		return fmt.Errorf("create %s: %w", name, err)
+	}
+	id := created.ID
+	u.madeHere(func(ctx context.Context) error {
+		return u.engine.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	})
+	if err := u.engine.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		if strings.Contains(err.Error(), "port is already allocated") || strings.Contains(err.Error(), "address already in use") {
+			return cli.WithHint(fmt.Errorf("start %s: %w", name, err), "a host port is taken: free it or choose other ports (see 'swarmlab up --help')")
+		}
+		return fmt.Errorf("start %s: %w", name, err)
+	}
+	return nil
+}
+
+func (u *upContext) labels(node, role string) map[string]string {
+	return map[string]string{LabelLab: u.cfg.Name, LabelRole: role, LabelNode: node}
+}
+
+// portMap publishes container ports (keys) on host ports (values); a host
+// port 0 is left unpublished.
+func (u *upContext) portMap(pairs map[int]int) (nat.PortSet, nat.PortMap) {
+	set, pm := nat.PortSet{}, nat.PortMap{}
+	for cport, hport := range pairs {
+		if hport == 0 {
+			continue
+		}
+		p := nat.Port(strconv.Itoa(cport) + "/tcp")
+		set[p] = struct{}{}
+		pm[p] = []nat.PortBinding{{HostIP: u.cfg.Bind, HostPort: strconv.Itoa(hport)}}
+	}
+	return set, pm
+}
+
+// frontPorts publishes :80, :9000 and :1936 of the front node on the host.
+func (u *upContext) frontPorts() (nat.PortSet, nat.PortMap) {
+	return u.portMap(map[int]int{80: u.cfg.Ports.Ingress, 9000: u.cfg.Ports.Visualizer, 1936: u.cfg.Ports.Stats})
+}
+
+func (u *upContext) startRegistry(ctx context.Context) error {
+	if err := u.ensureVolume(ctx, u.cfg.RegistryVolume(), RoleRegistry); err != nil {
+		return err
+	}
+	exposed, ports := u.portMap(map[int]int{5000: u.cfg.Ports.Registry})
+	cfg := &container.Config{
+		Image: RegistryImage.Repo + ":latest", Hostname: "registry",
+		Labels: u.labels(RoleRegistry, RoleRegistry), ExposedPorts: exposed,
+	}
+	hc := &container.HostConfig{
+		PortBindings: ports,
+		Mounts:       []mount.Mount{{Type: mount.TypeVolume, Source: u.cfg.RegistryVolume(), Target: "/var/lib/registry"}},
+	}
+	if err := u.ensureContainer(ctx, RoleRegistry, cfg, hc, NodeIP(u.subnet, Node{Role: RoleRegistry})); err != nil {
+		return err
+	}
+	return waitHTTP(ctx, u.cfg.URL(u.cfg.Ports.Registry)+"/v2/", 30*time.Second)
+}
+
+// nodeSpec is the container of a Docker-in-Docker node.
+func (u *upContext) nodeSpec(n Node) (*container.Config, *container.HostConfig) {
+	cfg := &container.Config{
+		Image:    u.nodeImage,
+		Hostname: n.Name,
+		Cmd:      []string{"--insecure-registry", "registry:5000"},
+		Env:      []string{"DOCKER_TLS_CERTDIR="}, // the official image would otherwise set up TLS on 2376
+		Labels:   u.labels(n.Name, n.Role),
+		Tty:      true,
+	}
+	hc := &container.HostConfig{
+		Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: u.cfg.VolumeName(n.Name), Target: "/var/lib/docker"}},
+		// A tmpfs /run drops dockerd's pid file and sockets on stop, so a
+		// stopped node starts again cleanly.
+		Tmpfs: map[string]string{"/run": "rw,exec"},
+	}
+	if u.init {
+		hc.Init = &u.init
+	}
+	if u.privileged {
+		hc.Privileged = true
+	} else {
+		hc.CapAdd = []string{"ALL"}
+		hc.CapDrop = []string{"SYS_RESOURCE"}
+		hc.SecurityOpt = []string{"seccomp=unconfined", "apparmor=unconfined"}
+		// systempaths=unconfined, as the CLI sends it: nothing masked or read-only in /proc and /sys.
+		hc.MaskedPaths, hc.ReadonlyPaths = []string{}, []string{}
+		hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeBind, Source: "/sys/fs/cgroup", Target: "/sys/fs/cgroup"})
+	}
+	if n.Role == RoleManager {
+		hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeBind, Source: u.stackDir, Target: "/stack"})
+	}
+	if n.Name == u.cfg.FrontNode() {
+		cfg.ExposedPorts, hc.PortBindings = u.frontPorts()
+	}
+	return cfg, hc
+}
+
+func (u *upContext) startNodes(ctx context.Context) error {
+	var err error
+	if u.stackDir, err = u.cfg.StackDirPath(); err != nil {
+		return fmt.Errorf("stack folder: %w", err)
+	}
+	if err := checkMountable(runtime.GOOS, u.stackDir); err != nil {
+		return err
+	}
+	// Managers before workers, as in Start: a restarted worker must find its
+	// managers' gossip listening.
+	for _, role := range []string{RoleManager, RoleWorker} {
+		var names []string
+		restarted := false
+		var g errgroup.Group
+		for _, n := range u.cfg.Nodes() {
+			if n.Role != role {
+				continue
+			}
+			names = append(names, n.Name)
+			if c, ok := u.inv.Containers[n.Name]; ok && c.State != container.StateRunning {
+				restarted = true
+			}
+			g.Go(func() error {
+				if err := u.ensureVolume(ctx, u.cfg.VolumeName(n.Name), n.Name); err != nil {
+					return err
+				}
+				cfg, hc := u.nodeSpec(n)
+				return mountErr(u.ensureContainer(ctx, n.Name, cfg, hc, NodeIP(u.subnet, n)), u.stackDir)
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		if role == RoleManager && restarted {
+			inv, err := u.lab.Inventory(ctx)
+			if err != nil {
+				return err
+			}
+			if err := u.lab.waitNodeEngines(ctx, inv, names, swarmActive, time.Minute, u.status.Progress); err != nil {
+				return err
+			}
+		}
+	}
+	u.inv, err = u.lab.Inventory(ctx)
+	return err
+}
+
+// startEdge runs the forwarder that publishes the front ports for a lab
+// with several managers.
+func (u *upContext) startEdge(ctx context.Context) error {
+	var targets []string
+	for _, n := range u.cfg.Nodes() {
+		if n.Role == RoleManager {
+			targets = append(targets, n.Name)
+		}
+	}
+	exposed, ports := u.frontPorts()
+	cfg := &container.Config{
+		Image: EdgeImage.Repo + ":latest", Hostname: RoleEdge, Labels: u.labels(RoleEdge, RoleEdge), ExposedPorts: exposed,
+		Cmd: []string{"--port", "80", "--port", "9000", "--port", "1936", "--targets", strings.Join(targets, ",")},
+	}
+	return u.ensureContainer(ctx, RoleEdge, cfg, &container.HostConfig{PortBindings: ports}, NodeIP(u.subnet, Node{Role: RoleEdge}))
+}

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package lb
+
+import "syscall"
+
+// control: TCP_USER_TIMEOUT is Linux's; the servers that proxy run there.
+func (t *Transport) control(_, _ string, _ syscall.RawConn) error { return nil }
