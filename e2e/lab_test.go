@@ -291,7 +291,7 @@ func testStopStart(ctx context.Context, t *testing.T) {
 	if len(ready) != 4 || leader != "manager" {
 		t.Fatalf("after start: ready %v, leader %q", ready, leader)
 	}
-	if err := lab.WaitStack(ctx, mgr, "swtest", 2*time.Minute, func(string) {}); err != nil {
+	if err := lab.WaitStack(ctx, mgr, "swtest", lab.StackPatience, func(string) {}); err != nil {
 		t.Fatal(err)
 	}
 	// The registry kept its images.

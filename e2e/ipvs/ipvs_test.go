@@ -463,7 +463,7 @@ func testChaos(ctx context.Context, t *testing.T) {
 	if out, err := swarmlab(t, 10*time.Minute, 20*time.Minute, "node", "start", "worker01"); err != nil {
 		t.Fatalf("node start: %v\n%s", err, out)
 	}
-	if err := testLab.WaitReady(ctx, 10*time.Minute); err != nil {
+	if err := testLab.WaitReady(ctx, lab.ReadyPatience); err != nil {
 		t.Fatal(err)
 	}
 	record(t, "worker01 back and Ready", time.Since(start), "")

@@ -6,7 +6,9 @@ package lab
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -71,6 +73,26 @@ type ServiceState struct {
 	Desired   int
 	OnManager int    // running tasks on managers
 	LastError string // the newest task error, if any
+	// OnTheWay counts the tasks that should run and do not yet, by state
+	// (preparing: pulling the image).
+	OnTheWay map[swarm.TaskState]int `json:"-"`
+}
+
+// onTheWay are the states a task passes on its way to running, in order.
+var onTheWay = []swarm.TaskState{
+	swarm.TaskStateNew, swarm.TaskStatePending, swarm.TaskStateAssigned, swarm.TaskStateAccepted,
+	swarm.TaskStateReady, swarm.TaskStatePreparing, swarm.TaskStateStarting,
+}
+
+// Way says where the tasks on their way are, as "1 preparing, 2 starting".
+func (s ServiceState) Way() string {
+	var parts []string
+	for _, st := range onTheWay {
+		if n := s.OnTheWay[st]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, st))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Services reads the state of services, optionally those of one stack.
@@ -113,6 +135,12 @@ func Services(ctx context.Context, mgr docker.Swarm, stackName string) ([]Servic
 				if role[t.NodeID] == swarm.NodeRoleManager {
 					st.OnManager++
 				}
+			}
+			if t.DesiredState == swarm.TaskStateRunning && slices.Contains(onTheWay, t.Status.State) {
+				if st.OnTheWay == nil {
+					st.OnTheWay = map[swarm.TaskState]int{}
+				}
+				st.OnTheWay[t.Status.State]++
 			}
 			if t.Status.Err != "" && t.Status.Timestamp.After(newest) {
 				newest, st.LastError = t.Status.Timestamp, t.Status.Err

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
@@ -86,5 +85,5 @@ func (u *upContext) deploy(ctx context.Context, name, file string) error {
 	if err != nil {
 		return err
 	}
-	return WaitStack(ctx, mgr, name, 3*time.Minute, u.status.Progress)
+	return WaitStack(ctx, mgr, name, StackPatience, u.status.Progress)
 }

@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
@@ -278,7 +277,7 @@ func (u *upContext) startRegistry(ctx context.Context) error {
 	if err := u.ensureContainer(ctx, RoleRegistry, cfg, hc, NodeIP(u.subnet, Node{Role: RoleRegistry})); err != nil {
 		return err
 	}
-	return waitHTTP(ctx, u.cfg.URL(u.cfg.Ports.Registry)+"/v2/", 30*time.Second)
+	return waitHTTP(ctx, u.cfg.URL(u.cfg.Ports.Registry)+"/v2/", HTTPPatience, func(string) {})
 }
 
 // nodeSpec is the container of a Docker-in-Docker node.
@@ -357,7 +356,7 @@ func (u *upContext) startNodes(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if err := u.lab.waitNodeEngines(ctx, inv, names, swarmActive, time.Minute, u.status.Progress); err != nil {
+			if err := u.lab.waitNodeEngines(ctx, inv, names, swarmActive, EnginePatience, u.status.Progress); err != nil {
 				return err
 			}
 		}

@@ -14,7 +14,7 @@ import (
 )
 
 func (u *upContext) enginesAnswer(ctx context.Context) error {
-	return u.lab.waitNodeEngines(ctx, u.inv, nodeNames(u.cfg.Nodes()), engineAnswers, 90*time.Second, u.status.Progress)
+	return u.lab.waitNodeEngines(ctx, u.inv, nodeNames(u.cfg.Nodes()), engineAnswers, EnginePatience, u.status.Progress)
 }
 
 func (u *upContext) initSwarm(ctx context.Context) error {
@@ -145,5 +145,5 @@ func (u *upContext) nodesReady(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return waitNodesReady(ctx, mgr, nodeNames(u.cfg.Nodes()), 90*time.Second, u.status.Progress)
+	return waitNodesReady(ctx, u.lab.clock, mgr, nodeNames(u.cfg.Nodes()), ReadyPatience, u.status.Progress, nil)
 }
