@@ -12,11 +12,11 @@
 //	SWARMLAB_BIN             the swarmlab binary (default: swarmlab on PATH)
 //	SWARMLAB_ARTIFACTS       where logs and timings go (default /root/e2e-ipvs)
 //	SWARMLAB_E2E_FRESH=1|0   ip_vs must (0) or must not (1) be loaded before the first check
-//	SWARMLAB_E2E_UP_TRIES    runs of 'up' allowed when one stops on a wait (default 3)
+//	SWARMLAB_E2E_UP_TRIES    runs of 'up' allowed when one stops on a wait (default 2: one fallback rerun)
 //
 // The VM is emulated and 5-20x slower than a laptop, so every step has a
 // generous timeout, and commands are stopped early only when their output
-// stops moving.
+// stops moving (up's own waits print how long they have waited).
 package ipvs
 
 import (
@@ -161,26 +161,33 @@ func TestLab(t *testing.T) {
 	}
 }
 
-// testUp runs 'up --heartbeat 5s' (with swarm's 2s default the emulated nodes
-// flap). Its waits are fixed today and can run out under emulation: then it
-// is run again on what the failed run made (--retain), and timings.tsv says
-// which wait ran out and which node containers had stopped.
+// testUp runs 'up' as a learner would: on the emulated machine its waits
+// follow progress and it chooses a longer heartbeat by itself. Should it
+// still stop on a wait, it is run again on what the failed run made
+// (--retain), at most SWARMLAB_E2E_UP_TRIES-1 times: a fallback, reported in
+// timings.tsv and the log, with which wait gave up and which node
+// containers had stopped.
 func testUp(t *testing.T) {
-	tries, _ := strconv.Atoi(envOr("SWARMLAB_E2E_UP_TRIES", "3"))
+	tries, _ := strconv.Atoi(envOr("SWARMLAB_E2E_UP_TRIES", "2"))
 	start := time.Now()
 	for i := 1; ; i++ {
 		t0 := time.Now()
-		out, err := swarmlab(t, 12*time.Minute, 45*time.Minute, "up", "--heartbeat", "5s", "--retain")
+		out, err := swarmlab(t, 12*time.Minute, 45*time.Minute, "up", "--retain")
 		save(fmt.Sprintf("up-%d.log", i), out)
 		if err == nil {
-			record(t, fmt.Sprintf("up run %d", i), time.Since(t0), "passed")
+			record(t, fmt.Sprintf("up run %d", i), time.Since(t0), "passed; "+firstMatch(out, "heartbeat"))
 			if strings.Contains(out, "no IPVS") || strings.Contains(out, "dnsrr") {
 				t.Errorf("up fell back to the no-IPVS stacks:\n%s", out)
 			}
 			if strings.Contains(out, "IPVS:") {
 				t.Logf("up's IPVS note: %s", firstMatch(out, "IPVS:"))
 			}
-			record(t, "up total", time.Since(start), fmt.Sprintf("%d run(s)", i))
+			note := "1 run"
+			if i > 1 {
+				note = fmt.Sprintf("FALLBACK: %d runs, up alone did not make it (see up-1.log)", i)
+				t.Logf("%s", note)
+			}
+			record(t, "up total", time.Since(start), note)
 			return
 		}
 		failed := firstMatch(out, "✗")
@@ -188,17 +195,17 @@ func testUp(t *testing.T) {
 		if i >= tries || !waitRanOut(out) {
 			t.Fatalf("up (run %d): %v\n%s", i, err, out)
 		}
-		// Nodes whose dockerd gave up are started again one at a time, as
-		// a rerun of up would start them all at once and, on a busy emulated
-		// CPU, lose some of them the same way. It also spares up's repair of
-		// a swarm that was never formed: with its manager stopped, up waits
-		// for that manager to rejoin a swarm it never had.
+		// up starts a node whose dockerd gave up once; nodes that gave up
+		// again are started one at a time here, as a rerun of up would start
+		// them all at once. It also spares up's repair of a swarm that was
+		// never formed: with its manager stopped, up waits for that manager
+		// to rejoin a swarm it never had.
 		t0 = time.Now()
 		if err := startExited(t); err != nil {
 			t.Fatalf("restarting the stopped nodes: %v", err)
 		}
 		record(t, fmt.Sprintf("nodes restarted one by one after run %d", i), time.Since(t0), "")
-		t.Logf("up run %d stopped on a wait (%s); running it again", i, failed)
+		t.Logf("FALLBACK: up run %d stopped on a wait (%s); running it again", i, failed)
 	}
 }
 
@@ -280,9 +287,9 @@ func rank(name string) int {
 	return 2
 }
 
-// waitRanOut tells a fixed wait that expired from a real failure.
+// waitRanOut tells a wait that gave up from another failure.
 func waitRanOut(out string) bool {
-	for _, s := range []string{"deadline exceeded", "did not converge", "did not answer", "did not come back", "not Ready"} {
+	for _, s := range []string{"nothing changed for", "not done after", "deadline exceeded", "did not converge", "did not answer", "not Ready"} {
 		if strings.Contains(out, s) {
 			return true
 		}

@@ -19,7 +19,7 @@
 #   ./run.sh load-image swarmlab/node:latest            # ~3 min under TCG; the VM cannot pull
 #   make build && ./run.sh cp bin/swarmlab /usr/local/bin/
 #   ./run.sh ssh swarmlab doctor
-#   ./run.sh ssh swarmlab up --heartbeat 5s --retain    # under TCG: rerun once if a wait times out
+#   ./run.sh ssh swarmlab up                            # under TCG: chooses a longer heartbeat by itself
 #   ./run.sh ssh swarmlab verify
 #   ./run.sh ssh curl -s http://127.0.0.1:8000/
 #   ./run.sh stop
