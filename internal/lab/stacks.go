@@ -76,6 +76,9 @@ type ServiceState struct {
 	// OnTheWay counts the tasks that should run and do not yet, by state
 	// (preparing: pulling the image).
 	OnTheWay map[swarm.TaskState]int `json:"-"`
+	// Updating: a rolling update (or its rollback) is under way, and the
+	// counts above may be complete between two of its tasks.
+	Updating bool `json:"-"`
 }
 
 // onTheWay are the states a task passes on its way to running, in order.
@@ -124,6 +127,9 @@ func Services(ctx context.Context, mgr docker.Swarm, stackName string) ([]Servic
 	var out []ServiceState
 	for _, s := range svcs {
 		st := ServiceState{Name: s.Spec.Name, Image: shortImage(s.Spec.TaskTemplate.ContainerSpec.Image)}
+		if u := s.UpdateStatus; u != nil {
+			st.Updating = u.State == swarm.UpdateStateUpdating || u.State == swarm.UpdateStateRollbackStarted
+		}
 		var newest time.Time
 		desired := 0
 		for _, t := range byService[s.ID] {

@@ -346,7 +346,8 @@ func (l *Lab) waitRunningReady(ctx context.Context, p Patience) error {
 	return waitNodesReady(ctx, l.clock, mgr, want, p, l.Status.Progress, nil)
 }
 
-// WaitStack waits until every service of a stack runs its desired tasks.
+// WaitStack waits until every service of a stack runs its desired tasks
+// and no rolling update is under way.
 // Tasks in states they were not in before (one more running, two pulled) is
 // progress; a task failing and being replaced, back where it was, is not.
 func WaitStack(ctx context.Context, mgr docker.Swarm, name string, p Patience, progress func(string)) error {
@@ -365,10 +366,13 @@ func waitStack(ctx context.Context, clk clock, mgr docker.Swarm, name string, p 
 		done := len(svcs) > 0
 		for _, s := range svcs {
 			part := fmt.Sprintf("%s %d/%d", s.Name, s.Running, s.Desired)
-			if s.Running < s.Desired || s.Desired == 0 {
+			if s.Running < s.Desired || s.Desired == 0 || s.Updating {
 				done = false
 			}
 			way := s.Way()
+			if s.Updating {
+				way = strings.TrimPrefix(way+", updating", ", ")
+			}
 			if way != "" {
 				part += " (" + way + ")"
 			}

@@ -112,13 +112,18 @@ func TestWaitNodesReadyGivesUpSayingHowFar(t *testing.T) {
 // tasks are, at each look, the next of steps (the last one repeats).
 type fakeTasks struct {
 	docker.Swarm
-	steps [][]swarm.Task
-	cycle bool
+	steps    [][]swarm.Task
+	cycle    bool
+	updating int // how many looks see a rolling update under way
 }
 
 func (f *fakeTasks) ServiceList(context.Context, swarm.ServiceListOptions) ([]swarm.Service, error) {
 	two := uint64(2)
 	s := swarm.Service{ID: "api"}
+	if f.updating > 0 {
+		f.updating--
+		s.UpdateStatus = &swarm.UpdateStatus{State: swarm.UpdateStateUpdating}
+	}
 	s.Spec.Name = "swtest_api"
 	s.Spec.TaskTemplate.ContainerSpec = &swarm.ContainerSpec{Image: "registry:5000/swtest/api:latest"}
 	s.Spec.Mode.Replicated = &swarm.ReplicatedService{Replicas: &two}
@@ -177,23 +182,28 @@ func TestWaitStackFollowsTasks(t *testing.T) {
 		slow = append(slow, repeat(50*1000/300, st...)...)
 	}
 	tests := []struct {
-		name  string
-		steps [][]swarm.Task
-		cycle bool
-		want  string // "" for converged
+		name     string
+		steps    [][]swarm.Task
+		cycle    bool
+		updating int
+		want     string // "" for converged
 	}{
-		{"converges slowly", slow, false, ""},
+		{"converges slowly", slow, false, 0, ""},
+		// Between two tasks of a rolling update every replica runs; the update is not over.
+		{"a rolling update that stops", repeat(1, apiTask(running, ""), apiTask(running, "")), false, 1000,
+			"stack swtest did not converge: nothing changed for 1m0s; last seen: swtest_api 2/2 (updating)"},
+		{"a rolling update that ends", repeat(1, apiTask(running, ""), apiTask(running, "")), false, 10, ""},
 		{"an image that takes longer than Stall to pull",
-			append(repeat(70*1000/300, apiTask(preparing, ""), apiTask(preparing, "")), []swarm.Task{apiTask(running, ""), apiTask(running, "")}), false,
+			append(repeat(70*1000/300, apiTask(preparing, ""), apiTask(preparing, "")), []swarm.Task{apiTask(running, ""), apiTask(running, "")}), false, 0,
 			"stack swtest did not converge: nothing changed for 1m0s; last seen: swtest_api 0/2 (2 preparing)"},
 		{"a task that fails again and again",
-			[][]swarm.Task{{apiTask(running, ""), apiTask(starting, "")}, {apiTask(running, ""), apiTask(failed, "exit 1"), apiTask(pending, "")}}, true,
+			[][]swarm.Task{{apiTask(running, ""), apiTask(starting, "")}, {apiTask(running, ""), apiTask(failed, "exit 1"), apiTask(pending, "")}}, true, 0,
 			"stack swtest did not converge: nothing changed for 1m0s; last seen: swtest_api 1/2 (1 pending) (swtest_api: exit 1)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			mgr := &fakeTasks{steps: tt.steps, cycle: tt.cycle}
+			mgr := &fakeTasks{steps: tt.steps, cycle: tt.cycle, updating: tt.updating}
 			err := waitStack(context.Background(), newClock(), mgr, "swtest", p, func(string) {})
 			if tt.want == "" && err != nil || tt.want != "" && (err == nil || err.Error() != tt.want) {
 				t.Fatalf("err = %v\nwant %q", err, tt.want)
