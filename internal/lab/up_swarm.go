@@ -88,18 +88,19 @@ func (u *upContext) heartbeat(ctx context.Context, cl docker.Swarm) time.Duratio
 }
 
 // Heartbeats up chooses from, by how long the manager's engine takes to
-// answer Info (the median of a few calls through dial-stdio).
+// answer Info (the median of a few calls through dial-stdio): 10 ms on a
+// 2-core CI machine busy with other work, 5-20x that in an emulated VM.
 const (
-	DefaultHeartbeat = 2 * time.Second  // a laptop, or CI: Info in tens of ms
+	DefaultHeartbeat = 2 * time.Second  // a laptop, or CI
 	slowHeartbeat    = 5 * time.Second  // swarm's own default
 	maxHeartbeat     = 20 * time.Second // what a flap backs off to at most
 )
 
 func heartbeatFor(rtt time.Duration) time.Duration {
 	switch {
-	case rtt < 150*time.Millisecond:
+	case rtt < 60*time.Millisecond:
 		return DefaultHeartbeat
-	case rtt < 600*time.Millisecond:
+	case rtt < 300*time.Millisecond:
 		return slowHeartbeat
 	}
 	return 2 * slowHeartbeat

@@ -19,9 +19,9 @@ func TestHeartbeatFor(t *testing.T) {
 		want time.Duration
 	}{
 		{0, DefaultHeartbeat},
-		{20 * time.Millisecond, DefaultHeartbeat},
-		{300 * time.Millisecond, 5 * time.Second},
-		{2 * time.Second, 10 * time.Second},
+		{10 * time.Millisecond, DefaultHeartbeat},
+		{100 * time.Millisecond, 5 * time.Second},
+		{time.Second, 10 * time.Second},
 	} {
 		if got := heartbeatFor(tt.rtt); got != tt.want {
 			t.Errorf("heartbeatFor(%s) = %s, want %s", tt.rtt, got, tt.want)
