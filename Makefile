@@ -7,7 +7,7 @@ LDFLAGS := -s -w -X github.com/swarmlab/swarmlab/internal/version.Version=$(VERS
 # clean clone needs nothing but Go.
 STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build check unit conformance e2e e2e-ipvs vet cross dist node-image bench
+.PHONY: build check unit conformance e2e e2e-ipvs e2e-tutorial-full vet cross dist node-image bench bench-tutorial
 build: ## a static binary: it also ships itself in the lab's images
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/swarmlab
 
@@ -29,6 +29,10 @@ e2e: build ## end-to-end tests on a real lab
 e2e-ipvs: node-image ## the end-to-end checks on a kernel with IPVS, in a VM (not in CI: 30-45 min; see README)
 	bash e2e/ipvs/run-e2e.sh
 
+e2e-tutorial-full: build ## the tutorial's whole checkpoint matrix: goto every step from an empty and a finished lab, then type to the end (about an hour)
+	mkdir -p artifacts
+	SWARMLAB_TUTORIAL_FULL=1 SWARMLAB_ARTIFACTS=$(CURDIR)/artifacts go test -tags e2e -count=1 -timeout 180m -v -run TestTutorialGoto ./e2e/ 2>&1 | tee artifacts/e2e-tutorial-full.log; exit $${PIPESTATUS[0]}
+
 vet: ## go vet, gofmt and staticcheck; the e2e tag takes every file in
 	go vet -tags e2e ./...
 	test -z "$$(gofmt -l .)"
@@ -45,3 +49,6 @@ dist: ## release archives for linux, darwin, windows x amd64, arm64 in dist/, wi
 
 bench: build
 	bash bench/lab.sh
+
+bench-tutorial: build ## hands-on lab ready, goto the last step, a step typed to its tick (docs/benchmarks.md)
+	bash bench/tutorial.sh

@@ -237,12 +237,27 @@ func testIngress(ctx context.Context, t *testing.T) {
 	if code != 200 || !strings.Contains(body, "The API service is running...") {
 		t.Fatalf("GET / through the ingress: %d %q", code, body)
 	}
-	res, err := probe.Run(ctx, probe.Options{URL: url(ports.Ingress, "/api/info"), Count: 60})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Failures != 0 || len(res.Hostnames) != 3 {
-		t.Fatalf("through the ingress: %s %v", res, res.Errors)
+	// The step before redeployed the stack: a replacement task reaches the
+	// proxies when the swarm's service discovery has spread it, which takes
+	// seconds on a busy machine. Failures are never waited out.
+	start := time.Now()
+	for {
+		res, err := probe.Run(ctx, probe.Options{URL: url(ports.Ingress, "/api/info"), Count: 60})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Failures != 0 {
+			t.Fatalf("through the ingress: %s %v", res, res.Errors)
+		}
+		if len(res.Hostnames) == 3 {
+			t.Logf("through the ingress, %s after the redeploy settled: %s", time.Since(start).Round(time.Millisecond), res)
+			return
+		}
+		if time.Since(start) > 30*time.Second {
+			ps, _ := swarmlab("docker", "service", "ps", "--filter", "desired-state=running", "swtest_api", "swtest_nginx")
+			t.Fatalf("through the ingress, still after 30s: %s\n%s", res, ps)
+		}
+		time.Sleep(time.Second)
 	}
 }
 

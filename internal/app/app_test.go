@@ -42,6 +42,13 @@ func TestErrorsSayWhatToDo(t *testing.T) {
 		{"no engine for status", []string{"status"}, []string{"cannot reach the Docker engine"}},
 		{"bad subcommand", []string{"upp"}, []string{`unknown command "upp"`}},
 		{"shell needs a node", []string{"shell"}, []string{"accepts 1 arg"}},
+		{"hands-on has one manager", []string{"up", "--hands-on", "--managers", "3"}, []string{"--hands-on follows the handout, which has one manager", "Try:"}},
+		{"hands-on is not bare", []string{"up", "--hands-on", "--bare"}, []string{"cannot be combined"}},
+		{"tutorial without an engine", []string{"tutorial"}, []string{"cannot reach the Docker engine", "Try:   start Docker"}},
+		{"tutorial in another language", []string{"tutorial", "--lang", "fr"}, []string{`language "fr": use en or ja`}},
+		{"goto needs a step", []string{"tutorial", "goto"}, []string{"accepts 1 arg"}},
+		{"goto a step that does not exist", []string{"tutorial", "goto", "stack-deploi"}, []string{`no step "stack-deploi"`, "stack-deploy", "Try:"}},
+		{"goto a step past the last", []string{"tutorial", "goto", "99"}, []string{`no step "99": give a number from 1 to 22`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

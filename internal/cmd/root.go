@@ -18,6 +18,7 @@ import (
 	"github.com/swarmlab/swarmlab/internal/cmd/node"
 	"github.com/swarmlab/swarmlab/internal/cmd/shell"
 	"github.com/swarmlab/swarmlab/internal/cmd/status"
+	"github.com/swarmlab/swarmlab/internal/cmd/tutorial"
 	"github.com/swarmlab/swarmlab/internal/cmd/up"
 	"github.com/swarmlab/swarmlab/internal/cmd/verify"
 	"github.com/swarmlab/swarmlab/internal/version"
@@ -50,6 +51,7 @@ a registry, a manager and three workers (Docker-in-Docker), the demo app
 		lifecycle.NewStopCommand, lifecycle.NewStartCommand,
 		shell.NewCommand, dockercmd.NewCommand, node.NewCommand, chaos.NewCommand,
 		verify.NewCommand, doctor.NewCommand, build.NewCommand, images.NewCommand, deploy.NewCommand,
+		tutorial.NewCommand,
 	} {
 		root.AddCommand(newCommand(logger, streams, lf))
 	}

@@ -50,12 +50,15 @@ type Engine interface {
 	ImageImport(ctx context.Context, source image.ImportSource, ref string, options image.ImportOptions) (io.ReadCloser, error)
 	ImageTag(ctx context.Context, source, target string) error
 	ImagePush(ctx context.Context, image string, options image.PushOptions) (io.ReadCloser, error)
+	ImageList(ctx context.Context, options image.ListOptions) ([]image.Summary, error)
+	ImageRemove(ctx context.Context, imageID string, options image.RemoveOptions) ([]image.DeleteResponse, error)
 
 	Close() error
 }
 
 // Swarm is one node's engine as swarmlab uses it: swarm membership and the
-// read calls behind status, verify and the failover timeline.
+// read calls behind status, verify, the failover timeline and the tutorial's
+// checks.
 type Swarm interface {
 	Info(ctx context.Context) (system.Info, error)
 	SwarmInit(ctx context.Context, req swarm.InitRequest) (string, error)
@@ -71,6 +74,7 @@ type Swarm interface {
 	TaskList(ctx context.Context, options swarm.TaskListOptions) ([]swarm.Task, error)
 	NetworkList(ctx context.Context, options network.ListOptions) ([]network.Summary, error)
 	NetworkCreate(ctx context.Context, name string, options network.CreateOptions) (network.CreateResponse, error)
+	ImageList(ctx context.Context, options image.ListOptions) ([]image.Summary, error)
 
 	Close() error
 }

@@ -42,6 +42,7 @@ type ChaosOptions struct {
 	Service  string // the service to update: its name, or the demo's api or nginx
 	Order    string // for an update: set this update order first; "" keeps the service's
 	Force    bool   // stop or kill even the only running manager
+	NoLoop   bool   // no request loop: only the swarm's convergence matters ('tutorial goto')
 	// Timeout bounds the wait for the swarm to converge after the event.
 	Timeout time.Duration
 }
@@ -113,7 +114,7 @@ func (l *Lab) Chaos(ctx context.Context, o ChaosOptions, report func(Event)) (Fa
 	tl := &timeline{t0: time.Now(), report: report}
 	do := l.action(o, inv.Containers[mgrName].ID, tl.now)
 	url := ""
-	if l.Config.Ports.Ingress != 0 {
+	if l.Config.Ports.Ingress != 0 && !o.NoLoop {
 		tl.t0 = tl.t0.Add(loopBefore)
 		url = l.Config.URL(l.Config.Ports.Ingress) + "/api/info"
 		tl.now(fmt.Sprintf("request loop: GET %s, %d clients, %s timeout", url, loopClients, loopTimeout))

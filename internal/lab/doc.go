@@ -6,11 +6,13 @@
 // A Lab is one lab (its Config) on one engine. Up is an ordered list of
 // named steps sharing an upContext (up.go), written by phase: the
 // containers (up_nodes.go), the swarm (up_swarm.go) and what is deployed on
-// it (up_deploy.go). Every wait is written once, in wait.go; Config and its
-// derived names and ports are in config.go. The other commands' work has a
-// file each: lifecycle.go (down, stop, start, node stop/start/kill),
-// status.go, verify.go, doctor.go, images.go and stacks.go. chaos has four:
-// chaos.go (the scenarios), timeline.go (reads of the swarm turned into
-// events), loop.go (the request loop and its phases) and failover.go (the
-// report, and Rebalance).
+// it (up_deploy.go); a hands-on lab stops after the nodes (up_handson.go).
+// checkpoint.go offers up's steps one by one, for 'tutorial goto'. Every
+// wait is written once, in wait.go; Config and its derived names and ports
+// are in config.go. The other commands' work has a file each: lifecycle.go
+// (down, stop, start, node stop/start/kill), status.go, verify.go,
+// doctor.go, images.go and stacks.go. chaos has four: chaos.go (the
+// scenarios), timeline.go (reads of the swarm turned into events), loop.go
+// (the request loop and its phases) and failover.go (the report, and
+// Rebalance).
 package lab

@@ -119,7 +119,7 @@ func (l *Lab) Start(ctx context.Context) error {
 		}
 		if role == RoleManager && len(errs) == 0 {
 			managers := func(n string) { l.Status.Progress("managers running their swarm: " + n) }
-			if err := l.waitNodeEngines(ctx, inv, roleNames(inv, RoleManager), swarmActive, EnginePatience, managers); err != nil {
+			if err := l.waitNodeEngines(ctx, inv, roleNames(inv, RoleManager), swarmSettled, EnginePatience, managers); err != nil {
 				errs = append(errs, err)
 			}
 			l.Status.Progress("starting the workers")
@@ -128,6 +128,18 @@ func (l *Lab) Start(ctx context.Context) error {
 	l.Status.End(len(errs) == 0)
 	if len(errs) > 0 {
 		return errors.Join(errs...)
+	}
+	if inv, err = l.Inventory(ctx); err != nil {
+		return err
+	}
+	if mgr, _, err := l.managerFrom(ctx, inv); err == nil {
+		mgr.Close()
+	} else {
+		// A hands-on lab before 'docker swarm init': no swarm to wait for.
+		l.Status.Start("Waiting for the nodes' Docker engines")
+		err := l.waitNodeEngines(ctx, inv, append(roleNames(inv, RoleManager), roleNames(inv, RoleWorker)...), engineAnswers, EnginePatience, l.Status.Progress)
+		l.Status.End(err == nil)
+		return err
 	}
 	if err := l.WaitReady(ctx, ReadyPatience); err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 // UpOptions tune one run of Up.
 type UpOptions struct {
 	Bare        bool   // stop once the swarm is formed
+	HandsOn     bool   // stop once the nodes run, as after the handout's docker-compose up -d (see UpHandsOn)
 	Retain      bool   // keep what this run created when it fails
 	ImageBinary string // static Linux swarmlab binary for the images; default this executable
 }
@@ -80,7 +81,8 @@ func (l *Lab) Up(ctx context.Context, opts UpOptions) (err error) {
 }
 
 // steps lists what Up does, in order: the nodes (up_nodes.go), the swarm
-// (up_swarm.go) and, unless bare, what is deployed on it (up_deploy.go).
+// (up_swarm.go) and, unless bare, what is deployed on it (up_deploy.go). A
+// hands-on lab stops after the nodes (up_handson.go).
 func (u *upContext) steps() []step {
 	steps := []step{
 		{"Checking the Docker engine", u.checkEngine},
@@ -91,10 +93,15 @@ func (u *upContext) steps() []step {
 		{"Starting the registry", u.startRegistry},
 		{"Starting nodes", u.startNodes},
 		{"Waiting for the nodes' Docker engines", u.enginesAnswer},
+	}
+	if u.opts.HandsOn {
+		return append(steps, u.handsOnSteps()...)
+	}
+	steps = append(steps, []step{
 		{"Initialising the swarm", u.initSwarm},
 		{"Joining nodes to the swarm", u.joinNodes},
 		{"Waiting for every node to be Ready", u.nodesReady},
-	}
+	}...)
 	if u.cfg.Managers > 1 {
 		steps = append(steps, step{"Starting the edge forwarder to the managers", u.startEdge})
 	}

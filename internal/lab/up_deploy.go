@@ -52,14 +52,9 @@ func (u *upContext) deploy(ctx context.Context, name, file string) error {
 	}
 	mid := u.containerOf(u.cfg.Nodes()[0].Name)
 	if u.ipvs == nil { // once per run, before the first stack
-		chk, err := u.lab.DetectIPVS(ctx, BaseImage(u.binSum), mid)
+		has, err := u.hasIPVS(ctx)
 		if err != nil {
 			return err
-		}
-		has := chk.Has
-		u.ipvs = &has
-		if chk.Note != "" {
-			u.status.Infof("IPVS: %s", chk.Note)
 		}
 		if !has {
 			u.status.Infof("this kernel has no IPVS, so swarm's service VIPs and routing mesh do not work: stacks are deployed with endpoint_mode dnsrr and host-mode ports ('swarmlab doctor' explains)")
@@ -86,4 +81,24 @@ func (u *upContext) deploy(ctx context.Context, name, file string) error {
 		return err
 	}
 	return WaitStack(ctx, mgr, name, StackPatience, u.status.Progress)
+}
+
+// hasIPVS asks, once per run, whether the nodes' kernel can do IPVS.
+func (u *upContext) hasIPVS(ctx context.Context) (bool, error) {
+	if u.ipvs != nil {
+		return *u.ipvs, nil
+	}
+	img := "" // DetectIPVS builds the base image when this run did not
+	if u.binSum != "" {
+		img = BaseImage(u.binSum)
+	}
+	chk, err := u.lab.DetectIPVS(ctx, img, u.containerOf(u.cfg.Nodes()[0].Name))
+	if err != nil {
+		return false, err
+	}
+	u.ipvs = &chk.Has
+	if chk.Note != "" {
+		u.status.Infof("IPVS: %s", chk.Note)
+	}
+	return chk.Has, nil
 }

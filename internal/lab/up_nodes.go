@@ -356,7 +356,7 @@ func (u *upContext) startNodes(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if err := u.lab.waitNodeEngines(ctx, inv, names, swarmActive, EnginePatience, u.status.Progress); err != nil {
+			if err := u.lab.waitNodeEngines(ctx, inv, names, swarmSettled, EnginePatience, u.status.Progress); err != nil {
 				return err
 			}
 		}

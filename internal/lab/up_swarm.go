@@ -125,7 +125,12 @@ func roundTrip(ctx context.Context, cl docker.Swarm, n int) (time.Duration, erro
 }
 
 func (u *upContext) joinNodes(ctx context.Context) error {
-	nodes := u.cfg.Nodes()
+	return u.joinSome(ctx, u.cfg.Nodes()[1:])
+}
+
+// joinSome joins nodes (never the first manager, which made the swarm).
+func (u *upContext) joinSome(ctx context.Context, nodes []Node) error {
+	first := u.cfg.Nodes()[0]
 	mgr, err := u.firstManager()
 	if err != nil {
 		return err
@@ -134,7 +139,7 @@ func (u *upContext) joinNodes(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read the join tokens: %w", err)
 	}
-	remote := NodeIP(u.subnet, nodes[0]).String() + ":2377"
+	remote := NodeIP(u.subnet, first).String() + ":2377"
 	// The swarm's own node list says who is already a member.
 	list, err := mgr.NodeList(ctx, swarm.NodeListOptions{})
 	if err != nil {
@@ -145,7 +150,7 @@ func (u *upContext) joinNodes(ctx context.Context) error {
 		members[n.ID] = true
 	}
 	// Managers join one at a time: Raft adds members one by one.
-	for _, n := range nodes[1:] {
+	for _, n := range nodes {
 		if n.Role == RoleManager {
 			if err := u.join(ctx, n, members, sw.JoinTokens.Manager, remote); err != nil {
 				return err

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
@@ -185,6 +186,9 @@ func checkVisualizer(ctx context.Context, base string, st LabStatus) error {
 	return nil
 }
 
+// ingressSettle bounds how long verify waits for every replica to answer.
+var ingressSettle = 10 * time.Second
+
 func checkIngress(ctx context.Context, base string, replicas int) (string, error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/", nil)
 	resp, err := httpClient.Do(req)
@@ -197,9 +201,24 @@ func checkIngress(ctx context.Context, base string, replicas int) (string, error
 	if resp.StatusCode != 200 || !strings.Contains(string(buf[:n]), "The API service is running...") {
 		return "", fmt.Errorf("GET %s/ answered %s %q", base, resp.Status, strings.TrimSpace(string(buf[:n])))
 	}
-	res, err := probe.Run(ctx, probe.Options{URL: base + "/api/info", Count: 10 * max(replicas, 1), Concurrency: 2})
-	if err != nil {
-		return "", err
+	// A replica that just started reaches the proxies' DNS when the swarm's
+	// service discovery spreads it (seconds on a busy machine), so fewer
+	// replicas than expected are given a few more tries.
+	var res probe.Result
+	for deadline := time.Now().Add(ingressSettle); ; {
+		r, err := probe.Run(ctx, probe.Options{URL: base + "/api/info", Count: 10 * max(replicas, 1), Concurrency: 2})
+		if err != nil {
+			return "", err
+		}
+		res = r
+		if res.Failures > 0 || len(res.Hostnames) >= replicas || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(time.Second):
+		}
 	}
 	if res.Failures > 0 {
 		return "", fmt.Errorf("%d of %d requests failed: %s", res.Failures, res.Requests, res.Errors[0])

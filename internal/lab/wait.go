@@ -89,8 +89,10 @@ type engineState struct {
 var (
 	// engineAnswers: a node that was just created or started.
 	engineAnswers = engineState{"answer", func(system.Info) bool { return true }}
-	// swarmActive: a manager that was restarted, before workers start.
-	swarmActive = engineState{"run its swarm again", func(i system.Info) bool { return i.Swarm.LocalNodeState == swarm.LocalNodeStateActive }}
+	// swarmSettled: a manager that was restarted, before workers start. A
+	// manager with a swarm answers once it runs it again (or is still
+	// pending); one of a hands-on lab before 'docker swarm init' has none.
+	swarmSettled = engineState{"run its swarm again", func(i system.Info) bool { return i.Swarm.LocalNodeState != swarm.LocalNodeStatePending }}
 )
 
 // waitNodeEngines waits until the engine in each named node container

@@ -15,6 +15,8 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/system"
 	"github.com/docker/docker/client"
+
+	"github.com/swarmlab/swarmlab/internal/visualizer/panel"
 )
 
 // DockerAPI is the part of the Docker Engine API the visualizer uses: read
@@ -26,6 +28,7 @@ type DockerAPI interface {
 	ServiceList(ctx context.Context, options swarm.ServiceListOptions) ([]swarm.Service, error)
 	TaskList(ctx context.Context, options swarm.TaskListOptions) ([]swarm.Task, error)
 	NetworkList(ctx context.Context, options network.ListOptions) ([]network.Summary, error)
+	SwarmInspect(ctx context.Context) (swarm.Swarm, error)
 	Events(ctx context.Context, options events.ListOptions) (<-chan events.Message, <-chan error)
 }
 
@@ -92,7 +95,13 @@ func (d *DockerSource) Snapshot(ctx context.Context) (State, error) {
 	if err != nil {
 		return State{}, fmt.Errorf("failed to list networks: %w", err)
 	}
-	return buildState(d.now(), nodes, services, tasks, networks), nil
+	st := buildState(d.now(), nodes, services, tasks, networks)
+	// The tutorial's panel is optional: a swarm without the label, or one
+	// that cannot be inspected, shows none.
+	if sw, err := d.api.SwarmInspect(ctx); err == nil {
+		st.Tutorial = panel.Parse(sw.Spec.Labels[panel.Label])
+	}
+	return st, nil
 }
 
 // Events that can change what the page shows. Swarm sends no task events,

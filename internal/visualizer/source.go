@@ -3,6 +3,8 @@ package visualizer
 import (
 	"context"
 	"sync"
+
+	"github.com/swarmlab/swarmlab/internal/visualizer/panel"
 )
 
 // Source reads the swarm. It is read-only by contract: the page is a window,
@@ -109,5 +111,10 @@ func cloneState(st State) State {
 	st.Services = append([]Service(nil), st.Services...)
 	st.Tasks = append([]Task(nil), st.Tasks...)
 	st.Networks = append([]Network(nil), st.Networks...)
+	if st.Tutorial != nil {
+		t := *st.Tutorial
+		t.Steps = append([]panel.Step(nil), t.Steps...)
+		st.Tutorial = &t
+	}
 	return st
 }

@@ -25,6 +25,7 @@ type fakeDocker struct {
 	services []swarm.Service
 	tasks    []swarm.Task
 	networks []network.Summary
+	swarm    swarm.Swarm
 	svcOpts  swarm.ServiceListOptions
 	netOpts  network.ListOptions
 	events   chan events.Message
@@ -62,6 +63,12 @@ func (f *fakeDocker) NetworkList(_ context.Context, o network.ListOptions) ([]ne
 	defer f.mu.Unlock()
 	f.netOpts = o
 	return f.networks, f.err
+}
+
+func (f *fakeDocker) SwarmInspect(context.Context) (swarm.Swarm, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.swarm, f.err
 }
 
 func (f *fakeDocker) Events(context.Context, events.ListOptions) (<-chan events.Message, <-chan error) {

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/swarmlab/swarmlab/internal/visualizer/panel"
 )
 
 // State is the view model of the page: only what the page shows. It is sent
@@ -22,6 +24,9 @@ type State struct {
 	Services []Service `json:"services"`
 	Tasks    []Task    `json:"tasks"`
 	Networks []Network `json:"networks"`
+	// Tutorial is the hands-on tutorial's progress, when 'swarmlab
+	// tutorial' published it on the swarm; the page then shows a panel.
+	Tutorial *panel.Tutorial `json:"tutorial,omitempty"`
 }
 
 // Node is one swarm node, shown as one column.

@@ -10,6 +10,7 @@ import (
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
 	"github.com/swarmlab/swarmlab/internal/lab"
+	"github.com/swarmlab/swarmlab/internal/tutorial"
 )
 
 type flags struct {
@@ -17,7 +18,7 @@ type flags struct {
 	nodeImage, bind, subnet, stackDir    string
 	ingress, visualizer, stats, registry int
 	heartbeat                            time.Duration
-	bare, retain                         bool
+	bare, handsOn, retain                bool
 	imageBinary                          string
 }
 
@@ -32,7 +33,17 @@ func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *c
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			apply := func(cfg *lab.Config) { apply(cmd, f, cfg) }
 			return lf.Run(cmd, logger, streams, apply, func(l *lab.Lab) error {
-				if err := l.Up(cmd.Context(), lab.UpOptions{Bare: f.bare, Retain: f.retain, ImageBinary: f.imageBinary}); err != nil {
+				opts := lab.UpOptions{Bare: f.bare, Retain: f.retain, ImageBinary: f.imageBinary}
+				if f.handsOn {
+					if err := l.UpHandsOn(cmd.Context(), opts); err != nil {
+						return err
+					}
+					if !lf.Quiet {
+						printHandsOn(streams, l.Config)
+					}
+					return nil
+				}
+				if err := l.Up(cmd.Context(), opts); err != nil {
 					return err
 				}
 				if !lf.Quiet {
@@ -55,6 +66,7 @@ func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *c
 	fl.IntVar(&f.registry, "registry-port", d.Ports.Registry, "host port of the registry")
 	fl.DurationVar(&f.heartbeat, "heartbeat", 0, fmt.Sprintf("swarm dispatcher heartbeat (default: %s, longer on a slow engine; swarm's own is 5s)", lab.DefaultHeartbeat))
 	fl.BoolVar(&f.bare, "bare", false, "stop once the swarm is formed; deploy nothing")
+	fl.BoolVar(&f.handsOn, "hands-on", false, "stop where the handout starts typing: nodes running, no swarm, an empty registry ('swarmlab tutorial' guides you)")
 	fl.BoolVar(&f.retain, "retain", false, "keep what a failed run created, to look at it")
 	fl.StringVar(&f.imageBinary, "image-binary", "", "static Linux swarmlab binary to ship in the lab's images (default: this one)")
 	return c
@@ -96,4 +108,12 @@ func printURLs(streams cli.Streams, cfg lab.Config, bare bool) {
 	}
 	fmt.Fprintf(w, "  Registry:                   127.0.0.1:%d (registry:5000 from the nodes)\n", cfg.Ports.Registry)
 	fmt.Fprintf(w, "\nNext: 'swarmlab status', 'swarmlab docker node ls', 'swarmlab shell manager'.\n")
+}
+
+func printHandsOn(streams cli.Streams, cfg lab.Config) {
+	w := streams.Out
+	fmt.Fprintf(w, "\nLab %q is ready for the hands-on tutorial: registry, %s and %d workers are running; no swarm yet.\n", cfg.Name, cfg.ContainerName("manager"), cfg.Workers)
+	fmt.Fprintf(w, "  The manager's CLI:   docker exec -it %s sh   (or '%s')\n", cfg.ContainerName("manager"), tutorial.Env{Lab: cfg.Name}.Swarmlab("shell manager"))
+	fmt.Fprintf(w, "  Registry:            localhost:%d (registry:5000 from the nodes)\n", cfg.Ports.Registry)
+	fmt.Fprintf(w, "\nNext: 'swarmlab tutorial' says what to type; 'swarmlab tutorial --watch' in another terminal ticks each step.\n")
 }

@@ -229,9 +229,55 @@
       dk.dataset.state = "ok";
       dk.replaceChildren();
     }
+    renderTutorial(state.tutorial);
     updateStale();
     applyFilter();
     document.body.dataset.updated = String(Date.now());
+  }
+
+  // --- the hands-on tutorial's panel ----------------------------------------
+
+  const marks = { done: "✓", current: "▶", shown: "·", unknown: "?", todo: "" };
+  const tutorialBox = $("tutorial");
+  // Open unless the learner closed it; remembered across reloads.
+  tutorialBox.open = localStorage.getItem("swarmlab.tutorial.closed") !== "1";
+  tutorialBox.addEventListener("toggle", () => {
+    try { localStorage.setItem("swarmlab.tutorial.closed", tutorialBox.open ? "0" : "1"); } catch (_) { /* private mode */ }
+  });
+
+  // The few words of the panel, in the language the learner chose.
+  const words = {
+    en: { title: "Tutorial", step: (n, m) => `step ${n} of ${m}: `, steps: (d, m) => `${d} of ${m} steps done`, next: "Next", host: "on the host", on: (n) => "on " + n, try: "Try: ", all: "Every step is done.", updated: ["updated ", " ago by swarmlab tutorial"] },
+    ja: { title: "チュートリアル", step: (n, m) => `ステップ ${n}/${m}: `, steps: (d, m) => `${d}/${m} ステップ完了`, next: "次", host: "ホストOSで", on: (n) => n + "で", try: "対処: ", all: "全ステップ完了です。", updated: ["", "前に swarmlab tutorial が更新"] },
+  };
+
+  function renderTutorial(t) {
+    if (!t || !Array.isArray(t.steps) || !t.steps.length) {
+      tutorialBox.hidden = true;
+      return;
+    }
+    tutorialBox.hidden = false;
+    const w = words[t.lang] || words.en;
+    const steps = t.steps;
+    const cur = steps.findIndex((s) => s.status === "current");
+    const done = steps.filter((s) => s.status === "done").length;
+    const checked = steps.filter((s) => s.status !== "shown").length;
+    $("tutorial-head").replaceChildren(w.title + " ",
+      h("small", { "data-tutorial-count": done + "/" + checked },
+        (cur >= 0 ? w.step(cur + 1, steps.length) + steps[cur].title : w.steps(done, checked))));
+    const list = h("ol", { class: "tsteps" }, steps.map((s, i) => h("li", { "data-step": s.id, "data-status": s.status, "data-hint": s.hint ? true : undefined },
+      h("span", { class: "mk" }, s.status === "current" && s.hint ? "✗" : (marks[s.status] ?? "")),
+      h("span", {}, (i + 1) + ". " + s.title))));
+    const next = cur >= 0 ? steps[cur] : null;
+    const when = Date.parse(t.at);
+    $("tutorial-body").replaceChildren(list, h("div", { class: "tnext" },
+      next && h("h3", {}, w.next + (next.where ? " (" + (next.where === "host" ? w.host : w.on(next.where)) + ")" : "") + ": " + next.title),
+      next && next.commands && next.commands.length > 0 && h("pre", { class: "mono" }, next.commands.join("\n")),
+      next && next.detail && h("p", {}, next.detail),
+      next && next.hint && h("p", { class: "hint" }, w.try + next.hint),
+      t.message && h("p", {}, t.message),
+      !next && !t.message && h("p", {}, w.all),
+      when > 0 && h("p", { class: "at" }, w.updated[0], h("span", { class: "age", "data-since": t.at }, age(t.at)), w.updated[1])));
   }
 
   function tick() {

@@ -1,0 +1,209 @@
+package lab
+
+// A hands-on lab: the state right after the handout's 'docker-compose up -d'
+// (registry, manager and workers running, no swarm, an empty registry, the
+// four images on the host), for the learner to type the rest while
+// 'swarmlab tutorial' checks each step.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/image"
+
+	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/stack"
+)
+
+// HandoutImage is one of the four images the handout starts from.
+type HandoutImage struct {
+	Host    string // on the host engine, as the learner tags it (":latest")
+	Repo    string // in the lab registry, as the stack files pull it: registry:5000/REPO
+	Handout string // the handout's own image for the role, when the learner types another name
+}
+
+// HandoutImages are the images the handout builds or pulls, under the names
+// a hands-on lab gives them on the host. The visualizer and the ingress are
+// swarmlab's own, so they carry swarmlab's name, not the handout's.
+var HandoutImages = []HandoutImage{
+	{Host: "swtest/api", Repo: "swtest/api"},
+	{Host: "swtest/nginx", Repo: "swtest/nginx"},
+	{Host: "swarmlab/visualizer", Repo: "visualizer", Handout: "dockersamples/visualizer"},
+	{Host: "swarmlab/ingress", Repo: "haproxy", Handout: "dockercloud/haproxy"},
+}
+
+// HostRegistryRefs are the names the host may push an image of the lab
+// registry under: localhost:PORT/REPO:latest, as the handout tags it, and
+// 127.0.0.1:PORT/REPO:latest, as 'swarmlab up' does.
+func (c Config) HostRegistryRefs(repo string) []string {
+	return []string{
+		fmt.Sprintf("localhost:%d/%s:latest", c.Ports.Registry, repo),
+		fmt.Sprintf("127.0.0.1:%d/%s:latest", c.Ports.Registry, repo),
+	}
+}
+
+// HandsOnStackDir is the folder a hands-on lab mounts at /stack: a copy of
+// the stack files of the lab's own, adapted when the kernel lacks IPVS,
+// since the learner deploys them by hand inside the manager.
+func (c Config) HandsOnStackDir() string {
+	return filepath.Join(dataHome(), "swarmlab", c.Name, "hands-on", "stack")
+}
+
+// UpHandsOn makes a hands-on lab, or repairs one that exists without undoing
+// what the learner did. A new lab starts from an empty registry and without
+// the tags an earlier run left on the host, so no step is done before the
+// learner types it.
+func (l *Lab) UpHandsOn(ctx context.Context, opts UpOptions) error {
+	if l.Config.Managers != 1 {
+		return cli.Hintf("drop --managers, or use 'swarmlab up --managers N' without --hands-on", "--hands-on follows the handout, which has one manager (not %d)", l.Config.Managers)
+	}
+	if opts.Bare {
+		return cli.Hintf("use one of them", "--hands-on and --bare both stop early; they cannot be combined")
+	}
+	opts.HandsOn = true
+	inv, err := l.Inventory(ctx)
+	if err != nil {
+		return err
+	}
+	if l.Config.StackDir == "" {
+		l.Config.StackDir = l.Config.HandsOnStackDir()
+	}
+	if len(inv.Containers) == 0 {
+		if err := l.clearHandsOn(ctx, inv); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(l.Config.StackDir, 0o755); err != nil {
+		return fmt.Errorf("stack folder: %w", err)
+	}
+	return l.Up(ctx, opts)
+}
+
+// clearHandsOn removes what an earlier hands-on run of this lab left behind:
+// the registry's images, the host's tags for the registry (only tags: the
+// images they name stay) and the stack copies.
+func (l *Lab) clearHandsOn(ctx context.Context, inv Inventory) error {
+	refs, err := l.hostRegistryTags(ctx)
+	if err != nil {
+		return engineErr(err)
+	}
+	vol := inv.Volumes[l.Config.RegistryVolume()]
+	if !vol && len(refs) == 0 {
+		return os.RemoveAll(l.Config.HandsOnStackDir())
+	}
+	l.Status.Start("Clearing what an earlier hands-on run left")
+	var errs []error
+	if vol {
+		l.Status.Progress("the registry's images")
+		if err := l.Engine.VolumeRemove(ctx, l.Config.RegistryVolume(), true); err != nil {
+			errs = append(errs, fmt.Errorf("empty the registry: %w", err))
+		}
+	}
+	for _, ref := range refs {
+		l.Status.Progress(ref)
+		if _, err := l.Engine.ImageRemove(ctx, ref, image.RemoveOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("untag %s: %w", ref, err))
+		}
+	}
+	errs = append(errs, os.RemoveAll(l.Config.HandsOnStackDir()))
+	l.Status.End(errors.Join(errs...) == nil)
+	return errors.Join(errs...)
+}
+
+// hostRegistryTags lists the host's tags for the lab registry, under
+// either name the host gives it (HostRegistryRefs), whatever their repository:
+// a mistyped tag of an earlier run counts too.
+func (l *Lab) hostRegistryTags(ctx context.Context) ([]string, error) {
+	imgs, err := l.Engine.ImageList(ctx, image.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	prefixes := []string{fmt.Sprintf("localhost:%d/", l.Config.Ports.Registry), fmt.Sprintf("127.0.0.1:%d/", l.Config.Ports.Registry)}
+	var out []string
+	for _, img := range imgs {
+		for _, t := range img.RepoTags {
+			if strings.HasPrefix(t, prefixes[0]) || strings.HasPrefix(t, prefixes[1]) {
+				out = append(out, t)
+			}
+		}
+	}
+	return out, nil
+}
+
+// handsOnSteps end Up for a hands-on lab, once the nodes' engines answer.
+func (u *upContext) handsOnSteps() []step {
+	return []step{
+		{"Writing the stack files", u.writeStacks},
+		{"Naming the handout's images", u.tagHandout},
+	}
+}
+
+// writeStacks fills the hands-on stack folder. On a kernel without IPVS the
+// copies are adapted as up adapts its own, so that the handout's
+// 'docker stack deploy -c /stack/webapi.yml swtest', typed in the manager,
+// works; files the learner already has are kept.
+func (u *upContext) writeStacks(ctx context.Context) error {
+	has, err := u.hasIPVS(ctx)
+	if err != nil {
+		return err
+	}
+	own, _ := filepath.Abs(u.cfg.HandsOnStackDir())
+	if u.stackDir != own {
+		u.status.Progress("your own folder " + u.stackDir)
+		if !has {
+			u.status.Infof("this kernel has no IPVS: deploy the files of %s with 'swarmlab docker stack deploy', which adapts them", u.stackDir)
+		}
+		return nil
+	}
+	for _, s := range stack.Stacks {
+		p := filepath.Join(u.stackDir, s.File)
+		if _, err := os.Stat(p); err == nil {
+			continue
+		}
+		data, err := stack.Files.ReadFile(s.File)
+		if err != nil {
+			return err
+		}
+		if !has {
+			if data, err = stack.AdaptNoIPVS(data); err != nil {
+				return err
+			}
+			data = append([]byte(noIPVSHeader(s.File)), data...)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			return err
+		}
+	}
+	u.status.Progress(u.stackDir)
+	if !has {
+		u.status.Infof("this kernel has no IPVS: the files at /stack are adapted copies (endpoint_mode dnsrr, host-mode ports); 'swarmlab doctor' explains")
+	}
+	return nil
+}
+
+func noIPVSHeader(file string) string {
+	return "# swarmlab: this kernel has no IPVS, so swarm's service VIPs and routing mesh do not\n" +
+		"# work here. This copy of " + file + " is adapted for it: every service resolves by DNS\n" +
+		"# round robin (endpoint_mode: dnsrr) and publishes its ports in host mode, on the node\n" +
+		"# that runs it. The handout's commands work as written. 'swarmlab doctor' explains.\n"
+}
+
+// tagHandout gives the visualizer and ingress images the host names the
+// tutorial tells the learner to tag; the other two are built under theirs.
+func (u *upContext) tagHandout(ctx context.Context) error {
+	for _, img := range HandoutImages {
+		if img.Host == img.Repo {
+			continue
+		}
+		if err := u.engine.ImageTag(ctx, img.Repo+":latest", img.Host+":latest"); err != nil {
+			return fmt.Errorf("tag %s: %w", img.Host, err)
+		}
+	}
+	u.status.Progress(fmt.Sprintf("%d images", len(HandoutImages)))
+	return nil
+}
