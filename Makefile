@@ -7,7 +7,7 @@ LDFLAGS := -s -w -X github.com/swarmlab/swarmlab/internal/version.Version=$(VERS
 # clean clone needs nothing but Go.
 STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build check unit conformance e2e e2e-tutorial-full vet cross dist node-image bench bench-tutorial
+.PHONY: build check unit conformance e2e e2e-ipvs e2e-tutorial-full vet cross dist node-image bench bench-tutorial
 build: ## a static binary: it also ships itself in the lab's images
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/swarmlab
 
@@ -25,6 +25,9 @@ conformance: ## the HTTP conformance suite of the ingress and the proxy; CONFORM
 e2e: build ## end-to-end tests on a real lab
 	mkdir -p artifacts
 	SWARMLAB_ARTIFACTS=$(CURDIR)/artifacts go test -tags e2e -count=1 -timeout 40m -v ./e2e/ 2>&1 | tee artifacts/e2e.log; exit $${PIPESTATUS[0]}
+
+e2e-ipvs: node-image ## the end-to-end checks on a kernel with IPVS, in a VM (not in CI: 30-45 min; see README)
+	bash e2e/ipvs/run-e2e.sh
 
 e2e-tutorial-full: build ## the tutorial's whole checkpoint matrix: goto every step from an empty and a finished lab, then type to the end (about an hour)
 	mkdir -p artifacts

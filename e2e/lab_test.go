@@ -26,7 +26,7 @@ import (
 func TestLab(t *testing.T) {
 	ctx := context.Background()
 	mustUp(t)
-	t.Run("Up", func(t *testing.T) { testUpOutput(t) })
+	t.Run("Up", func(t *testing.T) { testUpOutput(ctx, t) })
 	t.Run("Nodes", func(t *testing.T) { testNodes(ctx, t) })
 	t.Run("Containers", func(t *testing.T) { testContainers(ctx, t) })
 	t.Run("RegistryPullFromEveryNode", func(t *testing.T) { testPull(ctx, t) })
@@ -48,9 +48,18 @@ func TestLab(t *testing.T) {
 	t.Run("Down", func(t *testing.T) { testDown(ctx, t) })
 }
 
-func testUpOutput(t *testing.T) {
+func testUpOutput(ctx context.Context, t *testing.T) {
 	for _, want := range []string{"✓ Initialising the swarm", "✓ Deploying stack swtest", `Lab "e2e" is up.`, url(ports.Ingress, "/")} {
 		contains(t, upOut, want)
+	}
+	// up chose the heartbeat from the engine's speed, and said which.
+	sw, err := manager(ctx, t).SwarmInspect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb := sw.Spec.Dispatcher.HeartbeatPeriod.String()
+	if !strings.Contains(upOut, "heartbeat "+hb+";") && !strings.Contains(upOut, "heartbeat is "+hb+" ") {
+		t.Errorf("the swarm's heartbeat is %s, but up did not say so:\n%s", hb, upOut)
 	}
 }
 
@@ -306,7 +315,7 @@ func testStopStart(ctx context.Context, t *testing.T) {
 	if len(ready) != 4 || leader != "manager" {
 		t.Fatalf("after start: ready %v, leader %q", ready, leader)
 	}
-	if err := lab.WaitStack(ctx, mgr, "swtest", 2*time.Minute, func(string) {}); err != nil {
+	if err := lab.WaitStack(ctx, mgr, "swtest", lab.StackPatience, func(string) {}); err != nil {
 		t.Fatal(err)
 	}
 	// The registry kept its images.

@@ -137,7 +137,7 @@ func testVerifyWithoutIngress(ctx context.Context, t *testing.T) {
 		t.Fatalf("stack deploy by hand: %v\n%s", err, out)
 	}
 	mgr := manager(ctx, t)
-	if err := lab.WaitStack(ctx, mgr, "ingress", time.Minute, func(string) {}); err != nil {
+	if err := lab.WaitStack(ctx, mgr, "ingress", lab.StackPatience, func(string) {}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -301,7 +301,7 @@ func testTutorialWebapi(ctx context.Context, t *testing.T) {
 		os.Remove(path)
 		swarmlab("docker", "stack", "deploy", "-c", "/stack/webapi.yml", "swtest")
 		if mgr, _, err := testLab.Manager(ctx); err == nil {
-			lab.WaitStack(ctx, mgr, "swtest", 2*time.Minute, func(string) {})
+			lab.WaitStack(ctx, mgr, "swtest", lab.StackPatience, func(string) {})
 			mgr.Close()
 		}
 		time.Sleep(3 * time.Second) // the proxies re-resolve tasks.swtest_api every 2s
@@ -310,7 +310,7 @@ func testTutorialWebapi(ctx context.Context, t *testing.T) {
 		t.Fatalf("deploy the tutorial's webapi.yml: %v\n%s", err, out)
 	}
 	mgr := manager(ctx, t)
-	if err := lab.WaitStack(ctx, mgr, "swtest", 2*time.Minute, func(string) {}); err != nil {
+	if err := lab.WaitStack(ctx, mgr, "swtest", lab.StackPatience, func(string) {}); err != nil {
 		t.Fatal(err)
 	}
 	// Rolling updates replace the tasks one by one; give the proxies'

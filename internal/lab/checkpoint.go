@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -76,7 +75,7 @@ func (l *Lab) JoinWorkers(ctx context.Context, names ...string) error {
 		if err != nil {
 			return err
 		}
-		return waitNodesReady(ctx, mgr, append([]string{l.Config.Nodes()[0].Name}, names...), 90*time.Second, l.Status.Progress)
+		return waitNodesReady(ctx, l.clock, mgr, append([]string{l.Config.Nodes()[0].Name}, names...), ReadyPatience, l.Status.Progress, nil)
 	})
 }
 
@@ -104,11 +103,9 @@ func (l *Lab) DeployStacks(ctx context.Context, names ...string) error {
 		if _, err := u.firstManager(); err != nil {
 			return err
 		}
-		has, err := HasIPVS(ctx, u.engine, u.containerOf(u.cfg.Nodes()[0].Name))
-		if err != nil {
+		if _, err := u.hasIPVS(ctx); err != nil {
 			return err
 		}
-		u.ipvs = &has
 		var g errgroup.Group
 		for _, s := range stack.Stacks {
 			if slices.Contains(names, s.Name) {

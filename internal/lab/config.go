@@ -37,7 +37,8 @@ type Config struct {
 	Bind string `yaml:"bind"`
 	// Ports published on the host.
 	Ports Ports `yaml:"ports"`
-	// Heartbeat is the swarm dispatcher heartbeat. Default 2s (swarm's own is 5s).
+	// Heartbeat is the swarm dispatcher heartbeat. Default 0: up chooses
+	// from the engine's speed, DefaultHeartbeat (2s) on a fast one (swarm's own is 5s).
 	Heartbeat time.Duration `yaml:"-"`
 	// StackDir is mounted at /stack in the managers. Default: ./stack when it
 	// holds webapi.yml, else a copy of the built-in stack files in the lab's data directory.
@@ -64,7 +65,6 @@ func Defaults() Config {
 		NodeImage: "docker:dind",
 		Bind:      "127.0.0.1",
 		Ports:     Ports{Ingress: 8000, Visualizer: 9000, Stats: 1936, Registry: 5000},
-		Heartbeat: 2 * time.Second,
 	}
 }
 

@@ -3,12 +3,9 @@ package lab
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
-
-	"github.com/swarmlab/swarmlab/internal/docker"
 )
 
 // Check levels.
@@ -43,9 +40,7 @@ func (l *Lab) Doctor(ctx context.Context) []Check {
 	} else {
 		out = append(out, Check{Name: "Node image", Level: CheckWarn, Result: l.Config.NodeImage + " is not on the engine yet",
 			Advice: []string{"'swarmlab up' pulls it; where images cannot be pulled, run 'swarmlab build node-image' first."}})
-		if _, err := os.Stat("/proc/sys/net/ipv4/vs"); err != nil && info.OSType == "linux" {
-			out = append(out, noIPVS("the host's /proc has no net/ipv4/vs"))
-		}
+		out = append(out, l.checkIPVS(ctx, hostProcIPVS()))
 	}
 	out = append(out, l.doctorPorts(ctx)...)
 	return out
@@ -68,31 +63,13 @@ func (l *Lab) checkPrivileged(ctx context.Context, img string) Check {
 func (l *Lab) checkKernel(ctx context.Context, img string) []Check {
 	script := `test -d /proc/sys/net/ipv4/vs && echo ipvs=yes || echo ipvs=no
 ip link add swl-vx0 type vxlan id 4242 dstport 4789 2>/dev/null && { echo vxlan=yes; ip link del swl-vx0; } || echo vxlan=no`
-	c, err := l.Engine.ContainerCreate(ctx, &container.Config{Image: img, Entrypoint: []string{"sh", "-c", script}, Labels: map[string]string{LabelLab + ".probe": l.Config.Name}},
-		&container.HostConfig{CapAdd: []string{"NET_ADMIN"}}, nil, nil, "")
+	logs, _, err := runOnce(ctx, l.Engine, &container.Config{Image: img, Entrypoint: []string{"sh", "-c", script}, Labels: map[string]string{LabelLab + ".probe": l.Config.Name}},
+		&container.HostConfig{CapAdd: []string{"NET_ADMIN"}})
 	if err != nil {
 		return []Check{{Name: "Kernel", Level: CheckWarn, Result: "could not probe: " + firstLine(err)}}
 	}
-	defer l.Engine.ContainerRemove(context.WithoutCancel(ctx), c.ID, container.RemoveOptions{Force: true})
-	if err := l.Engine.ContainerStart(ctx, c.ID, container.StartOptions{}); err != nil {
-		return []Check{{Name: "Kernel", Level: CheckWarn, Result: "could not probe: " + firstLine(err)}}
-	}
-	wait, errc := l.Engine.ContainerWait(ctx, c.ID, container.WaitConditionNotRunning)
-	select {
-	case <-wait:
-	case err := <-errc:
-		return []Check{{Name: "Kernel", Level: CheckWarn, Result: "could not probe: " + firstLine(err)}}
-	}
-	logs, err := docker.Logs(ctx, l.Engine, c.ID)
-	if err != nil {
-		return []Check{{Name: "Kernel", Level: CheckWarn, Result: "could not probe: " + firstLine(err)}}
-	}
-	var out []Check
-	if strings.Contains(logs, "ipvs=yes") {
-		out = append(out, Check{Name: "IPVS", Level: CheckOK, Result: "present: service VIPs and the routing mesh work"})
-	} else {
-		out = append(out, noIPVS("the kernel has no IPVS"))
-	}
+	proc := strings.Contains(logs, "ipvs=yes")
+	out := []Check{l.checkIPVS(ctx, &proc)}
 	if strings.Contains(logs, "vxlan=yes") {
 		out = append(out, Check{Name: "VXLAN", Level: CheckOK, Result: "works: overlay networks span the nodes"})
 	} else {

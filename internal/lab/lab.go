@@ -37,12 +37,14 @@ type Lab struct {
 	// What can build the node image here, and the build; tests replace them.
 	nodeHost  func(engineArch string) nodeimage.Host
 	nodeBuild func(ctx context.Context, e docker.Engine, o nodeimage.Options, progress func(string)) error
+	// clock is the time the waits see; tests replace it.
+	clock clock
 }
 
 // New returns a lab for cfg on engine e.
 func New(cfg Config, e docker.Engine, status *cli.Status, log *slog.Logger) *Lab {
 	l := &Lab{Config: cfg, Engine: e, Status: status, Log: log, FindBinary: ImageBinary,
-		nodeHost: nodeimage.ThisHost, nodeBuild: nodeimage.Build}
+		nodeHost: nodeimage.ThisHost, nodeBuild: nodeimage.Build, clock: wallClock{}}
 	l.NodeClient = func(id string) (docker.Swarm, error) { return docker.NodeClient(e, id) }
 	return l
 }

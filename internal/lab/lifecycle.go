@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"golang.org/x/sync/errgroup"
@@ -120,7 +119,7 @@ func (l *Lab) Start(ctx context.Context) error {
 		}
 		if role == RoleManager && len(errs) == 0 {
 			managers := func(n string) { l.Status.Progress("managers running their swarm: " + n) }
-			if err := l.waitNodeEngines(ctx, inv, roleNames(inv, RoleManager), swarmSettled, time.Minute, managers); err != nil {
+			if err := l.waitNodeEngines(ctx, inv, roleNames(inv, RoleManager), swarmSettled, EnginePatience, managers); err != nil {
 				errs = append(errs, err)
 			}
 			l.Status.Progress("starting the workers")
@@ -138,19 +137,19 @@ func (l *Lab) Start(ctx context.Context) error {
 	} else {
 		// A hands-on lab before 'docker swarm init': no swarm to wait for.
 		l.Status.Start("Waiting for the nodes' Docker engines")
-		err := l.waitNodeEngines(ctx, inv, append(roleNames(inv, RoleManager), roleNames(inv, RoleWorker)...), engineAnswers, time.Minute, l.Status.Progress)
+		err := l.waitNodeEngines(ctx, inv, append(roleNames(inv, RoleManager), roleNames(inv, RoleWorker)...), engineAnswers, EnginePatience, l.Status.Progress)
 		l.Status.End(err == nil)
 		return err
 	}
-	if err := l.WaitReady(ctx, 2*time.Minute); err != nil {
+	if err := l.WaitReady(ctx, ReadyPatience); err != nil {
 		return err
 	}
-	return l.WaitServices(ctx, 3*time.Minute)
+	return l.WaitServices(ctx, StackPatience)
 }
 
 // WaitServices waits until every service runs its desired tasks again and,
 // when the ingress is published, until it answers.
-func (l *Lab) WaitServices(ctx context.Context, timeout time.Duration) error {
+func (l *Lab) WaitServices(ctx context.Context, p Patience) error {
 	mgr, _, err := l.Manager(ctx)
 	if err != nil {
 		return err
@@ -161,7 +160,7 @@ func (l *Lab) WaitServices(ctx context.Context, timeout time.Duration) error {
 		return err
 	}
 	l.Status.Start("Waiting for the services")
-	err = WaitStack(ctx, mgr, "", timeout, l.Status.Progress)
+	err = WaitStack(ctx, mgr, "", p, l.Status.Progress)
 	if err == nil && l.Discover(ctx) == nil {
 		err = waitIngress(ctx, l.Config, l.Status.Progress)
 	}

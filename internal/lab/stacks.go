@@ -6,7 +6,9 @@ package lab
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -21,21 +23,11 @@ import (
 // OverlayNetwork is the tutorial's network shared by its stacks.
 const OverlayNetwork = "swtest_net"
 
-// HasIPVS reports whether the nodes' kernel has IPVS, which swarm's service
-// VIPs and ingress routing mesh need. All nodes share the engine's kernel.
-func HasIPVS(ctx context.Context, e docker.Engine, containerID string) (bool, error) {
-	res, err := docker.Exec(ctx, e, containerID, []string{"test", "-d", "/proc/sys/net/ipv4/vs"}, nil)
-	if err != nil {
-		return false, err
-	}
-	return res.ExitCode == 0, nil
-}
-
 // AdaptStackDeploy rewrites the arguments of a hand-typed 'docker stack
 // deploy -c FILE NAME' for a kernel without IPVS: the file is read in the
 // manager, adapted as up adapts its own, and fed on stdin. It returns the
 // arguments unchanged, and a nil reader, when nothing needs adapting.
-func AdaptStackDeploy(ctx context.Context, e docker.Engine, managerID string, args []string) ([]string, io.Reader, error) {
+func (l *Lab) AdaptStackDeploy(ctx context.Context, managerID string, args []string) ([]string, io.Reader, error) {
 	if len(args) < 2 || args[0] != "stack" || (args[1] != "deploy" && args[1] != "up") {
 		return args, nil, nil
 	}
@@ -52,11 +44,11 @@ func AdaptStackDeploy(ctx context.Context, e docker.Engine, managerID string, ar
 	if fileAt < 0 || args[fileAt] == "-" {
 		return args, nil, nil
 	}
-	has, err := HasIPVS(ctx, e, managerID)
-	if err != nil || has {
+	chk, err := l.DetectIPVS(ctx, "", managerID)
+	if err != nil || chk.Has {
 		return args, nil, err
 	}
-	res, err := docker.Exec(ctx, e, managerID, []string{"cat", args[fileAt]}, nil)
+	res, err := docker.Exec(ctx, l.Engine, managerID, []string{"cat", args[fileAt]}, nil)
 	if err != nil {
 		return args, nil, err
 	}
@@ -81,6 +73,29 @@ type ServiceState struct {
 	Desired   int
 	OnManager int    // running tasks on managers
 	LastError string // the newest task error, if any
+	// OnTheWay counts the tasks that should run and do not yet, by state
+	// (preparing: pulling the image).
+	OnTheWay map[swarm.TaskState]int `json:"-"`
+	// Updating: a rolling update (or its rollback) is under way, and the
+	// counts above may be complete between two of its tasks.
+	Updating bool `json:"-"`
+}
+
+// onTheWay are the states a task passes on its way to running, in order.
+var onTheWay = []swarm.TaskState{
+	swarm.TaskStateNew, swarm.TaskStatePending, swarm.TaskStateAssigned, swarm.TaskStateAccepted,
+	swarm.TaskStateReady, swarm.TaskStatePreparing, swarm.TaskStateStarting,
+}
+
+// Way says where the tasks on their way are, as "1 preparing, 2 starting".
+func (s ServiceState) Way() string {
+	var parts []string
+	for _, st := range onTheWay {
+		if n := s.OnTheWay[st]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, st))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Services reads the state of services, optionally those of one stack.
@@ -112,6 +127,9 @@ func Services(ctx context.Context, mgr docker.Swarm, stackName string) ([]Servic
 	var out []ServiceState
 	for _, s := range svcs {
 		st := ServiceState{Name: s.Spec.Name, Image: shortImage(s.Spec.TaskTemplate.ContainerSpec.Image)}
+		if u := s.UpdateStatus; u != nil {
+			st.Updating = u.State == swarm.UpdateStateUpdating || u.State == swarm.UpdateStateRollbackStarted
+		}
 		var newest time.Time
 		desired := 0
 		for _, t := range byService[s.ID] {
@@ -123,6 +141,12 @@ func Services(ctx context.Context, mgr docker.Swarm, stackName string) ([]Servic
 				if role[t.NodeID] == swarm.NodeRoleManager {
 					st.OnManager++
 				}
+			}
+			if t.DesiredState == swarm.TaskStateRunning && slices.Contains(onTheWay, t.Status.State) {
+				if st.OnTheWay == nil {
+					st.OnTheWay = map[swarm.TaskState]int{}
+				}
+				st.OnTheWay[t.Status.State]++
 			}
 			if t.Status.Err != "" && t.Status.Timestamp.After(newest) {
 				newest, st.LastError = t.Status.Timestamp, t.Status.Err

@@ -38,15 +38,17 @@ type upContext struct {
 	status *cli.Status
 	opts   UpOptions
 
-	inv        Inventory    // what the engine holds of the lab; read again after the nodes start
-	binPath    string       // the binary the images ship, and its digest
-	binSum     string       //
-	nodeImage  string       // the image the nodes run
-	privileged bool         // whether the engine grants --privileged
-	subnet     netip.Prefix // of the lab network
-	stackDir   string       // mounted at /stack in the managers
-	mgr        docker.Swarm // the first manager's engine; see firstManager
-	ipvs       *bool        // whether the nodes' kernel has IPVS; nil until deploy checks
+	inv           Inventory     // what the engine holds of the lab; read again after the nodes start
+	binPath       string        // the binary the images ship, and its digest
+	binSum        string        //
+	nodeImage     string        // the image the nodes run
+	privileged    bool          // whether the engine grants --privileged
+	init          bool          // whether nodes run under the engine's init, which reaps zombies
+	subnet        netip.Prefix  // of the lab network
+	stackDir      string        // mounted at /stack in the managers
+	mgr           docker.Swarm  // the first manager's engine; see firstManager
+	ipvs          *bool         // whether the nodes' kernel has IPVS; nil until deploy checks
+	autoHeartbeat time.Duration // the heartbeat up chose for a new swarm; 0 when given or kept
 
 	mu      sync.Mutex
 	created []func(context.Context) error // how to undo what this run made, newest last

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
@@ -53,11 +52,10 @@ func (u *upContext) deploy(ctx context.Context, name, file string) error {
 	}
 	mid := u.containerOf(u.cfg.Nodes()[0].Name)
 	if u.ipvs == nil { // once per run, before the first stack
-		has, err := HasIPVS(ctx, u.engine, mid)
+		has, err := u.hasIPVS(ctx)
 		if err != nil {
 			return err
 		}
-		u.ipvs = &has
 		if !has {
 			u.status.Infof("this kernel has no IPVS, so swarm's service VIPs and routing mesh do not work: stacks are deployed with endpoint_mode dnsrr and host-mode ports ('swarmlab doctor' explains)")
 		}
@@ -82,5 +80,25 @@ func (u *upContext) deploy(ctx context.Context, name, file string) error {
 	if err != nil {
 		return err
 	}
-	return WaitStack(ctx, mgr, name, 3*time.Minute, u.status.Progress)
+	return WaitStack(ctx, mgr, name, StackPatience, u.status.Progress)
+}
+
+// hasIPVS asks, once per run, whether the nodes' kernel can do IPVS.
+func (u *upContext) hasIPVS(ctx context.Context) (bool, error) {
+	if u.ipvs != nil {
+		return *u.ipvs, nil
+	}
+	img := "" // DetectIPVS builds the base image when this run did not
+	if u.binSum != "" {
+		img = BaseImage(u.binSum)
+	}
+	chk, err := u.lab.DetectIPVS(ctx, img, u.containerOf(u.cfg.Nodes()[0].Name))
+	if err != nil {
+		return false, err
+	}
+	u.ipvs = &chk.Has
+	if chk.Note != "" {
+		u.status.Infof("IPVS: %s", chk.Note)
+	}
+	return chk.Has, nil
 }

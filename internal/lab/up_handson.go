@@ -148,7 +148,7 @@ func (u *upContext) handsOnSteps() []step {
 // 'docker stack deploy -c /stack/webapi.yml swtest', typed in the manager,
 // works; files the learner already has are kept.
 func (u *upContext) writeStacks(ctx context.Context) error {
-	has, err := HasIPVS(ctx, u.engine, u.containerOf(u.cfg.Nodes()[0].Name))
+	has, err := u.hasIPVS(ctx)
 	if err != nil {
 		return err
 	}

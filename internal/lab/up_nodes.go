@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
@@ -104,6 +103,9 @@ func (u *upContext) prepareNodeImage(ctx context.Context) error {
 	if !u.privileged {
 		u.status.Infof("this engine refuses --privileged; nodes run with explicit capabilities instead (all but SYS_RESOURCE)")
 	}
+	if u.init = ProbeInit(ctx, u.engine, img, u.cfg.Name); !u.init {
+		u.status.Infof("this engine has no docker-init; nodes run dockerd as PID 1, which leaves ended tasks' processes defunct")
+	}
 	return nil
 }
 
@@ -127,6 +129,22 @@ func ProbePrivileged(ctx context.Context, e docker.Engine, img, labName string) 
 		return false, nil
 	}
 	return false, fmt.Errorf("probe container: %w", err)
+}
+
+// ProbeInit reports whether the engine can run img under its init
+// (docker-init, a tini), by starting a throwaway container with one. A node
+// runs dockerd; as PID 1 dockerd never reaps the containerd-shim processes
+// orphaned to it, and every task that ends leaves one defunct. Docker
+// Desktop and Debian's docker.io ship docker-init; some engines do not.
+func ProbeInit(ctx context.Context, e docker.Engine, img, labName string) bool {
+	yes := true
+	c, err := e.ContainerCreate(ctx, &container.Config{Image: img, Entrypoint: []string{"true"}, Labels: map[string]string{LabelLab + ".probe": labName}},
+		&container.HostConfig{Init: &yes, NetworkMode: "none"}, nil, nil, "")
+	if err != nil {
+		return false
+	}
+	defer e.ContainerRemove(context.WithoutCancel(ctx), c.ID, container.RemoveOptions{Force: true})
+	return e.ContainerStart(ctx, c.ID, container.StartOptions{}) == nil
 }
 
 func (u *upContext) buildImages(ctx context.Context) error {
@@ -259,7 +277,7 @@ func (u *upContext) startRegistry(ctx context.Context) error {
 	if err := u.ensureContainer(ctx, RoleRegistry, cfg, hc, NodeIP(u.subnet, Node{Role: RoleRegistry})); err != nil {
 		return err
 	}
-	return waitHTTP(ctx, u.cfg.URL(u.cfg.Ports.Registry)+"/v2/", 30*time.Second)
+	return waitHTTP(ctx, u.cfg.URL(u.cfg.Ports.Registry)+"/v2/", HTTPPatience, func(string) {})
 }
 
 // nodeSpec is the container of a Docker-in-Docker node.
@@ -277,6 +295,9 @@ func (u *upContext) nodeSpec(n Node) (*container.Config, *container.HostConfig) 
 		// A tmpfs /run drops dockerd's pid file and sockets on stop, so a
 		// stopped node starts again cleanly.
 		Tmpfs: map[string]string{"/run": "rw,exec"},
+	}
+	if u.init {
+		hc.Init = &u.init
 	}
 	if u.privileged {
 		hc.Privileged = true
@@ -335,7 +356,7 @@ func (u *upContext) startNodes(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if err := u.lab.waitNodeEngines(ctx, inv, names, swarmSettled, time.Minute, u.status.Progress); err != nil {
+			if err := u.lab.waitNodeEngines(ctx, inv, names, swarmSettled, EnginePatience, u.status.Progress); err != nil {
 				return err
 			}
 		}

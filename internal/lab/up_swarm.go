@@ -5,6 +5,7 @@ package lab
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/docker/docker/api/types/swarm"
@@ -14,7 +15,7 @@ import (
 )
 
 func (u *upContext) enginesAnswer(ctx context.Context) error {
-	return u.lab.waitNodeEngines(ctx, u.inv, nodeNames(u.cfg.Nodes()), engineAnswers, 90*time.Second, u.status.Progress)
+	return u.lab.waitNodeEngines(ctx, u.inv, nodeNames(u.cfg.Nodes()), engineAnswers, EnginePatience, u.status.Progress)
 }
 
 func (u *upContext) initSwarm(ctx context.Context) error {
@@ -33,7 +34,7 @@ func (u *upContext) initSwarm(ctx context.Context) error {
 	}
 	ip := NodeIP(u.subnet, first).String()
 	spec := swarm.Spec{}
-	spec.Dispatcher.HeartbeatPeriod = u.cfg.Heartbeat
+	spec.Dispatcher.HeartbeatPeriod = u.heartbeat(ctx, cl)
 	_, err = cl.SwarmInit(ctx, swarm.InitRequest{ListenAddr: "0.0.0.0:2377", AdvertiseAddr: ip, Spec: spec})
 	if err != nil {
 		return fmt.Errorf("swarm init on %s: %w", first.Name, err)
@@ -41,20 +42,86 @@ func (u *upContext) initSwarm(ctx context.Context) error {
 	return nil
 }
 
-// setHeartbeat applies the configured heartbeat to an existing swarm.
+// setHeartbeat applies a --heartbeat to an existing swarm; without one the
+// swarm keeps the heartbeat it was given.
 func (u *upContext) setHeartbeat(ctx context.Context, cl docker.Swarm) error {
 	if u.cfg.Heartbeat == 0 {
 		return nil
 	}
+	return updateHeartbeat(ctx, cl, u.cfg.Heartbeat)
+}
+
+func updateHeartbeat(ctx context.Context, cl docker.Swarm, hb time.Duration) error {
 	sw, err := cl.SwarmInspect(ctx)
 	if err != nil {
 		return err
 	}
-	if sw.Spec.Dispatcher.HeartbeatPeriod == u.cfg.Heartbeat {
+	if sw.Spec.Dispatcher.HeartbeatPeriod == hb {
 		return nil
 	}
-	sw.Spec.Dispatcher.HeartbeatPeriod = u.cfg.Heartbeat
+	sw.Spec.Dispatcher.HeartbeatPeriod = hb
 	return cl.SwarmUpdate(ctx, sw.Version, sw.Spec, swarm.UpdateFlags{})
+}
+
+// heartbeat is the dispatcher heartbeat of a new swarm: --heartbeat when
+// given, else one the engine's speed allows. A node is marked Down after
+// about three missed heartbeats, and on a slow machine a busy node's
+// heartbeat comes late: a 2 s one would make its nodes flap.
+func (u *upContext) heartbeat(ctx context.Context, cl docker.Swarm) time.Duration {
+	if u.cfg.Heartbeat != 0 {
+		u.status.Progress(fmt.Sprintf("heartbeat %s (--heartbeat)", u.cfg.Heartbeat))
+		return u.cfg.Heartbeat
+	}
+	rtt, err := roundTrip(ctx, cl, 5)
+	if err != nil {
+		u.lab.Log.Warn("timing the manager's engine", "err", err)
+		rtt = 0
+	}
+	u.autoHeartbeat = heartbeatFor(rtt)
+	if u.autoHeartbeat > DefaultHeartbeat {
+		u.status.Infof("the manager's engine answers in %s (median of 5 calls), a slow machine: the swarm's heartbeat is %s instead of %s, so that busy nodes are not marked Down (--heartbeat sets one)",
+			rtt.Round(time.Millisecond), u.autoHeartbeat, DefaultHeartbeat)
+	} else {
+		u.status.Progress(fmt.Sprintf("heartbeat %s; the manager's engine answers in %s", u.autoHeartbeat, rtt.Round(time.Millisecond)))
+	}
+	return u.autoHeartbeat
+}
+
+// Heartbeats up chooses from, by how long the manager's engine takes to
+// answer Info (the median of a few calls through dial-stdio): 10 ms on a
+// 2-core CI machine busy with other work, 5-20x that in an emulated VM.
+const (
+	DefaultHeartbeat = 2 * time.Second  // a laptop, or CI
+	slowHeartbeat    = 5 * time.Second  // swarm's own default
+	maxHeartbeat     = 20 * time.Second // what a flap backs off to at most
+)
+
+func heartbeatFor(rtt time.Duration) time.Duration {
+	switch {
+	case rtt < 60*time.Millisecond:
+		return DefaultHeartbeat
+	case rtt < 300*time.Millisecond:
+		return slowHeartbeat
+	}
+	return 2 * slowHeartbeat
+}
+
+// roundTrip times n Info calls after a first one, which opens the
+// connection, and returns the median.
+func roundTrip(ctx context.Context, cl docker.Swarm, n int) (time.Duration, error) {
+	if _, err := cl.Info(ctx); err != nil {
+		return 0, err
+	}
+	times := make([]time.Duration, n)
+	for i := range times {
+		t0 := time.Now()
+		if _, err := cl.Info(ctx); err != nil {
+			return 0, err
+		}
+		times[i] = time.Since(t0)
+	}
+	slices.Sort(times)
+	return times[n/2], nil
 }
 
 func (u *upContext) joinNodes(ctx context.Context) error {
@@ -150,5 +217,24 @@ func (u *upContext) nodesReady(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return waitNodesReady(ctx, mgr, nodeNames(u.cfg.Nodes()), 90*time.Second, u.status.Progress)
+	var onFlap func(string)
+	if u.autoHeartbeat != 0 {
+		onFlap = func(node string) { u.backOffHeartbeat(ctx, mgr, node) }
+	}
+	return waitNodesReady(ctx, u.lab.clock, mgr, nodeNames(u.cfg.Nodes()), ReadyPatience, u.status.Progress, onFlap)
+}
+
+// backOffHeartbeat doubles a heartbeat up chose when a node that was Ready
+// is not any more: the engine is slower than it measured.
+func (u *upContext) backOffHeartbeat(ctx context.Context, mgr docker.Swarm, node string) {
+	hb := min(2*u.autoHeartbeat, maxHeartbeat)
+	if hb == u.autoHeartbeat {
+		return
+	}
+	if err := updateHeartbeat(ctx, mgr, hb); err != nil {
+		u.lab.Log.Warn("backing off the heartbeat", "err", err)
+		return
+	}
+	u.status.Infof("%s was Ready, then not: the swarm's heartbeat goes from %s to %s (--heartbeat sets one)", node, u.autoHeartbeat, hb)
+	u.autoHeartbeat = hb
 }

@@ -1,26 +1,32 @@
 package lab
 
 // Every wait of the lab, each written once: HTTP endpoints, the nodes'
-// engines, Ready nodes and converged stacks.
+// engines, Ready nodes and converged stacks. Each follows progress
+// (follow.go) rather than a fixed clock.
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/system"
+	"github.com/docker/docker/pkg/stdcopy"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/swarmlab/swarmlab/internal/docker"
 )
 
 // poll calls f every interval until it reports done, fails, or ctx ends.
+// It is for short waits with a deadline of their own; the lab's long waits
+// follow progress (follow.go).
 func poll(ctx context.Context, interval time.Duration, f func() (bool, error)) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -40,30 +46,29 @@ func poll(ctx context.Context, interval time.Duration, f func() (bool, error)) e
 // httpClient bounds every request the lab makes to its own servers.
 var httpClient = &http.Client{Timeout: 5 * time.Second}
 
-// waitHTTP waits until url answers 200.
-func waitHTTP(ctx context.Context, url string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var lastErr error
-	err := poll(ctx, 200*time.Millisecond, func() (bool, error) {
+// digits makes errors that differ only by a port or an address one mark.
+var digits = regexp.MustCompile(`[0-9]+`)
+
+// waitHTTP waits until url answers 200. A new kind of answer (refused,
+// then 503, then ...) is progress.
+func waitHTTP(ctx context.Context, url string, p Patience, progress func(string)) error {
+	err := follow(ctx, wallClock{}, 200*time.Millisecond, p, progress, func(ctx context.Context) (sight, error) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		resp, err := httpClient.Do(req)
 		if err != nil {
-			lastErr = err
-			return false, nil
+			return sight{shown: url + " (" + err.Error() + ")", marks: []string{digits.ReplaceAllString(err.Error(), "")}}, nil
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			lastErr = fmt.Errorf("%s answered %s", url, resp.Status)
-			return false, nil
+			return sight{shown: url + " (answered " + resp.Status + ")", marks: []string{resp.Status}}, nil
 		}
-		return true, nil
+		return sight{done: true, shown: url}, nil
 	})
-	if err != nil && lastErr != nil {
-		return fmt.Errorf("%s did not answer: %w", url, lastErr)
+	if err != nil {
+		return fmt.Errorf("%s did not answer: %w", url, err)
 	}
-	return err
+	return nil
 }
 
 // waitIngress waits until the ingress answers on its host port; a lab that
@@ -72,9 +77,7 @@ func waitIngress(ctx context.Context, cfg Config, progress func(string)) error {
 	if cfg.Ports.Ingress == 0 {
 		return nil
 	}
-	url := cfg.URL(cfg.Ports.Ingress) + "/"
-	progress(url)
-	return waitHTTP(ctx, url, time.Minute)
+	return waitHTTP(ctx, cfg.URL(cfg.Ports.Ingress)+"/", HTTPPatience, progress)
 }
 
 // engineState is what waitNodeEngines waits for in a node's own engine.
@@ -93,88 +96,231 @@ var (
 )
 
 // waitNodeEngines waits until the engine in each named node container
-// reaches state, reporting how many did.
-func (l *Lab) waitNodeEngines(ctx context.Context, inv Inventory, nodes []string, state engineState, timeout time.Duration, progress func(string)) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var reached atomic.Int32
-	g, ctx := errgroup.WithContext(ctx)
+// reaches state, reporting how many did and, while one is slow, what its
+// engine logged last. A new log line is progress. A node whose engine
+// stopped is started again, once: when several dockerds start at once on a
+// slow machine, some give up waiting for their containerd, and alone they
+// start.
+func (l *Lab) waitNodeEngines(ctx context.Context, inv Inventory, nodes []string, state engineState, p Patience, progress func(string)) error {
+	var mu sync.Mutex
+	detail := map[string]string{}
+	reached := 0
+	start := l.clock.Now()
+	show := func() {
+		line := fmt.Sprintf("%d/%d", reached, len(nodes))
+		// What a slow node does, once the wait is long enough to wonder.
+		for _, n := range nodes {
+			if d, ok := detail[n]; ok && l.clock.Now().Sub(start) >= 10*time.Second {
+				line += "; " + n + ": " + d
+				break
+			}
+		}
+		progress(line)
+	}
+	g, gctx := errgroup.WithContext(ctx)
 	for _, name := range nodes {
-		id := inv.Containers[name].ID
+		w := &engineWatch{lab: l, name: name, id: inv.Containers[name].ID, state: state}
 		g.Go(func() error {
-			err := poll(ctx, 250*time.Millisecond, func() (bool, error) {
-				cl, err := l.NodeClient(id)
-				if err != nil {
-					return false, err
-				}
-				defer cl.Close()
-				if info, err := cl.Info(ctx); err != nil || !state.reached(info) {
-					return false, nil
-				}
-				progress(fmt.Sprintf("%d/%d", reached.Add(1), len(nodes)))
-				return true, nil
-			})
+			defer w.close()
+			err := follow(gctx, l.clock, 250*time.Millisecond, p, func(d string) {
+				mu.Lock()
+				defer mu.Unlock()
+				detail[name] = d
+				show()
+			}, w.look)
+			mu.Lock()
+			defer mu.Unlock()
+			delete(detail, name)
 			if err != nil {
 				return fmt.Errorf("the engine in %s did not %s: %w (see 'docker logs %s')", name, state.what, err, l.Config.ContainerName(name))
 			}
+			reached++
+			show()
 			return nil
 		})
 	}
 	return g.Wait()
 }
 
+// engineWatch is one node of waitNodeEngines.
+type engineWatch struct {
+	lab       *Lab
+	name, id  string
+	state     engineState
+	cl        docker.Swarm
+	checked   time.Time // when the container was last looked at
+	lastLog   string    // its newest log line, as shown
+	restarted bool
+}
+
+func (w *engineWatch) close() {
+	if w.cl != nil {
+		w.cl.Close()
+	}
+}
+
+func (w *engineWatch) look(ctx context.Context) (sight, error) {
+	if w.cl == nil {
+		cl, err := w.lab.NodeClient(w.id)
+		if err != nil {
+			return sight{}, err
+		}
+		w.cl = cl
+	}
+	info, err := w.cl.Info(ctx)
+	if err == nil && w.state.reached(info) {
+		return sight{done: true, shown: "answers"}, nil
+	}
+	s := sight{shown: "starting"}
+	if err == nil {
+		s.shown = "swarm " + string(info.Swarm.LocalNodeState)
+		s.marks = []string{s.shown}
+	}
+	// The container and its log cost two more calls: every 2 s is enough.
+	if w.lab.clock.Now().Sub(w.checked) < 2*time.Second {
+		if w.lastLog != "" {
+			s.shown += ": " + w.lastLog
+		}
+		return s, nil
+	}
+	w.checked = w.lab.clock.Now()
+	ins, err := w.lab.Engine.ContainerInspect(ctx, w.id)
+	if err != nil {
+		return sight{}, err
+	}
+	line, stamp := lastLogLine(ctx, w.lab.Engine, w.id, ins.Config != nil && ins.Config.Tty)
+	if line != "" {
+		w.lastLog = line
+	}
+	if ins.State != nil && !ins.State.Running {
+		if w.restarted {
+			return sight{}, fmt.Errorf("it stopped again (exit code %d; last logged: %s)", ins.State.ExitCode, w.lastLog)
+		}
+		w.restarted = true
+		w.lab.Status.Infof("the engine in %s stopped (exit code %d; last logged: %s): starting it again, once", w.name, ins.State.ExitCode, w.lastLog)
+		if err := w.lab.Engine.ContainerStart(ctx, w.id, container.StartOptions{}); err != nil {
+			return sight{}, fmt.Errorf("start it again: %w", err)
+		}
+		return sight{shown: "started again", marks: []string{"started again"}}, nil
+	}
+	if w.lastLog != "" {
+		s.shown += ": " + w.lastLog
+	}
+	if stamp != "" {
+		s.marks = append(s.marks, stamp)
+	}
+	return s, nil
+}
+
+// lastLogLine returns a container's newest log line, trimmed for a status
+// line, and its timestamp, which is new whenever the log grew. Errors read
+// as an empty log: the log only tells progress.
+func lastLogLine(ctx context.Context, e docker.Engine, id string, tty bool) (line, stamp string) {
+	rc, err := e.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true, Tail: "1"})
+	if err != nil {
+		return "", ""
+	}
+	defer rc.Close()
+	var b bytes.Buffer
+	if tty {
+		_, err = io.Copy(&b, io.LimitReader(rc, 64<<10))
+	} else {
+		_, err = stdcopy.StdCopy(&b, &b, io.LimitReader(rc, 64<<10))
+	}
+	if err != nil {
+		return "", ""
+	}
+	text := strings.TrimSpace(b.String())
+	if i := strings.LastIndexByte(text, '\n'); i >= 0 {
+		text = text[i+1:]
+	}
+	stamp, line, _ = strings.Cut(text, " ")
+	return shortLog(line), stamp
+}
+
+// shortLog keeps the message of a logrus line (msg="...") and at most 100
+// characters of it.
+func shortLog(line string) string {
+	line = strings.TrimSpace(line)
+	if i := strings.Index(line, `msg="`); i >= 0 {
+		msg := line[i+5:]
+		if j := strings.Index(msg, `"`); j >= 0 {
+			msg = msg[:j]
+		}
+		line = msg
+	}
+	if len(line) > 100 {
+		line = line[:97] + "..."
+	}
+	return line
+}
+
 // waitNodesReady waits until every node in want is Ready in the swarm, as
-// mgr sees it. A node that rejoined leaves its old entry Down under the
-// same hostname: those entries are removed.
-func waitNodesReady(ctx context.Context, mgr docker.Swarm, want []string, timeout time.Duration, progress func(string)) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	last := "no answer from the manager"
-	err := poll(ctx, 250*time.Millisecond, func() (bool, error) {
+// mgr sees it. A node changing state is progress; one that goes back and
+// forth is not. A node that rejoined leaves its old entry Down under the
+// same hostname: those entries are removed. onFlap, when set, hears of a
+// node that was Ready and is not any more.
+func waitNodesReady(ctx context.Context, clk clock, mgr docker.Swarm, want []string, p Patience, progress func(string), onFlap func(node string)) error {
+	wasReady := map[string]bool{}
+	err := follow(ctx, clk, 250*time.Millisecond, p, progress, func(ctx context.Context) (sight, error) {
 		nodes, err := mgr.NodeList(ctx, swarm.NodeListOptions{})
 		if err != nil {
-			last = err.Error() // a manager just started, or electing a Leader, may not answer yet
-			return false, nil
+			// A manager just started, or electing a Leader, may not answer yet.
+			return sight{shown: "no answer from the manager: " + firstLine(err)}, nil
 		}
-		ready := map[string]bool{}
+		state := map[string]swarm.NodeState{}
 		for _, n := range nodes {
-			if n.Status.State == swarm.NodeStateReady {
-				ready[n.Description.Hostname] = true
+			if st, ok := state[n.Description.Hostname]; !ok || st != swarm.NodeStateReady {
+				state[n.Description.Hostname] = n.Status.State
 			}
 		}
 		for _, n := range nodes {
-			if n.Status.State == swarm.NodeStateDown && ready[n.Description.Hostname] {
+			if n.Status.State == swarm.NodeStateDown && state[n.Description.Hostname] == swarm.NodeStateReady {
 				_ = mgr.NodeRemove(ctx, n.ID, swarm.NodeRemoveOptions{Force: true})
 			}
 		}
 		count := 0
+		var behind, marks []string
 		for _, name := range want {
-			if ready[name] {
+			st, ok := state[name]
+			switch {
+			case st == swarm.NodeStateReady:
 				count++
+				wasReady[name] = true
+			case !ok:
+				st = "not joined"
 			}
+			if st != swarm.NodeStateReady {
+				behind = append(behind, fmt.Sprintf("%s %s", name, st))
+				if wasReady[name] && onFlap != nil {
+					onFlap(name)
+					wasReady[name] = false
+				}
+			}
+			marks = append(marks, fmt.Sprintf("%s %s", name, st))
 		}
-		last = fmt.Sprintf("%d/%d Ready", count, len(want))
-		progress(last)
-		return count == len(want), nil
+		shown := fmt.Sprintf("%d/%d Ready", count, len(want))
+		if len(behind) > 0 {
+			shown += "; " + strings.Join(behind, ", ")
+		}
+		return sight{done: count == len(want), shown: shown, marks: marks}, nil
 	})
 	if err != nil {
-		return fmt.Errorf("nodes not Ready (%s): %w", last, err)
+		return fmt.Errorf("nodes not Ready: %w", err)
 	}
 	return nil
 }
 
 // WaitReady waits until every running node of the lab is Ready in the
 // swarm, as after a start.
-func (l *Lab) WaitReady(ctx context.Context, timeout time.Duration) error {
+func (l *Lab) WaitReady(ctx context.Context, p Patience) error {
 	l.Status.Start("Waiting for every node to be Ready")
-	err := l.waitRunningReady(ctx, timeout)
+	err := l.waitRunningReady(ctx, p)
 	l.Status.End(err == nil)
 	return err
 }
 
-func (l *Lab) waitRunningReady(ctx context.Context, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+func (l *Lab) waitRunningReady(ctx context.Context, p Patience) error {
 	inv, err := l.Inventory(ctx)
 	if err != nil {
 		return err
@@ -188,39 +334,54 @@ func (l *Lab) waitRunningReady(ctx context.Context, timeout time.Duration) error
 	}
 	// A manager that was just started answers once its engine is up.
 	var mgr docker.Swarm
-	var lastErr error
-	err = poll(ctx, 250*time.Millisecond, func() (bool, error) {
-		mgr, _, lastErr = l.managerFrom(ctx, inv)
-		return lastErr == nil, nil
+	err = follow(ctx, l.clock, 250*time.Millisecond, p, l.Status.Progress, func(ctx context.Context) (sight, error) {
+		var err error
+		if mgr, _, err = l.managerFrom(ctx, inv); err != nil {
+			return sight{shown: "waiting for a manager: " + firstLine(err)}, nil
+		}
+		return sight{done: true, shown: "a manager answers"}, nil
 	})
 	if err != nil {
-		return fmt.Errorf("waiting for a manager: %w", lastErr)
+		return err
 	}
 	defer mgr.Close()
-	return waitNodesReady(ctx, mgr, want, timeout, l.Status.Progress)
+	return waitNodesReady(ctx, l.clock, mgr, want, p, l.Status.Progress, nil)
 }
 
-// WaitStack waits until every service of a stack runs its desired tasks.
-func WaitStack(ctx context.Context, mgr docker.Swarm, name string, timeout time.Duration, progress func(string)) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+// WaitStack waits until every service of a stack runs its desired tasks
+// and no rolling update is under way.
+// Tasks in states they were not in before (one more running, two pulled) is
+// progress; a task failing and being replaced, back where it was, is not.
+func WaitStack(ctx context.Context, mgr docker.Swarm, name string, p Patience, progress func(string)) error {
+	return waitStack(ctx, wallClock{}, mgr, name, p, progress)
+}
+
+func waitStack(ctx context.Context, clk clock, mgr docker.Swarm, name string, p Patience, progress func(string)) error {
 	var last []ServiceState
-	err := poll(ctx, 300*time.Millisecond, func() (bool, error) {
+	err := follow(ctx, clk, 300*time.Millisecond, p, progress, func(ctx context.Context) (sight, error) {
 		svcs, err := Services(ctx, mgr, name)
 		if err != nil {
-			return false, err
+			return sight{}, err
 		}
 		last = svcs
-		var parts []string
+		var parts, marks []string
 		done := len(svcs) > 0
 		for _, s := range svcs {
-			parts = append(parts, fmt.Sprintf("%s %d/%d", s.Name, s.Running, s.Desired))
-			if s.Running < s.Desired || s.Desired == 0 {
+			part := fmt.Sprintf("%s %d/%d", s.Name, s.Running, s.Desired)
+			if s.Running < s.Desired || s.Desired == 0 || s.Updating {
 				done = false
 			}
+			way := s.Way()
+			if s.Updating {
+				way = strings.TrimPrefix(way+", updating", ", ")
+			}
+			if way != "" {
+				part += " (" + way + ")"
+			}
+			parts = append(parts, part)
+			marks = append(marks, part)
 		}
-		progress(strings.Join(parts, ", "))
-		return done, nil
+		return sight{done: done, shown: strings.Join(parts, ", "), marks: marks}, nil
 	})
 	if err != nil {
 		var why []string
@@ -230,7 +391,7 @@ func WaitStack(ctx context.Context, mgr docker.Swarm, name string, timeout time.
 			}
 		}
 		if len(why) > 0 {
-			return fmt.Errorf("stack %s did not converge: %s", name, strings.Join(why, "; "))
+			return fmt.Errorf("stack %s did not converge: %w (%s)", name, err, strings.Join(why, "; "))
 		}
 		return fmt.Errorf("stack %s did not converge: %w", name, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
-	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/filters"
@@ -90,7 +89,7 @@ func Deploy(ctx context.Context, sw Swarm, o DeployOptions) (string, error) {
 		}
 	}
 	for _, r := range Roles {
-		if err := lab.WaitStack(ctx, sw, r.Name, 3*time.Minute, progress); err != nil {
+		if err := lab.WaitStack(ctx, sw, r.Name, lab.StackPatience, progress); err != nil {
 			return "", err
 		}
 	}

@@ -39,7 +39,7 @@ func (g *goer) undo(ctx context.Context, h have, t Target) error {
 		if err := g.l.NodeStart(ctx, w1); err != nil {
 			return err
 		}
-		if err := g.l.WaitReady(ctx, 2*time.Minute); err != nil {
+		if err := g.l.WaitReady(ctx, lab.ReadyPatience); err != nil {
 			return err
 		}
 	}
@@ -204,7 +204,7 @@ func (g *goer) api(ctx context.Context, h have, replicas int) error {
 		return err
 	}
 	defer mgr.Close()
-	return lab.WaitStack(ctx, mgr, "", 2*time.Minute, g.l.Status.Progress)
+	return lab.WaitStack(ctx, mgr, "", lab.StackPatience, g.l.Status.Progress)
 }
 
 // deploy deploys stacks, then waits until the visualizer and the app answer

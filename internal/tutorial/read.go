@@ -149,8 +149,8 @@ func (r *Reader) Read(ctx context.Context) (*State, error) {
 	s.Lab = LabRunning
 	mgrID := inv.Containers[mgrName].ID
 	if r.ipvs == nil {
-		if has, err := lab.HasIPVS(ctx, l.Engine, mgrID); err == nil {
-			r.ipvs = &has
+		if chk, err := l.DetectIPVS(ctx, "", mgrID); err == nil {
+			r.ipvs = &chk.Has
 		}
 	}
 	s.NoIPVS = r.ipvs != nil && !*r.ipvs

@@ -36,7 +36,7 @@ func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *c
 				if err != nil {
 					return err
 				}
-				args, stdin, err := lab.AdaptStackDeploy(cmd.Context(), l.Engine, id, args)
+				args, stdin, err := l.AdaptStackDeploy(cmd.Context(), id, args)
 				if err != nil {
 					return err
 				}

@@ -3,7 +3,6 @@ package node
 import (
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -63,7 +62,7 @@ func nodeStart(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *co
 			if err := l.NodeStart(cmd.Context(), args[0]); err != nil {
 				return err
 			}
-			if err := l.WaitReady(cmd.Context(), 2*time.Minute); err != nil {
+			if err := l.WaitReady(cmd.Context(), lab.ReadyPatience); err != nil {
 				return err
 			}
 			if rebalance {

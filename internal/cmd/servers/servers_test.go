@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/kernel"
 	"github.com/swarmlab/swarmlab/internal/lab"
 )
 
@@ -13,7 +14,9 @@ import (
 // swarmlab-server, which a release ships in the images, as of the CLI.
 func TestEveryImageCommandIsAServer(t *testing.T) {
 	root := NewRoot(slog.New(slog.DiscardHandler), cli.Streams{Out: io.Discard, Err: io.Discard})
-	cmds := []string{"probe"} // run in the api image by 'swarmlab docker run ... probe'
+	// probe runs in the api image ('swarmlab docker run ... probe'),
+	// kernel-probe in the base image (up and doctor).
+	cmds := []string{"probe", kernel.ProbeCommand}
 	for _, img := range append([]lab.Image{lab.RegistryImage, lab.EdgeImage}, lab.AppImages...) {
 		cmds = append(cmds, img.Command)
 	}

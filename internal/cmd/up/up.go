@@ -64,7 +64,7 @@ func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *c
 	fl.IntVar(&f.visualizer, "visualizer-port", d.Ports.Visualizer, "host port of the visualizer (manager:9000); 0 to leave it unpublished")
 	fl.IntVar(&f.stats, "stats-port", d.Ports.Stats, "host port of the ingress stats page (manager:1936); 0 to leave it unpublished")
 	fl.IntVar(&f.registry, "registry-port", d.Ports.Registry, "host port of the registry")
-	fl.DurationVar(&f.heartbeat, "heartbeat", d.Heartbeat, "swarm dispatcher heartbeat (swarm's default is 5s)")
+	fl.DurationVar(&f.heartbeat, "heartbeat", 0, fmt.Sprintf("swarm dispatcher heartbeat (default: %s, longer on a slow engine; swarm's own is 5s)", lab.DefaultHeartbeat))
 	fl.BoolVar(&f.bare, "bare", false, "stop once the swarm is formed; deploy nothing")
 	fl.BoolVar(&f.handsOn, "hands-on", false, "stop where the handout starts typing: nodes running, no swarm, an empty registry ('swarmlab tutorial' guides you)")
 	fl.BoolVar(&f.retain, "retain", false, "keep what a failed run created, to look at it")
