@@ -72,6 +72,11 @@ var defaultSelector Selector = &RoundRobin{}
 // Serve forwards the request in ctx. absURI, when not empty, replaces an
 // absolute-form target (see validRequest).
 func (h *Handler) Serve(ctx *fasthttp.RequestCtx, absURI string) {
+	h.serveIdle(ctx, absURI, 0)
+}
+
+// serveIdle is Serve with the client's body idle timeout (0: none).
+func (h *Handler) serveIdle(ctx *fasthttp.RequestCtx, absURI string, bodyIdle time.Duration) {
 	start := time.Now()
 	res := &Result{}
 	done := func() {
@@ -80,14 +85,14 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx, absURI string) {
 			h.Done(NewRequestInfo(ctx), res)
 		}
 	}
-	if !h.serve(ctx, absURI, start, res, done) {
+	if !h.serve(ctx, absURI, bodyIdle, start, res, done) {
 		done()
 	}
 }
 
 // serve forwards the request. It returns true when it handed done to a
 // streamed body, which calls it once the body is sent.
-func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, start time.Time, res *Result, done func()) bool {
+func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, bodyIdle time.Duration, start time.Time, res *Result, done func()) bool {
 	ups := h.Pool.Upstreams()
 	sel := h.Selector
 	if sel == nil {
@@ -106,7 +111,7 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, start time.Time
 	}
 	out := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(out)
-	upgrade := prepareRequest(ctx, out, absURI, h.TrustForwarded)
+	upgrade, body := prepareRequest(ctx, out, absURI, h.TrustForwarded, bodyIdle)
 	replayable := retryable(&ctx.Request.Header) && !hasBody(&ctx.Request)
 
 	maxTries := h.Retry.MaxTries
@@ -144,6 +149,9 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, start time.Time
 		if replayable {
 			u.wait(c)
 		}
+		if cl := ctx.Request.Header.ContentLength(); cl == -1 || cl > largeBody {
+			tr.relaxUnacked(c)
+		}
 		err = tr.roundTrip(c, out, resp, br)
 		aborted := replayable && u.answered(c)
 		if err == nil {
@@ -153,6 +161,12 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, start time.Time
 		tr.putReader(br)
 		u.active.Add(-1)
 		resp.Reset()
+		if body != nil && body.err != nil {
+			// The client's body broke or stalled: its error, answered as
+			// such, never retried and never the upstream's.
+			fasthttp.ReleaseResponse(resp)
+			return clientFailed(ctx, res, body.err)
+		}
 		if ctx.Err() != nil {
 			res.Status = 499 // the server is shutting down or the client left
 			fasthttp.ReleaseResponse(resp)
@@ -195,6 +209,19 @@ func (h *Handler) fail(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, res *R
 		res.Status = fasthttp.StatusGatewayTimeout
 	}
 	plainError(ctx, fasthttp.StatusMessage(res.Status)+"\n", res.Status)
+	return false
+}
+
+// clientFailed answers a request whose body the client did not send
+// properly: 408 when it stalled, 400 otherwise; the connection closes, as
+// the rest of the body cannot be found.
+func clientFailed(ctx *fasthttp.RequestCtx, res *Result, err error) bool {
+	res.Status = fasthttp.StatusBadRequest
+	if errors.Is(err, fasthttp.ErrTimeout) || isTimeout(err) {
+		res.Status = fasthttp.StatusRequestTimeout
+	}
+	plainError(ctx, fasthttp.StatusMessage(res.Status)+"\n", res.Status)
+	ctx.SetConnectionClose()
 	return false
 }
 

@@ -49,8 +49,13 @@ type TransportConfig struct {
 	// the kernel allows it (TCP_RTO_MIN_US, Linux 6.15): a live task's
 	// kernel answers any retransmission at once, and a dead one is given
 	// up about 50 ms after UnackedTimeout (0.5 s on older kernels).
-	// Default 100 ms. Negative: the kernel's defaults.
+	// Default 100 ms. Negative: the kernel's defaults. It is lifted while a
+	// large request body is sent (see relaxUnacked).
 	UnackedTimeout time.Duration
+	// TunnelTimeout closes an upgraded connection (WebSocket) on which no
+	// byte went either way this long, as HAProxy's "timeout tunnel".
+	// Default 1h.
+	TunnelTimeout time.Duration
 }
 
 // ParseTuning reads a HedgeDelay or UnackedTimeout setting: a duration such
@@ -87,6 +92,9 @@ func (c TransportConfig) withDefaults() TransportConfig {
 	}
 	if c.UnackedTimeout == 0 {
 		c.UnackedTimeout = 100 * time.Millisecond
+	}
+	if c.TunnelTimeout <= 0 {
+		c.TunnelTimeout = time.Hour
 	}
 	return c
 }
@@ -140,6 +148,25 @@ type upConn struct {
 	idle     time.Duration // 0: no deadlines (an upgraded connection)
 	rd, wd   time.Time     // deadlines armed now
 	aborted  atomic.Bool   // abortWaiting ended the wait for the answer
+	// unackedOff: TCP_USER_TIMEOUT is off while a large body is sent (see
+	// relaxUnacked), and is set again when the connection is released.
+	unackedOff bool
+}
+
+// largeBody is the request body size from which a backend's receive window
+// may fill up while it is sent.
+const largeBody = 256 << 10
+
+// relaxUnacked turns TCP_USER_TIMEOUT off on c before a large body is sent:
+// a backend that pauses reading fills its receive window, and the kernel
+// would take the zero-window probes it answers for a dead peer after
+// UnackedTimeout. It is busy, not dead; the write idle timeout bounds the
+// wait instead, as HAProxy's "timeout server" does.
+func (t *Transport) relaxUnacked(c *upConn) {
+	if t.cfg.UnackedTimeout > 0 && !c.unackedOff {
+		setUnacked(c.Conn, 0)
+		c.unackedOff = true
+	}
 }
 
 func (c *upConn) Read(p []byte) (int, error) {
@@ -235,6 +262,10 @@ func (t *Transport) hedgeDelay() time.Duration {
 // left its pool.
 func (t *Transport) release(u *Upstream, c *upConn) {
 	c.lastUsed = time.Now()
+	if c.unackedOff {
+		setUnacked(c.Conn, t.cfg.UnackedTimeout)
+		c.unackedOff = false
+	}
 	u.idleMu.Lock()
 	if u.removed || len(u.idle) >= t.cfg.MaxIdleConnsPerHost {
 		u.idleMu.Unlock()
@@ -299,14 +330,8 @@ func (t *Transport) roundTrip(c *upConn, req *fasthttp.Request, resp *fasthttp.R
 	resp.StreamBody = true
 	resp.SkipBody = req.Header.IsHead()
 	resp.Header.SetNoDefaultContentType(true) // relay the upstream's, or none
-	if _, err := br.Peek(1); err != nil {
-		return classifyReadErr(err)
-	}
-	if b, _ := br.Peek(br.Buffered()); bareLFHead(b) {
-		return errResponseHead
-	}
-	if err := resp.Header.Read(br); err != nil {
-		return classifyReadErr(err)
+	if err := readHead(resp, br); err != nil {
+		return err
 	}
 	// Interim responses other than 101 are dropped, as a client that did
 	// not ask for them (Expect was removed) would not expect them.
@@ -314,8 +339,8 @@ func (t *Transport) roundTrip(c *upConn, req *fasthttp.Request, resp *fasthttp.R
 		if i == 5 {
 			return errResponseHead
 		}
-		if err := resp.Header.Read(br); err != nil {
-			return classifyReadErr(err)
+		if err := readHead(resp, br); err != nil {
+			return err
 		}
 	}
 	if err := validResponseHead(&resp.Header); err != nil {
@@ -325,6 +350,21 @@ func (t *Transport) roundTrip(c *upConn, req *fasthttp.Request, resp *fasthttp.R
 		return nil
 	}
 	return resp.ReadBody(br, 0) // StreamBody: sets up the body stream only
+}
+
+// readHead reads one response head, refusing at once one that ends with a
+// bare-LF blank line (see bareLFHead), the first head or one after a 1xx.
+func readHead(resp *fasthttp.Response, br *bufio.Reader) error {
+	if _, err := br.Peek(1); err != nil {
+		return classifyReadErr(err)
+	}
+	if b, _ := br.Peek(br.Buffered()); bareLFHead(b) {
+		return errResponseHead
+	}
+	if err := resp.Header.Read(br); err != nil {
+		return classifyReadErr(err)
+	}
+	return nil
 }
 
 // classifyReadErr tells a broken or silent upstream (its fault: counts

@@ -69,7 +69,7 @@ func TestValidRequest(t *testing.T) {
 			}
 			t.Fatalf("%q: fasthttp: %v", tc.head, err)
 		}
-		host, path, abs, err := validRequest(&h)
+		host, path, abs, err := validRequest(&h, 101)
 		switch {
 		case tc.bad && err == nil:
 			t.Errorf("%q: accepted (host %q path %q)", tc.head, host, path)
@@ -111,7 +111,7 @@ func FuzzValidRequest(f *testing.F) {
 		if h.Read(bufioReader(head)) != nil {
 			return
 		}
-		host, path, _, err := validRequest(&h)
+		host, path, _, err := validRequest(&h, 101)
 		if err != nil {
 			return
 		}
