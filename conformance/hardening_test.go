@@ -361,3 +361,35 @@ func TestEveryConnectionLine(t *testing.T) {
 		c.note("both removed")
 	})
 }
+
+// E7: upstream connections are reused only where safe (HAProxy's
+// "http-reuse safe"): a client connection's first request never rides a
+// kept-alive connection another client used, so a late response a backend
+// sends on it unasked cannot reach a newcomer; later requests may.
+func TestReuseOnlyWhereSafe(t *testing.T) {
+	oneCase(t, "E7-first-request-of-a-connection-gets-its-own-upstream-connection", labSpec{}, func(c *check, l *lab) {
+		a := dial(c.t, l.addr)
+		if w := echoes(a); w != "" {
+			c.fail("client A got %s", w)
+			return
+		}
+		if w := echoes(dial(c.t, l.addr)); w != "" {
+			c.fail("client B got %s", w)
+			return
+		}
+		if w := echoes(a); w != "" {
+			c.fail("client A's second request got %s", w)
+			return
+		}
+		got := l.backends[0].requests()
+		if len(got) != 3 {
+			c.fail("%d requests reached the backend, want 3", len(got))
+			return
+		}
+		if got[0].conn == got[1].conn {
+			c.fail("client B's first request came on the upstream connection client A's had used")
+			return
+		}
+		c.note("B's first request on a new connection; A's second on %s", map[bool]string{true: "a kept-alive one", false: "a new one"}[got[2].conn == got[0].conn || got[2].conn == got[1].conn])
+	})
+}

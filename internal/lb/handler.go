@@ -124,12 +124,18 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, bodyIdle time.D
 		retryFor = 5 * time.Second
 	}
 
+	// As HAProxy's "http-reuse safe": the first request of a client
+	// connection gets an upstream connection of its own; only later ones
+	// take kept-alive connections. A late, unsolicited response on a
+	// kept-alive connection (one the peek in idleConn came too early to
+	// see) can then never reach a newcomer's first request.
+	fresh := ctx.ConnRequestNum() <= 1
 	var tried []*Upstream
 	alt := func(exclude *Upstream) *Upstream { return h.alternative(ups, client, append(tried, exclude)) }
 	resp := fasthttp.AcquireResponse()
 	for {
 		res.Tries++
-		c, got, reused, err := tr.connect(u, alt, func(x *Upstream, err error) { h.connectFailed(x, err, tr) })
+		c, got, reused, err := tr.connect(u, fresh, alt, func(x *Upstream, err error) { h.connectFailed(x, err, tr) })
 		if err != nil {
 			// Nothing reached any upstream, so any request may go elsewhere.
 			u.requests.Add(1)

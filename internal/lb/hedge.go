@@ -15,14 +15,16 @@ type dialResult struct {
 }
 
 // connect returns a connection for a request that selected u: a kept-alive
-// one of u, a new one to u, or, when u's connect lags, one to the upstream
+// one of u (unless fresh), a new one to u, or, when u's connect lags, one to the upstream
 // alt picks instead. It returns the upstream the connection goes to. A
 // connect that fails (or a racing one that lost and then failed) is
 // reported to failed; a loser that connects later joins its upstream's
 // pool.
-func (t *Transport) connect(u *Upstream, alt func(exclude *Upstream) *Upstream, failed func(*Upstream, error)) (*upConn, *Upstream, bool, error) {
-	if c := t.idleConn(u); c != nil {
-		return c, u, true, nil
+func (t *Transport) connect(u *Upstream, fresh bool, alt func(exclude *Upstream) *Upstream, failed func(*Upstream, error)) (*upConn, *Upstream, bool, error) {
+	if !fresh {
+		if c := t.idleConn(u); c != nil {
+			return c, u, true, nil
+		}
 	}
 	delay := t.hedgeDelay()
 	if delay < 0 {
@@ -60,7 +62,7 @@ func (t *Transport) connect(u *Upstream, alt func(exclude *Upstream) *Upstream, 
 			if v == nil {
 				continue
 			}
-			if c := t.idleConn(v); c != nil {
+			if c := t.idleConnIf(!fresh, v); c != nil {
 				go t.settle(results, failed)
 				return c, v, true, nil
 			}
@@ -69,6 +71,13 @@ func (t *Transport) connect(u *Upstream, alt func(exclude *Upstream) *Upstream, 
 		}
 	}
 	return nil, u, false, firstErr
+}
+
+func (t *Transport) idleConnIf(ok bool, u *Upstream) *upConn {
+	if !ok {
+		return nil
+	}
+	return t.idleConn(u)
 }
 
 // dialTo connects to u for the race. It may outlive the request that

@@ -120,3 +120,29 @@ func FuzzValidRequest(f *testing.F) {
 		}
 	})
 }
+
+// FuzzScanRawHead checks scanRawHead against a plain line split: the field
+// count and the Transfer-Encoding finding must agree on any input.
+func FuzzScanRawHead(f *testing.F) {
+	f.Add([]byte("Host: a\r\nTransfer-Encoding: identity\r\n\r\n"))
+	f.Add([]byte("Host: a\nX: 1\n\n"))
+	f.Add([]byte("transfer-encoding:chunked"))
+	f.Add([]byte("\r\n\r\r\n"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		fields, te := scanRawHead(raw)
+		wantFields, wantTE := 0, false
+		for _, line := range strings.Split(string(raw), "\n") {
+			line = strings.TrimSuffix(line, "\r")
+			if line == "" {
+				continue
+			}
+			wantFields++
+			if len(line) >= 18 && strings.EqualFold(line[:18], "transfer-encoding:") {
+				wantTE = true
+			}
+		}
+		if fields != wantFields || te != wantTE {
+			t.Fatalf("scanRawHead(%q) = %d, %v; want %d, %v", raw, fields, te, wantFields, wantTE)
+		}
+	})
+}
