@@ -98,7 +98,14 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, bodyIdle time.D
 	if sel == nil {
 		sel = defaultSelector
 	}
-	client := ctx.RemoteAddr().String()
+	// Only a selector that looks at the client gets its address: making
+	// the string costs two allocations per request.
+	client := ""
+	switch sel.(type) {
+	case *RoundRobin, *LeastConn:
+	default:
+		client = ctx.RemoteAddr().String()
+	}
 	u := sel.Select(ups, client)
 	if u == nil {
 		res.Status = fasthttp.StatusServiceUnavailable

@@ -151,6 +151,7 @@ type upConn struct {
 	// unackedOff: TCP_USER_TIMEOUT is off while a large body is sent (see
 	// relaxUnacked), and is set again when the connection is released.
 	unackedOff bool
+	peek       peeker
 }
 
 // largeBody is the request body size from which a backend's receive window
@@ -224,7 +225,7 @@ func (t *Transport) idleConn(u *Upstream) *upConn {
 		u.idle[n-1] = nil
 		u.idle = u.idle[:n-1]
 		u.idleMu.Unlock()
-		if now.Sub(c.lastUsed) < t.cfg.IdleConnTimeout && !unsolicited(c.Conn) {
+		if now.Sub(c.lastUsed) < t.cfg.IdleConnTimeout && !c.unsolicited() {
 			return c
 		}
 		c.Close()
