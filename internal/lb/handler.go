@@ -77,22 +77,33 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx, absURI string) {
 
 // serveIdle is Serve with the client's body idle timeout (0: none).
 func (h *Handler) serveIdle(ctx *fasthttp.RequestCtx, absURI string, bodyIdle time.Duration) {
-	start := time.Now()
-	res := &Result{}
-	done := func() {
-		if h.Done != nil {
-			res.Duration = time.Since(start)
-			h.Done(NewRequestInfo(ctx), res)
-		}
-	}
-	if !h.serve(ctx, absURI, bodyIdle, start, res, done) {
-		done()
+	x := &exchange{h: h, ctx: ctx, start: time.Now()}
+	if !h.serve(ctx, absURI, bodyIdle, x.start, &x.res, x) {
+		x.done()
 	}
 }
 
-// serve forwards the request. It returns true when it handed done to a
-// streamed body, which calls it once the body is sent.
-func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, bodyIdle time.Duration, start time.Time, res *Result, done func()) bool {
+// exchange is what a request needs until its response body is sent, in
+// one allocation: its result and the body stream.
+type exchange struct {
+	h     *Handler
+	ctx   *fasthttp.RequestCtx
+	start time.Time
+	res   Result
+	body  upstreamBody
+}
+
+// done is called once the response is complete.
+func (x *exchange) done() {
+	if x.h.Done != nil {
+		x.res.Duration = time.Since(x.start)
+		x.h.Done(NewRequestInfo(x.ctx), &x.res)
+	}
+}
+
+// serve forwards the request. It returns true when it handed x to a
+// streamed body, which calls x.done once the body is sent.
+func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, bodyIdle time.Duration, start time.Time, res *Result, x *exchange) bool {
 	ups := h.Pool.Upstreams()
 	sel := h.Selector
 	if sel == nil {
@@ -168,7 +179,7 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, bodyIdle time.D
 		err = tr.roundTrip(c, out, resp, br)
 		aborted := replayable && u.answered(c)
 		if err == nil {
-			return h.relay(ctx, tr, u, c, br, resp, upgrade, start, res, done)
+			return h.relay(ctx, tr, u, c, br, resp, upgrade, start, res, x)
 		}
 		c.Close()
 		tr.putReader(br)
@@ -264,7 +275,7 @@ func isDial(err error) bool {
 
 // relay copies the upstream's response head to ctx and streams its body,
 // if any, after the handler returns. It owns c, br and resp.
-func (h *Handler) relay(ctx *fasthttp.RequestCtx, tr *Transport, u *Upstream, c *upConn, br *bufio.Reader, resp *fasthttp.Response, upgrade string, start time.Time, res *Result, done func()) bool {
+func (h *Handler) relay(ctx *fasthttp.RequestCtx, tr *Transport, u *Upstream, c *upConn, br *bufio.Reader, resp *fasthttp.Response, upgrade string, start time.Time, res *Result, x *exchange) bool {
 	status := resp.StatusCode()
 	res.Status = status
 	if status == fasthttp.StatusSwitchingProtocols {
@@ -301,10 +312,11 @@ func (h *Handler) relay(ctx *fasthttp.RequestCtx, tr *Transport, u *Upstream, c 
 	if size < 0 {
 		size = -1 // chunked or until close: the client gets it chunked
 	}
-	ctx.Response.SetBodyStream(&upstreamBody{
+	x.body = upstreamBody{
 		tr: tr, u: u, c: c, br: br, resp: resp, stream: stream,
-		trailer: &ctx.Response.Header, start: start, res: res, done: done,
-	}, size)
+		trailer: &ctx.Response.Header, start: start, res: res, x: x,
+	}
+	ctx.Response.SetBodyStream(&x.body, size)
 	return true
 }
 
@@ -321,7 +333,7 @@ type upstreamBody struct {
 	trailer *fasthttp.ResponseHeader
 	start   time.Time
 	res     *Result
-	done    func()
+	x       *exchange // its done is called at the end
 	eof     bool
 	closed  bool
 }
@@ -362,7 +374,7 @@ func (b *upstreamBody) Close() error {
 	if !b.eof {
 		b.res.Status = 499 // the client left, or the upstream broke mid-body
 	}
-	b.done()
+	b.x.done()
 	return nil
 }
 
