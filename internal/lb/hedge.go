@@ -25,6 +25,8 @@ func (t *Transport) connect(u *Upstream, fresh bool, alt func(exclude *Upstream)
 		if c := t.idleConn(u); c != nil {
 			return c, u, true, nil
 		}
+	} else {
+		t.checkTop(u)
 	}
 	delay := t.hedgeDelay()
 	if delay < 0 {

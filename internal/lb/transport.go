@@ -232,6 +232,37 @@ func (t *Transport) idleConn(u *Upstream) *upConn {
 	}
 }
 
+// checkTop peeks at the kept-alive connection of u released last, and
+// closes it if it received bytes nobody asked for. A client connection's
+// first request takes no kept-alive connection, so without this one that
+// went bad would linger until a later request took it or it idled out;
+// the one released last is the one a backend answering too much has just
+// spoiled. One peek per new client connection, not per request.
+func (t *Transport) checkTop(u *Upstream) {
+	u.idleMu.Lock()
+	n := len(u.idle)
+	if n == 0 {
+		u.idleMu.Unlock()
+		return
+	}
+	c := u.idle[n-1]
+	u.idle[n-1] = nil
+	u.idle = u.idle[:n-1]
+	u.idleMu.Unlock()
+	if c.unsolicited() {
+		c.Close()
+		return
+	}
+	u.idleMu.Lock()
+	if u.removed || len(u.idle) >= t.cfg.MaxIdleConnsPerHost {
+		u.idleMu.Unlock()
+		c.Close()
+		return
+	}
+	u.idle = append(u.idle, c)
+	u.idleMu.Unlock()
+}
+
 // dial opens a new connection to u, bounded by DialTimeout alone: a
 // connect is short, and fasthttp's request context must not outlive its
 // request (a connect that loses a race does).
