@@ -191,6 +191,10 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, bodyIdle time.D
 			fasthttp.ReleaseResponse(resp)
 			return clientFailed(ctx, res, body.err)
 		}
+		if errors.Is(err, errRequestUnwritable) {
+			fasthttp.ReleaseResponse(resp)
+			return clientFailed(ctx, res, err)
+		}
 		if ctx.Err() != nil {
 			res.Status = 499 // the server is shutting down or the client left
 			fasthttp.ReleaseResponse(resp)

@@ -345,6 +345,10 @@ func (u *Upstream) gone() bool {
 // not mark the upstream down.
 var errResponseHead = errors.New("invalid response from upstream")
 
+// errRequestUnwritable marks a request that could not be written upstream
+// because of what the client sent: a 400, never the upstream's fault.
+var errRequestUnwritable = errors.New("request cannot be forwarded")
+
 // roundTrip writes req on c and reads the response head into resp, whose
 // body (when it has one) is then streamed from br. On error c is unusable.
 func (t *Transport) roundTrip(c *upConn, req *fasthttp.Request, resp *fasthttp.Response, br *bufio.Reader) error {
@@ -357,6 +361,12 @@ func (t *Transport) roundTrip(c *upConn, req *fasthttp.Request, resp *fasthttp.R
 	bw.Reset(nil)
 	t.writers.Put(bw)
 	if err != nil {
+		var ne net.Error
+		if !errors.As(err, &ne) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			// Not the connection's failure: fasthttp refused to write
+			// the request as the client sent it.
+			return errors.Join(errRequestUnwritable, err)
+		}
 		return err
 	}
 	resp.StreamBody = true

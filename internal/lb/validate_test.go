@@ -2,6 +2,9 @@ package lb
 
 import (
 	"bufio"
+	"errors"
+	"io"
+	"net"
 	"strings"
 	"testing"
 
@@ -145,4 +148,24 @@ func FuzzScanRawHead(f *testing.F) {
 			t.Fatalf("scanRawHead(%q) = %d, %v; want %d, %v", raw, fields, te, wantFields, wantTE)
 		}
 	})
+}
+
+// A request fasthttp refuses to write (here: no Host, which a Connection
+// line listing Host used to cause) is the client's, not the connection's.
+func TestUnwritableRequestIsTheClients(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	go io.Copy(io.Discard, b)
+	tr := NewTransport(TransportConfig{})
+	req := fasthttp.AcquireRequest()
+	defer fasthttp.ReleaseRequest(req)
+	req.SetRequestURI("/x")
+	req.Header.SetHost("")
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseResponse(resp)
+	err := tr.roundTrip(&upConn{Conn: a}, req, resp, bufio.NewReader(a))
+	if !errors.Is(err, errRequestUnwritable) {
+		t.Fatalf("roundTrip without Host: %v, want errRequestUnwritable", err)
+	}
 }
