@@ -393,3 +393,28 @@ func TestReuseOnlyWhereSafe(t *testing.T) {
 		c.note("B's first request on a new connection; A's second on %s", map[bool]string{true: "a kept-alive one", false: "a new one"}[got[2].conn == got[0].conn || got[2].conn == got[1].conn])
 	})
 }
+
+// E7: clients that make one request per connection, a little apart (curl
+// in a loop), do not open an upstream connection each: a connection idle
+// for a second may carry a newcomer's first request.
+func TestOneRequestClientsShareUpstream(t *testing.T) {
+	oneCase(t, "E7-one-request-clients-1.2s-apart-share-an-upstream-connection", labSpec{}, func(c *check, l *lab) {
+		for i := range 3 {
+			if i > 0 {
+				time.Sleep(1200 * time.Millisecond)
+			}
+			cl := dial(c.t, l.addr)
+			if w := echoes(cl); w != "" {
+				c.fail("client %d got %s", i+1, w)
+				return
+			}
+			cl.conn.Close()
+		}
+		n := l.backends[0].accepted()
+		if n > 1 {
+			c.fail("3 clients, one request each 1.2s apart, took %d upstream connections, want 1", n)
+			return
+		}
+		c.note("1 upstream connection for 3 clients")
+	})
+}

@@ -143,10 +143,11 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, bodyIdle time.D
 	}
 
 	// As HAProxy's "http-reuse safe": the first request of a client
-	// connection gets an upstream connection of its own; only later ones
-	// take kept-alive connections. A late, unsolicited response on a
-	// kept-alive connection (one the peek in idleConn came too early to
-	// see) can then never reach a newcomer's first request.
+	// connection gets an upstream connection of its own, or one idle for
+	// a second (settledConn); only later ones take any kept-alive
+	// connection. A late, unsolicited response on a kept-alive connection
+	// (one the peek in idleConn came too early to see) can then not reach
+	// a newcomer's first request.
 	fresh := ctx.ConnRequestNum() <= 1
 	var tried []*Upstream
 	alt := func(exclude *Upstream) *Upstream { return h.alternative(ups, client, append(tried, exclude)) }

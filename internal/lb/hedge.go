@@ -26,6 +26,9 @@ func (t *Transport) connect(u *Upstream, fresh bool, alt func(exclude *Upstream)
 			return c, u, true, nil
 		}
 	} else {
+		if c := t.settledConn(u); c != nil {
+			return c, u, true, nil
+		}
 		t.checkTop(u)
 	}
 	delay := t.hedgeDelay()

@@ -232,6 +232,34 @@ func (t *Transport) idleConn(u *Upstream) *upConn {
 	}
 }
 
+// settledAfter is how long a kept-alive connection must have been idle
+// before a client connection's first request may take it.
+const settledAfter = time.Second
+
+// settledConn returns u's longest-idle kept-alive connection if it has
+// been idle for settledAfter and nothing came on it since, or nil. A late
+// response a backend sends unasked comes within milliseconds of the
+// response before it; a connection quiet for a second has none pending.
+// Without this, clients that make one request per connection (curl in a
+// loop) would open an upstream connection each and fill the pool.
+func (t *Transport) settledConn(u *Upstream) *upConn {
+	now := time.Now()
+	u.idleMu.Lock()
+	if len(u.idle) == 0 || now.Sub(u.idle[0].lastUsed) < settledAfter {
+		u.idleMu.Unlock()
+		return nil
+	}
+	c := u.idle[0]
+	u.idle[0] = nil
+	u.idle = u.idle[1:]
+	u.idleMu.Unlock()
+	if now.Sub(c.lastUsed) >= t.cfg.IdleConnTimeout || c.unsolicited() {
+		c.Close()
+		return nil
+	}
+	return c
+}
+
 // checkTop peeks at the kept-alive connection of u released last, and
 // closes it if it received bytes nobody asked for. A client connection's
 // first request takes no kept-alive connection, so without this one that
