@@ -241,9 +241,10 @@ func (h *Handler) fail(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, res *R
 	return false
 }
 
-// clientFailed answers a request whose body the client did not send
-// properly: 408 when it stalled, 400 otherwise; the connection closes, as
-// the rest of the body cannot be found.
+// clientFailed answers a request the client got wrong (a body that broke
+// or stalled, a head that cannot be forwarded): 408 when it stalled, 400
+// otherwise; the connection closes, as the rest of the body cannot be
+// found.
 func clientFailed(ctx *fasthttp.RequestCtx, res *Result, err error) bool {
 	res.Status = fasthttp.StatusBadRequest
 	if errors.Is(err, fasthttp.ErrTimeout) || isTimeout(err) {
