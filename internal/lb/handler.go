@@ -70,15 +70,11 @@ type Result struct {
 var defaultSelector Selector = &RoundRobin{}
 
 // Serve forwards the request in ctx. absURI, when not empty, replaces an
-// absolute-form target (see validRequest).
-func (h *Handler) Serve(ctx *fasthttp.RequestCtx, absURI string) {
-	h.serveIdle(ctx, absURI, 0)
-}
-
-// serveIdle is Serve with the client's body idle timeout (0: none).
-func (h *Handler) serveIdle(ctx *fasthttp.RequestCtx, absURI string, bodyIdle time.Duration) {
+// absolute-form target (see validRequest); bodyIdle is the idle timeout of
+// the client's body (0: none).
+func (h *Handler) Serve(ctx *fasthttp.RequestCtx, absURI string, bodyIdle time.Duration) {
 	x := &exchange{h: h, ctx: ctx, start: time.Now()}
-	if !h.serve(ctx, absURI, bodyIdle, x.start, &x.res, x) {
+	if !h.serve(ctx, absURI, bodyIdle, x) {
 		x.done()
 	}
 }
@@ -103,7 +99,8 @@ func (x *exchange) done() {
 
 // serve forwards the request. It returns true when it handed x to a
 // streamed body, which calls x.done once the body is sent.
-func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, bodyIdle time.Duration, start time.Time, res *Result, x *exchange) bool {
+func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, bodyIdle time.Duration, x *exchange) bool {
+	start, res := x.start, &x.res
 	ups := h.Pool.Upstreams()
 	sel := h.Selector
 	if sel == nil {
@@ -142,13 +139,7 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, bodyIdle time.D
 		retryFor = 5 * time.Second
 	}
 
-	// As HAProxy's "http-reuse safe": the first request of a client
-	// connection gets an upstream connection of its own, or one idle for
-	// a second (settledConn); only later ones take any kept-alive
-	// connection. A late, unsolicited response on a kept-alive connection
-	// (one the peek in idleConn came too early to see) can then not reach
-	// a newcomer's first request.
-	fresh := ctx.ConnRequestNum() <= 1
+	fresh := ctx.ConnRequestNum() <= 1 // see Transport.keptAlive
 	var tried []*Upstream
 	alt := func(exclude *Upstream) *Upstream { return h.alternative(ups, client, append(tried, exclude)) }
 	resp := fasthttp.AcquireResponse()
@@ -180,21 +171,16 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, bodyIdle time.D
 		err = tr.roundTrip(c, out, resp, br)
 		aborted := replayable && u.answered(c)
 		if err == nil {
-			return h.relay(ctx, tr, u, c, br, resp, upgrade, start, res, x)
+			return h.relay(ctx, tr, u, c, br, resp, upgrade, x)
 		}
 		c.Close()
 		tr.putReader(br)
 		u.active.Add(-1)
 		resp.Reset()
-		if body != nil && body.err != nil {
-			// The client's body broke or stalled: its error, answered as
-			// such, never retried and never the upstream's.
+		if cerr := clientErr(body, err); cerr != nil {
+			// Answered as such, never retried, never the upstream's.
 			fasthttp.ReleaseResponse(resp)
-			return clientFailed(ctx, res, body.err)
-		}
-		if errors.Is(err, errRequestUnwritable) {
-			fasthttp.ReleaseResponse(resp)
-			return clientFailed(ctx, res, err)
+			return clientFailed(ctx, res, cerr)
 		}
 		if ctx.Err() != nil {
 			res.Status = 499 // the server is shutting down or the client left
@@ -241,6 +227,18 @@ func (h *Handler) fail(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, res *R
 	return false
 }
 
+// clientErr returns the client's part in a failed attempt, or nil: its
+// body broke or stalled, or its head cannot be written upstream.
+func clientErr(body *requestBody, err error) error {
+	if body != nil && body.err != nil {
+		return body.err
+	}
+	if errors.Is(err, errRequestUnwritable) {
+		return err
+	}
+	return nil
+}
+
 // clientFailed answers a request the client got wrong (a body that broke
 // or stalled, a head that cannot be forwarded): 408 when it stalled, 400
 // otherwise; the connection closes, as the rest of the body cannot be
@@ -281,7 +279,8 @@ func isDial(err error) bool {
 
 // relay copies the upstream's response head to ctx and streams its body,
 // if any, after the handler returns. It owns c, br and resp.
-func (h *Handler) relay(ctx *fasthttp.RequestCtx, tr *Transport, u *Upstream, c *upConn, br *bufio.Reader, resp *fasthttp.Response, upgrade string, start time.Time, res *Result, x *exchange) bool {
+func (h *Handler) relay(ctx *fasthttp.RequestCtx, tr *Transport, u *Upstream, c *upConn, br *bufio.Reader, resp *fasthttp.Response, upgrade string, x *exchange) bool {
+	start, res := x.start, &x.res
 	status := resp.StatusCode()
 	res.Status = status
 	if status == fasthttp.StatusSwitchingProtocols {
@@ -320,7 +319,7 @@ func (h *Handler) relay(ctx *fasthttp.RequestCtx, tr *Transport, u *Upstream, c 
 	}
 	x.body = upstreamBody{
 		tr: tr, u: u, c: c, br: br, resp: resp, stream: stream,
-		trailer: &ctx.Response.Header, start: start, res: res, x: x,
+		trailer: &ctx.Response.Header, x: x,
 	}
 	ctx.Response.SetBodyStream(&x.body, size)
 	return true
@@ -337,16 +336,14 @@ type upstreamBody struct {
 	resp    *fasthttp.Response
 	stream  io.Reader
 	trailer *fasthttp.ResponseHeader
-	start   time.Time
-	res     *Result
-	x       *exchange // its done is called at the end
+	x       *exchange // its result is counted, its done called at the end
 	eof     bool
 	closed  bool
 }
 
 func (b *upstreamBody) Read(p []byte) (int, error) {
 	n, err := b.stream.Read(p)
-	b.res.Bytes += int64(n)
+	b.x.res.Bytes += int64(n)
 	if err == io.EOF {
 		b.eof = true
 		b.copyTrailers()
@@ -376,9 +373,9 @@ func (b *upstreamBody) Close() error {
 	b.tr.finish(b.u, b.c, b.br, clean)
 	fasthttp.ReleaseResponse(b.resp)
 	b.u.active.Add(-1)
-	b.u.latency.Observe(time.Since(b.start))
+	b.u.latency.Observe(time.Since(b.x.start))
 	if !b.eof {
-		b.res.Status = 499 // the client left, or the upstream broke mid-body
+		b.x.res.Status = 499 // the client left, or the upstream broke mid-body
 	}
 	b.x.done()
 	return nil

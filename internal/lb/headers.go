@@ -100,9 +100,8 @@ var (
 
 // requestBody streams the client's body upstream; at its end it copies the
 // client's trailer fields, which fasthttp writes after the last chunk. The
-// client's body timeout is an idle timeout: each read pushes the client
-// connection's deadline on (only once a quarter of it has passed, since
-// arming one per read would cost more than the read).
+// client's body timeout is an idle timeout: reads push the client
+// connection's deadline on (see rearm).
 type requestBody struct {
 	r       io.Reader
 	in, out *fasthttp.RequestHeader
@@ -116,10 +115,7 @@ type requestBody struct {
 
 func (b *requestBody) Read(p []byte) (int, error) {
 	if b.idle > 0 {
-		if now := time.Now(); b.armed.Sub(now) < b.idle*3/4 {
-			b.armed = now.Add(b.idle)
-			b.conn.SetReadDeadline(b.armed)
-		}
+		rearm(&b.armed, b.idle, b.conn.SetReadDeadline)
 	}
 	n, err := b.r.Read(p)
 	switch {

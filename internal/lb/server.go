@@ -194,7 +194,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 		// the upstream sees the host the request was routed by.
 		ctx.Request.Header.SetHost(host)
 	}
-	h.serveIdle(ctx, absURI, s.ReadTimeout)
+	h.Serve(ctx, absURI, s.ReadTimeout)
 }
 
 // errorHandler answers what fasthttp could not parse.

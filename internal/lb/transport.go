@@ -139,9 +139,7 @@ func DefaultTransport() *Transport {
 
 // upConn is a kept-alive connection to an upstream, owned by one request
 // at a time. Reads and writes fail when the upstream makes no progress for
-// idle (ResponseHeaderTimeout); deadlines are re-armed only when a quarter
-// of idle has passed, since arming one per read would cost more than the
-// read.
+// idle (ResponseHeaderTimeout; see rearm).
 type upConn struct {
 	net.Conn
 	lastUsed time.Time
@@ -172,7 +170,7 @@ func (t *Transport) relaxUnacked(c *upConn) {
 
 func (c *upConn) Read(p []byte) (int, error) {
 	if c.idle > 0 {
-		if err := c.arm(&c.rd, c.Conn.SetReadDeadline); err != nil {
+		if err := rearm(&c.rd, c.idle, c.Conn.SetReadDeadline); err != nil {
 			return 0, err
 		}
 		// After arming: an abortWaiting that came first had its deadline
@@ -186,19 +184,23 @@ func (c *upConn) Read(p []byte) (int, error) {
 
 func (c *upConn) Write(p []byte) (int, error) {
 	if c.idle > 0 {
-		if err := c.arm(&c.wd, c.Conn.SetWriteDeadline); err != nil {
+		if err := rearm(&c.wd, c.idle, c.Conn.SetWriteDeadline); err != nil {
 			return 0, err
 		}
 	}
 	return c.Conn.Write(p)
 }
 
-func (c *upConn) arm(d *time.Time, set func(time.Time) error) error {
+// rearm moves the deadline *d to idle from now, through set, once a quarter
+// of idle has passed since it was last moved: arming one per read or write
+// would cost more than the read or write, and the idle timeout stays
+// between three quarters of idle and idle.
+func rearm(d *time.Time, idle time.Duration, set func(time.Time) error) error {
 	now := time.Now()
-	if d.Sub(now) >= c.idle*3/4 {
+	if d.Sub(now) >= idle*3/4 {
 		return nil
 	}
-	*d = now.Add(c.idle)
+	*d = now.Add(idle)
 	return set(*d)
 }
 
@@ -215,21 +217,45 @@ func (c *upConn) noDeadlines() {
 func (t *Transport) idleConn(u *Upstream) *upConn {
 	now := time.Now()
 	for {
-		u.idleMu.Lock()
-		n := len(u.idle)
-		if n == 0 {
-			u.idleMu.Unlock()
+		c := u.popIdle()
+		if c == nil {
 			return nil
 		}
-		c := u.idle[n-1]
-		u.idle[n-1] = nil
-		u.idle = u.idle[:n-1]
-		u.idleMu.Unlock()
 		if now.Sub(c.lastUsed) < t.cfg.IdleConnTimeout && !c.unsolicited() {
 			return c
 		}
 		c.Close()
 	}
+}
+
+// keptAlive returns a kept-alive connection of u for a request, or nil.
+// A client connection's first request (fresh) may take only a settled one,
+// as HAProxy's "http-reuse safe": a late, unsolicited response on a
+// kept-alive connection (one the peek came too early to see) can then not
+// reach a newcomer's first request.
+func (t *Transport) keptAlive(u *Upstream, fresh bool) *upConn {
+	if !fresh {
+		return t.idleConn(u)
+	}
+	if c := t.settledConn(u); c != nil {
+		return c
+	}
+	t.checkTop(u)
+	return nil
+}
+
+// popIdle takes u's kept-alive connection released last, or nil.
+func (u *Upstream) popIdle() *upConn {
+	u.idleMu.Lock()
+	defer u.idleMu.Unlock()
+	n := len(u.idle)
+	if n == 0 {
+		return nil
+	}
+	c := u.idle[n-1]
+	u.idle[n-1] = nil
+	u.idle = u.idle[:n-1]
+	return c
 }
 
 // settledAfter is how long a kept-alive connection must have been idle
@@ -267,28 +293,15 @@ func (t *Transport) settledConn(u *Upstream) *upConn {
 // the one released last is the one a backend answering too much has just
 // spoiled. One peek per new client connection, not per request.
 func (t *Transport) checkTop(u *Upstream) {
-	u.idleMu.Lock()
-	n := len(u.idle)
-	if n == 0 {
-		u.idleMu.Unlock()
+	c := u.popIdle()
+	if c == nil {
 		return
 	}
-	c := u.idle[n-1]
-	u.idle[n-1] = nil
-	u.idle = u.idle[:n-1]
-	u.idleMu.Unlock()
 	if c.unsolicited() {
 		c.Close()
 		return
 	}
-	u.idleMu.Lock()
-	if u.removed || len(u.idle) >= t.cfg.MaxIdleConnsPerHost {
-		u.idleMu.Unlock()
-		c.Close()
-		return
-	}
-	u.idle = append(u.idle, c)
-	u.idleMu.Unlock()
+	t.putIdle(u, c)
 }
 
 // dial opens a new connection to u, bounded by DialTimeout alone: a
@@ -326,6 +339,12 @@ func (t *Transport) release(u *Upstream, c *upConn) {
 		setUnacked(c.Conn, t.cfg.UnackedTimeout)
 		c.unackedOff = false
 	}
+	t.putIdle(u, c)
+}
+
+// putIdle adds c to u's kept-alive connections, or closes it when the pool
+// is full or u left its pool.
+func (t *Transport) putIdle(u *Upstream, c *upConn) {
 	u.idleMu.Lock()
 	if u.removed || len(u.idle) >= t.cfg.MaxIdleConnsPerHost {
 		u.idleMu.Unlock()
