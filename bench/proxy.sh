@@ -11,6 +11,10 @@
 #                    and every round is listed
 #      BACKEND       nginx (default) or go: what answers behind the proxies
 #      PROFILE       a file: also write the ingress's CPU profile there
+#      SYSCALLS=1    also count system calls per request of haproxy, ingress
+#                    and swarmlab-proxy (strace -c over a 3 s wrk run after
+#                    the rounds; a count, not a speed: it needs no quiet
+#                    machine, though EAGAIN reads vary with timing)
 # Needs go, wrk, haproxy, nginx-light, caddy (installed with apt-get if missing).
 #
 # The backend must not be the bottleneck, or every proxy measures the same:
@@ -222,6 +226,24 @@ if awk -v a="${mrps[ingress]}" -v b="${mrps[haproxy]}" -v pa="${mp99[ingress]}" 
   echo "goal met: ingress req/s >= haproxy and p99 <= haproxy (medians)"
 else
   echo "goal NOT met: ingress req/s >= haproxy and p99 <= haproxy (medians)"
+fi
+if [ "${SYSCALLS:-}" = 1 ]; then
+  command -v strace >/dev/null || apt-get install -y strace >/dev/null
+  echo
+  echo "system calls per request (strace -c -f over wrk -t1 -c$conns -d3s):"
+  for t in haproxy=18090 ingress=18094 swarmlab-proxy=18096; do
+    name=${t%%=*}
+    strace -c -f -p "${pid[$name]}" -o "$work/strace.$name" 2>/dev/null &
+    st=$!
+    sleep 1
+    n=$(taskset -c 1 wrk -t1 -c"$conns" -d3s "http://127.0.0.1:${t#*=}/" | awk '/requests in/ {print $1}')
+    kill -INT $st; wait $st 2>/dev/null || true
+    # strace -c columns: % time, seconds, usecs/call, calls, [errors], syscall
+    awk -v n="$n" -v name="$name" '/^ *[0-9]/ && $NF!="total" && $4/n >= 0.05 {
+        s = s sprintf(" %s %.2f", $NF, $4/n); if (NF==6) s = s sprintf(" (%.2f failed)", $5/n) }
+      $NF=="total" {tot=$4/n}
+      END {printf "  %-15s %.2f/request over %d requests:%s\n", name, tot, n, s}' "$work/strace.$name"
+  done
 fi
 if [ -n "${PROFILE:-}" ]; then
   kill -INT "${pid[ingress]}"; sleep 1

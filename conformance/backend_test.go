@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -30,6 +31,8 @@ type backend struct {
 	name   string // the X-Service it answers with
 	addr   string
 	script script
+
+	uploaded atomic.Int64 // body bytes of /upload requests so far, as they arrive
 
 	mu    sync.Mutex
 	conns []*bconn
@@ -132,7 +135,11 @@ func (b *backend) serve(c *bconn) {
 		cw := &countingWriter{}
 		var w io.Writer = io.MultiWriter(&body, cw)
 		if r.path() == "/upload" {
-			w = cw // streamed: counted, not kept
+			// streamed: counted as it arrives, only the first 4 KiB kept
+			w = io.MultiWriter(cw, &firstBytes{b: &body, n: 4 << 10}, progress{&b.uploaded})
+			if d, err := time.ParseDuration(r.query("pause")); err == nil {
+				time.Sleep(d) // a backend busy elsewhere: its receive window fills up
+			}
 		}
 		kind, n := framing(fs, false)
 		trailer, err := readBody(c.br, kind, n, w)
@@ -148,6 +155,24 @@ func (b *backend) serve(c *bconn) {
 	}
 }
 
+// firstBytes keeps the first n bytes written to it.
+type firstBytes struct {
+	b *bytes.Buffer
+	n int
+}
+
+func (f *firstBytes) Write(p []byte) (int, error) {
+	f.b.Write(p[:min(len(p), max(0, f.n-f.b.Len()))])
+	return len(p), nil
+}
+
+type progress struct{ n *atomic.Int64 }
+
+func (p progress) Write(b []byte) (int, error) {
+	p.n.Add(int64(len(b)))
+	return len(b), nil
+}
+
 type countingWriter struct{ n int64 }
 
 func (w *countingWriter) Write(p []byte) (int, error) {
@@ -160,7 +185,8 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 //	/status/N    status N
 //	/body        the request body back
 //	/sha256      the hex SHA-256 of the request body
-//	/upload      the number of body bytes (streamed, not kept)
+//	/upload      the number of body bytes (streamed, not kept but for the
+//	             first 4 KiB); ?pause=2s: read the body only after 2s
 //	/download?n= n bytes, streamed
 //	/ws          a WebSocket upgrade, then "server-hello" and an echo of what comes
 //	/close       the echo answer with Connection: close, then a close

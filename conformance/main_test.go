@@ -177,13 +177,19 @@ type lab struct {
 type labSpec struct {
 	backends int    // default 1; the proxy takes only one
 	script   script // the case's own answers, before the defaults
+	// ingressEnv, when set, is the ingress's environment (settings the
+	// proxy does not have); the proxy is then not a target.
+	ingressEnv []string
+	// haproxyDefaults is added to HAProxy's defaults section, to match
+	// ingressEnv.
+	haproxyDefaults string
 }
 
 // eachTarget runs fn in a parallel subtest per target, each on a lab of
 // its own, so a case cannot disturb another.
 func eachTarget(t *testing.T, spec labSpec, fn func(c *check, l *lab)) {
 	for _, target := range targets() {
-		if target == proxy && spec.backends > 1 {
+		if target == proxy && (spec.backends > 1 || spec.ingressEnv != nil) {
 			continue
 		}
 		t.Run(target, func(t *testing.T) {
@@ -203,16 +209,20 @@ func startLab(t *testing.T, target string, spec labSpec) *lab {
 		addrs = append(addrs, b.addr)
 	}
 	var cmd *exec.Cmd
+	var env []string
 	switch target {
 	case ingress:
 		cmd = exec.Command(bin, "ingress", "--listen", l.addr, "--stats-port", "0", "--static-backends", strings.Join(addrs, ","))
+		env = spec.ingressEnv
 	case proxy:
 		_, port, _ := net.SplitHostPort(l.addr)
 		cmd = exec.Command(bin, "proxy", "--backend", addrs[0], "--port", port)
 	case haproxy:
-		cmd = haproxyCommand(t, haproxyConfig(l.addr, "default_backend be\n", map[string][]string{"be": addrs}))
+		cfg := haproxyConfig(l.addr, "default_backend be\n", map[string][]string{"be": addrs})
+		cfg = strings.Replace(cfg, "frontend fe\n", spec.haproxyDefaults+"frontend fe\n", 1)
+		cmd = haproxyCommand(t, cfg)
 	}
-	l.pid = run(t, cmd, l.addr, nil, target != haproxy)
+	l.pid = run(t, cmd, l.addr, env, target != haproxy)
 	return l
 }
 

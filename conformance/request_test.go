@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -42,6 +43,11 @@ func TestInvalidRequests(t *testing.T) {
 		{"B5-HTTP-2.0-on-HTTP-1", strings.Replace(get(), "HTTP/1.1", "HTTP/2.0", 1), []int{505, 400}, false},
 		// net/http allows MaxHeaderBytes plus 4 KiB of slack before its
 		// 431, so the head is well over 64 KiB.
+		// E8: identity is no transfer coding (RFC 9112 section 7); read as
+		// "no body", what follows would become a second request.
+		{"E8-transfer-encoding-identity", request("POST", "/body", "Transfer-Encoding: identity") + request("GET", "/smuggled"), []int{400, 501}, false},
+		// E9: HAProxy takes at most 101 fields (tune.http.maxhdr).
+		{"E9-200-header-fields", get(manyFields(200)...), []int{400, 431}, false},
 		{"B5-request-head-over-64KiB", get("X-Big: " + strings.Repeat("b", 80<<10)), []int{431, 400}, false},
 	}
 	for _, tc := range cases {
@@ -90,4 +96,13 @@ func forwardedOnce(c *check, r breq) {
 	default:
 		c.note("200, forwarded with Transfer-Encoding %q, Content-Length %q", te, cl)
 	}
+}
+
+// manyFields returns n short header lines.
+func manyFields(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = "X-F" + strconv.Itoa(i) + ": v"
+	}
+	return out
 }

@@ -179,6 +179,8 @@ func TestMalformedResponseHeads(t *testing.T) {
 		{"A3-two-different-content-lengths", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", nil},
 		{"A3-status-code-2000", "HTTP/1.1 2000 OK\r\nContent-Length: 5\r\n\r\nhello", nil},
 		{"A3-bare-LF-line-ends", "HTTP/1.1 200 OK\nContent-Length: 5\nX-Lf: 1\n\nhello", crlfOnly},
+		// E10: a bad head after an interim one is refused at once too.
+		{"E10-bare-LF-head-after-100-continue", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\nContent-Length: 5\n\nhello", crlfOnly},
 		{"A3-chunk-data-not-followed-by-CRLF", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloJUNK\r\n0\r\n\r\n", aborted},
 	})
 }

@@ -56,6 +56,9 @@ type Config struct {
 	// ClientTimeout bounds reading a client's request, headers and body.
 	// Env CLIENT_TIMEOUT. Default 60s.
 	ClientTimeout time.Duration
+	// TunnelTimeout closes an upgraded connection (WebSocket) idle this long
+	// both ways. Env TUNNEL_TIMEOUT. Default 1h.
+	TunnelTimeout time.Duration
 	// WriteTimeout bounds a whole response to a client. Env WRITE_TIMEOUT.
 	// Default 5m (long downloads need more).
 	WriteTimeout time.Duration
@@ -85,6 +88,7 @@ func Defaults() Config {
 		ReadTimeout:    60 * time.Second,
 		IdleTimeout:    90 * time.Second,
 		ClientTimeout:  60 * time.Second,
+		TunnelTimeout:  time.Hour,
 		WriteTimeout:   5 * time.Minute,
 		DrainTimeout:   10 * time.Second,
 	}
@@ -116,7 +120,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		{"RESYNC_INTERVAL", &c.ResyncInterval}, {"CONNECT_TIMEOUT", &c.ConnectTimeout},
 		{"READ_TIMEOUT", &c.ReadTimeout}, {"IDLE_TIMEOUT", &c.IdleTimeout},
 		{"CLIENT_TIMEOUT", &c.ClientTimeout}, {"WRITE_TIMEOUT", &c.WriteTimeout},
-		{"DRAIN_TIMEOUT", &c.DrainTimeout},
+		{"DRAIN_TIMEOUT", &c.DrainTimeout}, {"TUNNEL_TIMEOUT", &c.TunnelTimeout},
 	} {
 		if v := strings.TrimSpace(getenv(d.env)); v != "" {
 			x, err := time.ParseDuration(v)
@@ -200,7 +204,7 @@ func (c Config) Validate() error {
 	for name, d := range map[string]time.Duration{
 		"RESYNC_INTERVAL": c.ResyncInterval, "CONNECT_TIMEOUT": c.ConnectTimeout, "READ_TIMEOUT": c.ReadTimeout,
 		"IDLE_TIMEOUT": c.IdleTimeout, "CLIENT_TIMEOUT": c.ClientTimeout, "WRITE_TIMEOUT": c.WriteTimeout,
-		"DRAIN_TIMEOUT": c.DrainTimeout,
+		"DRAIN_TIMEOUT": c.DrainTimeout, "TUNNEL_TIMEOUT": c.TunnelTimeout,
 	} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive", name))

@@ -288,6 +288,7 @@ func (s *Server) transportConfig() lb.TransportConfig {
 		IdleConnTimeout:       s.cfg.IdleTimeout,
 		HedgeDelay:            s.cfg.HedgeDelay,
 		UnackedTimeout:        s.cfg.UnackedTimeout,
+		TunnelTimeout:         s.cfg.TunnelTimeout,
 	}
 }
 

@@ -70,30 +70,50 @@ type Result struct {
 var defaultSelector Selector = &RoundRobin{}
 
 // Serve forwards the request in ctx. absURI, when not empty, replaces an
-// absolute-form target (see validRequest).
-func (h *Handler) Serve(ctx *fasthttp.RequestCtx, absURI string) {
-	start := time.Now()
-	res := &Result{}
-	done := func() {
-		if h.Done != nil {
-			res.Duration = time.Since(start)
-			h.Done(NewRequestInfo(ctx), res)
-		}
-	}
-	if !h.serve(ctx, absURI, start, res, done) {
-		done()
+// absolute-form target (see validRequest); bodyIdle is the idle timeout of
+// the client's body (0: none).
+func (h *Handler) Serve(ctx *fasthttp.RequestCtx, absURI string, bodyIdle time.Duration) {
+	x := &exchange{h: h, ctx: ctx, start: time.Now()}
+	if !h.serve(ctx, absURI, bodyIdle, x) {
+		x.done()
 	}
 }
 
-// serve forwards the request. It returns true when it handed done to a
-// streamed body, which calls it once the body is sent.
-func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, start time.Time, res *Result, done func()) bool {
+// exchange is what a request needs until its response body is sent, in
+// one allocation: its result and the body stream.
+type exchange struct {
+	h     *Handler
+	ctx   *fasthttp.RequestCtx
+	start time.Time
+	res   Result
+	body  upstreamBody
+}
+
+// done is called once the response is complete.
+func (x *exchange) done() {
+	if x.h.Done != nil {
+		x.res.Duration = time.Since(x.start)
+		x.h.Done(NewRequestInfo(x.ctx), &x.res)
+	}
+}
+
+// serve forwards the request. It returns true when it handed x to a
+// streamed body, which calls x.done once the body is sent.
+func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, bodyIdle time.Duration, x *exchange) bool {
+	start, res := x.start, &x.res
 	ups := h.Pool.Upstreams()
 	sel := h.Selector
 	if sel == nil {
 		sel = defaultSelector
 	}
-	client := ctx.RemoteAddr().String()
+	// Only a selector that looks at the client gets its address: making
+	// the string costs two allocations per request.
+	client := ""
+	switch sel.(type) {
+	case *RoundRobin, *LeastConn:
+	default:
+		client = ctx.RemoteAddr().String()
+	}
 	u := sel.Select(ups, client)
 	if u == nil {
 		res.Status = fasthttp.StatusServiceUnavailable
@@ -106,7 +126,7 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, start time.Time
 	}
 	out := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(out)
-	upgrade := prepareRequest(ctx, out, absURI, h.TrustForwarded)
+	upgrade, body := prepareRequest(ctx, out, absURI, h.TrustForwarded, bodyIdle)
 	replayable := retryable(&ctx.Request.Header) && !hasBody(&ctx.Request)
 
 	maxTries := h.Retry.MaxTries
@@ -119,12 +139,13 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, start time.Time
 		retryFor = 5 * time.Second
 	}
 
+	fresh := ctx.ConnRequestNum() <= 1 // see Transport.keptAlive
 	var tried []*Upstream
 	alt := func(exclude *Upstream) *Upstream { return h.alternative(ups, client, append(tried, exclude)) }
 	resp := fasthttp.AcquireResponse()
 	for {
 		res.Tries++
-		c, got, reused, err := tr.connect(u, alt, func(x *Upstream, err error) { h.connectFailed(x, err, tr) })
+		c, got, reused, err := tr.connect(u, fresh, alt, func(x *Upstream, err error) { h.connectFailed(x, err, tr) })
 		if err != nil {
 			// Nothing reached any upstream, so any request may go elsewhere.
 			u.requests.Add(1)
@@ -144,15 +165,23 @@ func (h *Handler) serve(ctx *fasthttp.RequestCtx, absURI string, start time.Time
 		if replayable {
 			u.wait(c)
 		}
+		if cl := ctx.Request.Header.ContentLength(); cl == -1 || cl > largeBody {
+			tr.relaxUnacked(c)
+		}
 		err = tr.roundTrip(c, out, resp, br)
 		aborted := replayable && u.answered(c)
 		if err == nil {
-			return h.relay(ctx, tr, u, c, br, resp, upgrade, start, res, done)
+			return h.relay(ctx, tr, u, c, br, resp, upgrade, x)
 		}
 		c.Close()
 		tr.putReader(br)
 		u.active.Add(-1)
 		resp.Reset()
+		if cerr := clientErr(body, err); cerr != nil {
+			// Answered as such, never retried, never the upstream's.
+			fasthttp.ReleaseResponse(resp)
+			return clientFailed(ctx, res, cerr)
+		}
 		if ctx.Err() != nil {
 			res.Status = 499 // the server is shutting down or the client left
 			fasthttp.ReleaseResponse(resp)
@@ -198,6 +227,32 @@ func (h *Handler) fail(ctx *fasthttp.RequestCtx, resp *fasthttp.Response, res *R
 	return false
 }
 
+// clientErr returns the client's part in a failed attempt, or nil: its
+// body broke or stalled, or its head cannot be written upstream.
+func clientErr(body *requestBody, err error) error {
+	if body != nil && body.err != nil {
+		return body.err
+	}
+	if errors.Is(err, errRequestUnwritable) {
+		return err
+	}
+	return nil
+}
+
+// clientFailed answers a request the client got wrong (a body that broke
+// or stalled, a head that cannot be forwarded): 408 when it stalled, 400
+// otherwise; the connection closes, as the rest of the body cannot be
+// found.
+func clientFailed(ctx *fasthttp.RequestCtx, res *Result, err error) bool {
+	res.Status = fasthttp.StatusBadRequest
+	if errors.Is(err, fasthttp.ErrTimeout) || isTimeout(err) {
+		res.Status = fasthttp.StatusRequestTimeout
+	}
+	plainError(ctx, fasthttp.StatusMessage(res.Status)+"\n", res.Status)
+	ctx.SetConnectionClose()
+	return false
+}
+
 // connectFailed records a failed connect to u: a refused one takes it out
 // for a while, one that timed out until it answers again.
 func (h *Handler) connectFailed(u *Upstream, err error, tr *Transport) {
@@ -224,7 +279,8 @@ func isDial(err error) bool {
 
 // relay copies the upstream's response head to ctx and streams its body,
 // if any, after the handler returns. It owns c, br and resp.
-func (h *Handler) relay(ctx *fasthttp.RequestCtx, tr *Transport, u *Upstream, c *upConn, br *bufio.Reader, resp *fasthttp.Response, upgrade string, start time.Time, res *Result, done func()) bool {
+func (h *Handler) relay(ctx *fasthttp.RequestCtx, tr *Transport, u *Upstream, c *upConn, br *bufio.Reader, resp *fasthttp.Response, upgrade string, x *exchange) bool {
+	start, res := x.start, &x.res
 	status := resp.StatusCode()
 	res.Status = status
 	if status == fasthttp.StatusSwitchingProtocols {
@@ -261,10 +317,11 @@ func (h *Handler) relay(ctx *fasthttp.RequestCtx, tr *Transport, u *Upstream, c 
 	if size < 0 {
 		size = -1 // chunked or until close: the client gets it chunked
 	}
-	ctx.Response.SetBodyStream(&upstreamBody{
+	x.body = upstreamBody{
 		tr: tr, u: u, c: c, br: br, resp: resp, stream: stream,
-		trailer: &ctx.Response.Header, start: start, res: res, done: done,
-	}, size)
+		trailer: &ctx.Response.Header, x: x,
+	}
+	ctx.Response.SetBodyStream(&x.body, size)
 	return true
 }
 
@@ -279,16 +336,14 @@ type upstreamBody struct {
 	resp    *fasthttp.Response
 	stream  io.Reader
 	trailer *fasthttp.ResponseHeader
-	start   time.Time
-	res     *Result
-	done    func()
+	x       *exchange // its result is counted, its done called at the end
 	eof     bool
 	closed  bool
 }
 
 func (b *upstreamBody) Read(p []byte) (int, error) {
 	n, err := b.stream.Read(p)
-	b.res.Bytes += int64(n)
+	b.x.res.Bytes += int64(n)
 	if err == io.EOF {
 		b.eof = true
 		b.copyTrailers()
@@ -318,11 +373,11 @@ func (b *upstreamBody) Close() error {
 	b.tr.finish(b.u, b.c, b.br, clean)
 	fasthttp.ReleaseResponse(b.resp)
 	b.u.active.Add(-1)
-	b.u.latency.Observe(time.Since(b.start))
+	b.u.latency.Observe(time.Since(b.x.start))
 	if !b.eof {
-		b.res.Status = 499 // the client left, or the upstream broke mid-body
+		b.x.res.Status = 499 // the client left, or the upstream broke mid-body
 	}
-	b.done()
+	b.x.done()
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -22,7 +23,7 @@ var hopHeaders = [][]byte{
 // fields, the target (absURI when the client sent absolute-form), and the
 // body, streamed. It returns the protocol the client asked to switch to
 // (WebSocket), or "".
-func prepareRequest(ctx *fasthttp.RequestCtx, out *fasthttp.Request, absURI string, trust bool) (upgrade string) {
+func prepareRequest(ctx *fasthttp.RequestCtx, out *fasthttp.Request, absURI string, trust bool, bodyIdle time.Duration) (upgrade string, body *requestBody) {
 	in := &ctx.Request.Header
 	in.CopyTo(&out.Header)
 	h := &out.Header
@@ -31,7 +32,24 @@ func prepareRequest(ctx *fasthttp.RequestCtx, out *fasthttp.Request, absURI stri
 	}
 	// "TE: trailers" says the client takes trailers; keep saying it.
 	trailers := hasToken(in.Peek("Te"), []byte("trailers"))
-	removeHop(in.Peek("Connection"), h.DelBytes)
+	// Every Connection line counts, and every X-Forwarded-For copy: one
+	// pass over the fields finds both.
+	var xffb [256]byte
+	xff := xffb[:0]
+	for k, v := range in.All() {
+		switch {
+		case len(k) == len("Connection") && bytes.EqualFold(k, strConnection):
+			removeListed(v, h.DelBytes)
+		case len(k) == len("X-Forwarded-For") && bytes.EqualFold(k, strXFF):
+			if len(xff) > 0 {
+				xff = append(xff, ", "...)
+			}
+			xff = append(xff, v...)
+		}
+	}
+	for _, k := range hopHeaders {
+		h.DelBytes(k)
+	}
 	h.ResetConnectionClose() // the upstream connection stays open
 	h.SetProtocol("HTTP/1.1")
 	if absURI != "" {
@@ -45,15 +63,19 @@ func prepareRequest(ctx *fasthttp.RequestCtx, out *fasthttp.Request, absURI stri
 		h.Set("Te", "trailers")
 	}
 
+	// The client's forwarding fields, every copy, give way to ours; its
+	// X-Forwarded-For copies become one list that ends with the client.
 	var ipb [64]byte
 	ip := appendIP(ipb[:0], ctx.RemoteAddr())
-	if prior := in.Peek("X-Forwarded-For"); len(prior) > 0 {
-		var b [256]byte
-		h.SetBytesV("X-Forwarded-For", append(append(append(b[:0], prior...), ", "...), ip...))
-	} else {
-		h.SetBytesV("X-Forwarded-For", ip)
+	if len(xff) > 0 {
+		xff = append(xff, ", "...)
 	}
+	h.DelBytes(strXFF)
+	h.SetBytesKV(strXFF, append(xff, ip...))
 	if !trust || len(in.Peek("X-Real-Ip")) == 0 || len(in.Peek("X-Forwarded-Proto")) == 0 {
+		h.Del("X-Real-Ip")
+		h.Del("X-Forwarded-Proto")
+		h.Del("X-Forwarded-Host")
 		h.SetBytesV("X-Real-Ip", ip)
 		h.Set("X-Forwarded-Proto", "http")
 		h.SetBytesV("X-Forwarded-Host", in.Host())
@@ -63,28 +85,48 @@ func prepareRequest(ctx *fasthttp.RequestCtx, out *fasthttp.Request, absURI stri
 	case !hasBody(&ctx.Request):
 		// no body: the head, copied above, frames it as the client did
 	case ctx.Request.IsBodyStream():
-		out.SetBodyStream(&requestBody{r: ctx.RequestBodyStream(), in: in, out: h}, in.ContentLength())
+		body = &requestBody{r: ctx.RequestBodyStream(), in: in, out: h, conn: ctx.Conn(), idle: bodyIdle}
+		out.SetBodyStream(body, in.ContentLength())
 	default:
 		out.SetBodyRaw(ctx.Request.Body())
 	}
-	return upgrade
+	return upgrade, body
 }
 
+var (
+	strConnection = []byte("Connection")
+	strXFF        = []byte("X-Forwarded-For")
+)
+
 // requestBody streams the client's body upstream; at its end it copies the
-// client's trailer fields, which fasthttp writes after the last chunk.
+// client's trailer fields, which fasthttp writes after the last chunk. The
+// client's body timeout is an idle timeout: reads push the client
+// connection's deadline on (see rearm).
 type requestBody struct {
 	r       io.Reader
 	in, out *fasthttp.RequestHeader
+	conn    net.Conn
+	idle    time.Duration
+	armed   time.Time
+	// err is why reading the client's body failed: a bad chunk, a
+	// timeout, a client gone. The client's fault, never the upstream's.
+	err error
 }
 
 func (b *requestBody) Read(p []byte) (int, error) {
+	if b.idle > 0 {
+		rearm(&b.armed, b.idle, b.conn.SetReadDeadline)
+	}
 	n, err := b.r.Read(p)
-	if err == io.EOF {
+	switch {
+	case err == io.EOF:
 		for _, k := range b.in.PeekTrailerKeys() {
 			if v := b.in.PeekBytes(k); len(v) > 0 {
 				b.out.SetBytesKV(k, v)
 			}
 		}
+	case err != nil:
+		b.err = err
 	}
 	return n, err
 }
@@ -94,9 +136,16 @@ func (b *requestBody) Read(p []byte) (int, error) {
 func copyResponseHead(dst, src *fasthttp.ResponseHeader, switching bool) {
 	dst.SetStatusCode(src.StatusCode())
 	dst.SetStatusMessage(src.StatusMessage())
-	conn := src.Peek("Connection")
+	// Every Connection line counts; a response rarely has more than one.
+	var connb [4][]byte
+	conn := connb[:0]
 	for k, v := range src.All() {
-		if isHop(k) || len(conn) > 0 && hasToken(conn, k) {
+		if len(k) == len("Connection") && bytes.EqualFold(k, strConnection) {
+			conn = append(conn, v)
+		}
+	}
+	for k, v := range src.All() {
+		if isHop(k) || listed(conn, k) {
 			continue
 		}
 		dst.AddBytesKV(k, v)
@@ -107,17 +156,30 @@ func copyResponseHead(dst, src *fasthttp.ResponseHeader, switching bool) {
 	}
 }
 
-// removeHop deletes the hop-by-hop fields and those that the Connection
-// field lists.
-func removeHop(connection []byte, del func([]byte)) {
+// removeListed deletes the fields a Connection line lists, but never those
+// that frame or route the message: a client that lists Host must not turn
+// its own request into an upstream's error.
+func removeListed(connection []byte, del func([]byte)) {
 	for f := range bytes.SplitSeq(connection, []byte(",")) {
-		if f = bytes.TrimSpace(f); len(f) > 0 {
+		if f = bytes.TrimSpace(f); len(f) > 0 && !endToEnd(f) {
 			del(f)
 		}
 	}
-	for _, k := range hopHeaders {
-		del(k)
+}
+
+func endToEnd(k []byte) bool {
+	return bytes.EqualFold(k, []byte("Host")) || bytes.EqualFold(k, []byte("Content-Length")) ||
+		bytes.EqualFold(k, []byte("Transfer-Encoding"))
+}
+
+// listed reports whether any Connection line lists k.
+func listed(conn [][]byte, k []byte) bool {
+	for _, c := range conn {
+		if hasToken(c, k) {
+			return true
+		}
 	}
+	return false
 }
 
 func isHop(k []byte) bool {

@@ -15,13 +15,13 @@ type dialResult struct {
 }
 
 // connect returns a connection for a request that selected u: a kept-alive
-// one of u, a new one to u, or, when u's connect lags, one to the upstream
-// alt picks instead. It returns the upstream the connection goes to. A
+// one of u (see keptAlive), a new one to u, or, when u's connect lags, one
+// to the upstream alt picks instead. It returns the upstream the connection goes to. A
 // connect that fails (or a racing one that lost and then failed) is
 // reported to failed; a loser that connects later joins its upstream's
 // pool.
-func (t *Transport) connect(u *Upstream, alt func(exclude *Upstream) *Upstream, failed func(*Upstream, error)) (*upConn, *Upstream, bool, error) {
-	if c := t.idleConn(u); c != nil {
+func (t *Transport) connect(u *Upstream, fresh bool, alt func(exclude *Upstream) *Upstream, failed func(*Upstream, error)) (*upConn, *Upstream, bool, error) {
+	if c := t.keptAlive(u, fresh); c != nil {
 		return c, u, true, nil
 	}
 	delay := t.hedgeDelay()
@@ -60,7 +60,7 @@ func (t *Transport) connect(u *Upstream, alt func(exclude *Upstream) *Upstream, 
 			if v == nil {
 				continue
 			}
-			if c := t.idleConn(v); c != nil {
+			if c := t.keptAlive(v, fresh); c != nil {
 				go t.settle(results, failed)
 				return c, v, true, nil
 			}

@@ -42,6 +42,10 @@ type Server struct {
 	// MaxHeaderBytes bounds a request head; a larger one gets a 431.
 	// Default 64 KiB.
 	MaxHeaderBytes int
+	// MaxHeaderFields bounds the number of fields of a request head; more
+	// get a 400, as HAProxy answers past its tune.http.maxhdr. Default 101,
+	// HAProxy's.
+	MaxHeaderFields int
 	// Logger receives connection-level errors at debug level. Default: none.
 	Logger *slog.Logger
 
@@ -73,6 +77,9 @@ func (s *Server) build() {
 	if s.MaxHeaderBytes <= 0 {
 		s.MaxHeaderBytes = 64 << 10
 	}
+	if s.MaxHeaderFields <= 0 {
+		s.MaxHeaderFields = 101
+	}
 	if s.NotFound == nil {
 		s.NotFound = func(ctx *fasthttp.RequestCtx) {
 			plainError(ctx, "404 Not Found: no service for this host and path\n", fasthttp.StatusNotFound)
@@ -92,14 +99,16 @@ func (s *Server) build() {
 		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
 			return fasthttp.RequestConfig{ReadTimeout: bodyTimeout}
 		},
-		WriteTimeout:          s.WriteTimeout,
-		IdleTimeout:           s.IdleTimeout,
-		StreamRequestBody:     true, // uploads flow through, never held whole
-		MaxRequestBodySize:    -1,
-		DisableKeepalive:      false,
-		CloseOnShutdown:       true,
-		NoDefaultServerHeader: true, // headers are the upstream's, as sent
-		NoDefaultContentType:  true,
+		WriteTimeout:      s.WriteTimeout,
+		IdleTimeout:       s.IdleTimeout,
+		StreamRequestBody: true, // uploads flow through, never held whole
+		// Nor parsed: a multipart body is the application's, byte for byte.
+		DisablePreParseMultipartForm: true,
+		MaxRequestBodySize:           -1,
+		DisableKeepalive:             false,
+		CloseOnShutdown:              true,
+		NoDefaultServerHeader:        true, // headers are the upstream's, as sent
+		NoDefaultContentType:         true,
 		// fasthttp always writes its own Date; a proxy may (RFC 9110 6.6.1).
 		ErrorHandler: errorHandler,
 		Logger:       fasthttpLogger{logger},
@@ -165,7 +174,7 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) serve(ctx *fasthttp.RequestCtx) {
-	host, path, absURI, err := validRequest(&ctx.Request.Header)
+	host, path, absURI, err := validRequest(&ctx.Request.Header, s.MaxHeaderFields)
 	if err != nil {
 		code := fasthttp.StatusBadRequest
 		if errors.Is(err, errVersion) {
@@ -180,7 +189,12 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 		s.NotFound(ctx)
 		return
 	}
-	h.Serve(ctx, absURI)
+	if absURI != "" {
+		// The target's authority replaces Host (RFC 9112 section 3.2.2):
+		// the upstream sees the host the request was routed by.
+		ctx.Request.Header.SetHost(host)
+	}
+	h.Serve(ctx, absURI, s.ReadTimeout)
 }
 
 // errorHandler answers what fasthttp could not parse.

@@ -1,7 +1,9 @@
 package lb
 
 import (
+	"net"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -22,4 +24,18 @@ func (t *Transport) control(_, _ string, c syscall.RawConn) error {
 		return err
 	}
 	return serr
+}
+
+// setUnacked sets TCP_USER_TIMEOUT on an open upstream connection; 0 turns
+// it off.
+func setUnacked(c net.Conn, d time.Duration) {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return
+	}
+	if rc, err := sc.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) {
+			_ = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, int(d.Milliseconds()))
+		})
+	}
 }

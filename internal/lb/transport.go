@@ -49,8 +49,13 @@ type TransportConfig struct {
 	// the kernel allows it (TCP_RTO_MIN_US, Linux 6.15): a live task's
 	// kernel answers any retransmission at once, and a dead one is given
 	// up about 50 ms after UnackedTimeout (0.5 s on older kernels).
-	// Default 100 ms. Negative: the kernel's defaults.
+	// Default 100 ms. Negative: the kernel's defaults. It is lifted while a
+	// large request body is sent (see relaxUnacked).
 	UnackedTimeout time.Duration
+	// TunnelTimeout closes an upgraded connection (WebSocket) on which no
+	// byte went either way this long, as HAProxy's "timeout tunnel".
+	// Default 1h.
+	TunnelTimeout time.Duration
 }
 
 // ParseTuning reads a HedgeDelay or UnackedTimeout setting: a duration such
@@ -87,6 +92,9 @@ func (c TransportConfig) withDefaults() TransportConfig {
 	}
 	if c.UnackedTimeout == 0 {
 		c.UnackedTimeout = 100 * time.Millisecond
+	}
+	if c.TunnelTimeout <= 0 {
+		c.TunnelTimeout = time.Hour
 	}
 	return c
 }
@@ -131,20 +139,38 @@ func DefaultTransport() *Transport {
 
 // upConn is a kept-alive connection to an upstream, owned by one request
 // at a time. Reads and writes fail when the upstream makes no progress for
-// idle (ResponseHeaderTimeout); deadlines are re-armed only when a quarter
-// of idle has passed, since arming one per read would cost more than the
-// read.
+// idle (ResponseHeaderTimeout; see rearm).
 type upConn struct {
 	net.Conn
 	lastUsed time.Time
 	idle     time.Duration // 0: no deadlines (an upgraded connection)
 	rd, wd   time.Time     // deadlines armed now
 	aborted  atomic.Bool   // abortWaiting ended the wait for the answer
+	// unackedOff: TCP_USER_TIMEOUT is off while a large body is sent (see
+	// relaxUnacked), and is set again when the connection is released.
+	unackedOff bool
+	peek       peeker
+}
+
+// largeBody is the request body size from which a backend's receive window
+// may fill up while it is sent.
+const largeBody = 256 << 10
+
+// relaxUnacked turns TCP_USER_TIMEOUT off on c before a large body is sent:
+// a backend that pauses reading fills its receive window, and the kernel
+// would take the zero-window probes it answers for a dead peer after
+// UnackedTimeout. It is busy, not dead; the write idle timeout bounds the
+// wait instead, as HAProxy's "timeout server" does.
+func (t *Transport) relaxUnacked(c *upConn) {
+	if t.cfg.UnackedTimeout > 0 && !c.unackedOff {
+		setUnacked(c.Conn, 0)
+		c.unackedOff = true
+	}
 }
 
 func (c *upConn) Read(p []byte) (int, error) {
 	if c.idle > 0 {
-		if err := c.arm(&c.rd, c.Conn.SetReadDeadline); err != nil {
+		if err := rearm(&c.rd, c.idle, c.Conn.SetReadDeadline); err != nil {
 			return 0, err
 		}
 		// After arming: an abortWaiting that came first had its deadline
@@ -158,19 +184,23 @@ func (c *upConn) Read(p []byte) (int, error) {
 
 func (c *upConn) Write(p []byte) (int, error) {
 	if c.idle > 0 {
-		if err := c.arm(&c.wd, c.Conn.SetWriteDeadline); err != nil {
+		if err := rearm(&c.wd, c.idle, c.Conn.SetWriteDeadline); err != nil {
 			return 0, err
 		}
 	}
 	return c.Conn.Write(p)
 }
 
-func (c *upConn) arm(d *time.Time, set func(time.Time) error) error {
+// rearm moves the deadline *d to idle from now, through set, once a quarter
+// of idle has passed since it was last moved: arming one per read or write
+// would cost more than the read or write, and the idle timeout stays
+// between three quarters of idle and idle.
+func rearm(d *time.Time, idle time.Duration, set func(time.Time) error) error {
 	now := time.Now()
-	if d.Sub(now) >= c.idle*3/4 {
+	if d.Sub(now) >= idle*3/4 {
 		return nil
 	}
-	*d = now.Add(c.idle)
+	*d = now.Add(idle)
 	return set(*d)
 }
 
@@ -187,21 +217,91 @@ func (c *upConn) noDeadlines() {
 func (t *Transport) idleConn(u *Upstream) *upConn {
 	now := time.Now()
 	for {
-		u.idleMu.Lock()
-		n := len(u.idle)
-		if n == 0 {
-			u.idleMu.Unlock()
+		c := u.popIdle()
+		if c == nil {
 			return nil
 		}
-		c := u.idle[n-1]
-		u.idle[n-1] = nil
-		u.idle = u.idle[:n-1]
-		u.idleMu.Unlock()
-		if now.Sub(c.lastUsed) < t.cfg.IdleConnTimeout && !unsolicited(c.Conn) {
+		if now.Sub(c.lastUsed) < t.cfg.IdleConnTimeout && !c.unsolicited() {
 			return c
 		}
 		c.Close()
 	}
+}
+
+// keptAlive returns a kept-alive connection of u for a request, or nil.
+// A client connection's first request (fresh) may take only a settled one,
+// as HAProxy's "http-reuse safe": a late, unsolicited response on a
+// kept-alive connection (one the peek came too early to see) can then not
+// reach a newcomer's first request.
+func (t *Transport) keptAlive(u *Upstream, fresh bool) *upConn {
+	if !fresh {
+		return t.idleConn(u)
+	}
+	if c := t.settledConn(u); c != nil {
+		return c
+	}
+	t.checkTop(u)
+	return nil
+}
+
+// popIdle takes u's kept-alive connection released last, or nil.
+func (u *Upstream) popIdle() *upConn {
+	u.idleMu.Lock()
+	defer u.idleMu.Unlock()
+	n := len(u.idle)
+	if n == 0 {
+		return nil
+	}
+	c := u.idle[n-1]
+	u.idle[n-1] = nil
+	u.idle = u.idle[:n-1]
+	return c
+}
+
+// settledAfter is how long a kept-alive connection must have been idle
+// before a client connection's first request may take it.
+const settledAfter = time.Second
+
+// settledConn returns u's longest-idle kept-alive connection if it has
+// been idle for settledAfter and nothing came on it since, or nil. A late
+// response a backend sends unasked comes within milliseconds of the
+// response before it; a connection quiet for a second has none pending.
+// Without this, clients that make one request per connection (curl in a
+// loop) would open an upstream connection each and fill the pool.
+func (t *Transport) settledConn(u *Upstream) *upConn {
+	now := time.Now()
+	u.idleMu.Lock()
+	if len(u.idle) == 0 || now.Sub(u.idle[0].lastUsed) < settledAfter {
+		u.idleMu.Unlock()
+		return nil
+	}
+	c := u.idle[0]
+	u.idle[0] = nil
+	u.idle = u.idle[1:]
+	u.idleMu.Unlock()
+	if now.Sub(c.lastUsed) >= t.cfg.IdleConnTimeout || c.unsolicited() {
+		c.Close()
+		return nil
+	}
+	return c
+}
+
+// checkTop peeks at the kept-alive connection of u released last, and
+// closes it if it received bytes nobody asked for. A client connection's
+// first request takes no kept-alive connection, so without this one that
+// went bad would linger until a later request took it or it idled out;
+// the one released last is the one a backend answering too much has just
+// spoiled. One peek per new client connection, not per request.
+func (t *Transport) checkTop(u *Upstream) {
+	c := u.popIdle()
+	if c == nil {
+		return
+	}
+	if c.unsolicited() {
+		c.Close()
+		return
+	}
+	t.putIdle(u, c)
 }
 
 // dial opens a new connection to u, bounded by DialTimeout alone: a
@@ -235,6 +335,16 @@ func (t *Transport) hedgeDelay() time.Duration {
 // left its pool.
 func (t *Transport) release(u *Upstream, c *upConn) {
 	c.lastUsed = time.Now()
+	if c.unackedOff {
+		setUnacked(c.Conn, t.cfg.UnackedTimeout)
+		c.unackedOff = false
+	}
+	t.putIdle(u, c)
+}
+
+// putIdle adds c to u's kept-alive connections, or closes it when the pool
+// is full or u left its pool.
+func (t *Transport) putIdle(u *Upstream, c *upConn) {
 	u.idleMu.Lock()
 	if u.removed || len(u.idle) >= t.cfg.MaxIdleConnsPerHost {
 		u.idleMu.Unlock()
@@ -282,6 +392,10 @@ func (u *Upstream) gone() bool {
 // not mark the upstream down.
 var errResponseHead = errors.New("invalid response from upstream")
 
+// errRequestUnwritable marks a request that could not be written upstream
+// because of what the client sent: a 400, never the upstream's fault.
+var errRequestUnwritable = errors.New("request cannot be forwarded")
+
 // roundTrip writes req on c and reads the response head into resp, whose
 // body (when it has one) is then streamed from br. On error c is unusable.
 func (t *Transport) roundTrip(c *upConn, req *fasthttp.Request, resp *fasthttp.Response, br *bufio.Reader) error {
@@ -294,19 +408,19 @@ func (t *Transport) roundTrip(c *upConn, req *fasthttp.Request, resp *fasthttp.R
 	bw.Reset(nil)
 	t.writers.Put(bw)
 	if err != nil {
+		var ne net.Error
+		if !errors.As(err, &ne) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			// Not the connection's failure: fasthttp refused to write
+			// the request as the client sent it.
+			return errors.Join(errRequestUnwritable, err)
+		}
 		return err
 	}
 	resp.StreamBody = true
 	resp.SkipBody = req.Header.IsHead()
 	resp.Header.SetNoDefaultContentType(true) // relay the upstream's, or none
-	if _, err := br.Peek(1); err != nil {
-		return classifyReadErr(err)
-	}
-	if b, _ := br.Peek(br.Buffered()); bareLFHead(b) {
-		return errResponseHead
-	}
-	if err := resp.Header.Read(br); err != nil {
-		return classifyReadErr(err)
+	if err := readHead(resp, br); err != nil {
+		return err
 	}
 	// Interim responses other than 101 are dropped, as a client that did
 	// not ask for them (Expect was removed) would not expect them.
@@ -314,8 +428,8 @@ func (t *Transport) roundTrip(c *upConn, req *fasthttp.Request, resp *fasthttp.R
 		if i == 5 {
 			return errResponseHead
 		}
-		if err := resp.Header.Read(br); err != nil {
-			return classifyReadErr(err)
+		if err := readHead(resp, br); err != nil {
+			return err
 		}
 	}
 	if err := validResponseHead(&resp.Header); err != nil {
@@ -325,6 +439,21 @@ func (t *Transport) roundTrip(c *upConn, req *fasthttp.Request, resp *fasthttp.R
 		return nil
 	}
 	return resp.ReadBody(br, 0) // StreamBody: sets up the body stream only
+}
+
+// readHead reads one response head, refusing at once one that ends with a
+// bare-LF blank line (see bareLFHead), the first head or one after a 1xx.
+func readHead(resp *fasthttp.Response, br *bufio.Reader) error {
+	if _, err := br.Peek(1); err != nil {
+		return classifyReadErr(err)
+	}
+	if b, _ := br.Peek(br.Buffered()); bareLFHead(b) {
+		return errResponseHead
+	}
+	if err := resp.Header.Read(br); err != nil {
+		return classifyReadErr(err)
+	}
+	return nil
 }
 
 // classifyReadErr tells a broken or silent upstream (its fault: counts

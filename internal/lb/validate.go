@@ -22,9 +22,18 @@ var errBadRequest = errors.New("bad request")
 // host and canonical path to route on, and, for an absolute-form target,
 // the origin-form one to forward instead ("" keeps the target as sent). A
 // request that fails gets a 400 and never reaches an upstream.
-func validRequest(h *fasthttp.RequestHeader) (host, routePath, absURI string, err error) {
+func validRequest(h *fasthttp.RequestHeader, maxFields int) (host, routePath, absURI string, err error) {
 	if !h.IsHTTP11() && bstr(h.Protocol()) != "HTTP/1.0" {
 		return "", "", "", errVersion
+	}
+	// fasthttp reads "Transfer-Encoding: identity" as no body and keeps no
+	// trace of it but the raw head; what follows would be a second request.
+	fields, te := scanRawHead(h.RawHeaders())
+	if fields > maxFields {
+		return "", "", "", errTooManyFields
+	}
+	if te && h.ContentLength() != -1 {
+		return "", "", "", errBadRequest
 	}
 	if !httpguts.ValidHostHeader(bstr(h.Host())) {
 		return "", "", "", errBadRequest
@@ -63,7 +72,35 @@ func validRequest(h *fasthttp.RequestHeader) (host, routePath, absURI string, er
 // bstr views b as a string without copying, for checks that keep nothing.
 func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
-var errVersion = errors.New("unsupported HTTP version")
+var (
+	errVersion       = errors.New("unsupported HTTP version")
+	errTooManyFields = errors.New("too many header fields")
+)
+
+// scanRawHead counts the fields of a raw request head (without its request
+// line) and reports whether one of them is Transfer-Encoding.
+func scanRawHead(raw []byte) (fields int, te bool) {
+	const name = "transfer-encoding:"
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			line = line[:len(line)-1]
+		}
+		if len(line) == 0 {
+			continue
+		}
+		fields++
+		if len(line) >= len(name) && line[0]|0x20 == 't' && strings.EqualFold(bstr(line[:len(name)]), name) {
+			te = true
+		}
+	}
+	return fields, te
+}
 
 // canonicalPath is the one form of a path that routing sees, whatever the
 // method or HTTP version: percent-decoded (url.ParseRequestURI did that),

@@ -2,6 +2,9 @@ package lb
 
 import (
 	"bufio"
+	"errors"
+	"io"
+	"net"
 	"strings"
 	"testing"
 
@@ -69,7 +72,7 @@ func TestValidRequest(t *testing.T) {
 			}
 			t.Fatalf("%q: fasthttp: %v", tc.head, err)
 		}
-		host, path, abs, err := validRequest(&h)
+		host, path, abs, err := validRequest(&h, 101)
 		switch {
 		case tc.bad && err == nil:
 			t.Errorf("%q: accepted (host %q path %q)", tc.head, host, path)
@@ -111,7 +114,7 @@ func FuzzValidRequest(f *testing.F) {
 		if h.Read(bufioReader(head)) != nil {
 			return
 		}
-		host, path, _, err := validRequest(&h)
+		host, path, _, err := validRequest(&h, 101)
 		if err != nil {
 			return
 		}
@@ -119,4 +122,50 @@ func FuzzValidRequest(f *testing.F) {
 			t.Fatalf("%q: accepted host %q path %q", head, host, path)
 		}
 	})
+}
+
+// FuzzScanRawHead checks scanRawHead against a plain line split: the field
+// count and the Transfer-Encoding finding must agree on any input.
+func FuzzScanRawHead(f *testing.F) {
+	f.Add([]byte("Host: a\r\nTransfer-Encoding: identity\r\n\r\n"))
+	f.Add([]byte("Host: a\nX: 1\n\n"))
+	f.Add([]byte("transfer-encoding:chunked"))
+	f.Add([]byte("\r\n\r\r\n"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		fields, te := scanRawHead(raw)
+		wantFields, wantTE := 0, false
+		for _, line := range strings.Split(string(raw), "\n") {
+			line = strings.TrimSuffix(line, "\r")
+			if line == "" {
+				continue
+			}
+			wantFields++
+			if len(line) >= 18 && strings.EqualFold(line[:18], "transfer-encoding:") {
+				wantTE = true
+			}
+		}
+		if fields != wantFields || te != wantTE {
+			t.Fatalf("scanRawHead(%q) = %d, %v; want %d, %v", raw, fields, te, wantFields, wantTE)
+		}
+	})
+}
+
+// A request fasthttp refuses to write (here: no Host, which a Connection
+// line listing Host used to cause) is the client's, not the connection's.
+func TestUnwritableRequestIsTheClients(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	go io.Copy(io.Discard, b)
+	tr := NewTransport(TransportConfig{})
+	req := fasthttp.AcquireRequest()
+	defer fasthttp.ReleaseRequest(req)
+	req.SetRequestURI("/x")
+	req.Header.SetHost("")
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseResponse(resp)
+	err := tr.roundTrip(&upConn{Conn: a}, req, resp, bufio.NewReader(a))
+	if !errors.Is(err, errRequestUnwritable) {
+		t.Fatalf("roundTrip without Host: %v, want errRequestUnwritable", err)
+	}
 }

@@ -43,6 +43,9 @@ type Config struct {
 	// Env PROXY_HEDGE_DELAY, PROXY_UNACKED_TIMEOUT: a duration, auto or off.
 	// Default auto.
 	HedgeDelay, UnackedTimeout time.Duration
+	// TunnelTimeout closes an upgraded connection (WebSocket) idle this long
+	// both ways. Env PROXY_TUNNEL_TIMEOUT. Default 1h.
+	TunnelTimeout time.Duration
 	// DrainTimeout bounds the wait for in-flight requests at shutdown.
 	// Default 10s.
 	DrainTimeout time.Duration
@@ -58,6 +61,7 @@ func Defaults() Config {
 		ResolveInterval: 2 * time.Second,
 		AccessLog:       true,
 		DrainTimeout:    10 * time.Second,
+		TunnelTimeout:   time.Hour,
 	}
 }
 
@@ -83,6 +87,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		{"PROXY_READ_TIMEOUT", &c.ReadTimeout},
 		{"PROXY_IDLE_TIMEOUT", &c.IdleTimeout},
 		{"RESOLVE_INTERVAL", &c.ResolveInterval},
+		{"PROXY_TUNNEL_TIMEOUT", &c.TunnelTimeout},
 	}
 	for _, d := range durations {
 		if v := strings.TrimSpace(getenv(d.env)); v != "" {

@@ -58,6 +58,7 @@ func New(cfg Config, logger *slog.Logger, accessLog io.Writer, resolver Resolver
 		IdleConnTimeout:       cfg.IdleTimeout,
 		HedgeDelay:            cfg.HedgeDelay,
 		UnackedTimeout:        cfg.UnackedTimeout,
+		TunnelTimeout:         cfg.TunnelTimeout,
 	})}
 	if cfg.AccessLog && accessLog != nil {
 		p.handler.Done = p.accessLog

@@ -29,6 +29,7 @@ var flagEnv = map[string]string{
 	"drain-timeout":   "DRAIN_TIMEOUT",
 	"hedge-delay":     "HEDGE_DELAY",
 	"unacked-timeout": "UNACKED_TIMEOUT",
+	"tunnel-timeout":  "TUNNEL_TIMEOUT",
 }
 
 // NewCommand returns the ingress command.
@@ -52,7 +53,8 @@ Environment (each has a flag that overrides it):
   INGRESS_NETWORKS  networks to route on instead of the ingress's own
   CONNECT_TIMEOUT, READ_TIMEOUT, IDLE_TIMEOUT, CLIENT_TIMEOUT, WRITE_TIMEOUT, DRAIN_TIMEOUT
   HEDGE_DELAY       race a backend connect still pending after this (default auto)
-  UNACKED_TIMEOUT   drop a backend connection whose bytes go unacknowledged (default 100ms)`,
+  UNACKED_TIMEOUT   drop a backend connection whose bytes go unacknowledged (default 100ms)
+  TUNNEL_TIMEOUT    close a WebSocket idle both ways this long (default 1h)`,
 		Args: cobra.NoArgs,
 	}
 	getenv := cli.EnvFlags(cmd, flagEnv)

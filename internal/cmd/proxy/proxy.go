@@ -20,6 +20,7 @@ var flagEnv = map[string]string{
 	"access-log":       "ACCESS_LOG",
 	"hedge-delay":      "PROXY_HEDGE_DELAY",
 	"unacked-timeout":  "PROXY_UNACKED_TIMEOUT",
+	"tunnel-timeout":   "PROXY_TUNNEL_TIMEOUT",
 }
 
 // NewCommand returns the proxy command.
@@ -41,7 +42,8 @@ Environment (each has a flag that overrides it):
   RESOLVE_INTERVAL       DNS re-resolution interval (default 2s)
   ACCESS_LOG             on or off (default on)
   PROXY_HEDGE_DELAY      race a backend connect still pending after this (default auto)
-  PROXY_UNACKED_TIMEOUT  drop a backend connection whose bytes go unacknowledged (default 100ms)`,
+  PROXY_UNACKED_TIMEOUT  drop a backend connection whose bytes go unacknowledged (default 100ms)
+  PROXY_TUNNEL_TIMEOUT   close a WebSocket idle both ways this long (default 1h)`,
 		Args: cobra.NoArgs,
 	}
 	getenv := cli.EnvFlags(cmd, flagEnv)
