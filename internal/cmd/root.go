@@ -44,7 +44,7 @@ a registry, a manager and three workers (Docker-in-Docker), the demo app
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)
 	// The lab commands share the root's flags, handed to each explicitly.
-	lf := &labflags.Flags{}
+	lf := &labflags.Flags{Connect: labflags.Engine}
 	lf.Register(root)
 	for _, newCommand := range []func(*slog.Logger, cli.Streams, *labflags.Flags) *cobra.Command{
 		up.NewCommand, down.NewCommand, status.NewCommand,

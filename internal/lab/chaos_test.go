@@ -148,13 +148,13 @@ func TestResolveTarget(t *testing.T) {
 		swarmNode("w2", "worker02", swarm.NodeStateDown, "active", false)}, svcs: []swarm.Service{nginx, api}}
 
 	var f Failover
-	if _, id, err := resolveTarget(ChaosOptions{Scenario: ScenarioUpdate, Service: "api", Order: "stop-first"}, v, &f); err != nil || id != "s1" || f.Service != "swtest_api" {
+	if _, id, err := resolveTarget(Defaults(), ChaosOptions{Scenario: ScenarioUpdate, Service: "api", Order: "stop-first"}, v, &f); err != nil || id != "s1" || f.Service != "swtest_api" {
 		t.Fatalf("update api: %q %v %+v", id, err, f)
 	}
 	if want := (UpdatePolicy{Order: "stop-first", Parallelism: 2, Delay: time.Second, Monitor: 5 * time.Second, FailureAction: "pause"}); *f.Update != want {
 		t.Errorf("policy = %+v, want %+v", *f.Update, want)
 	}
-	if id, _, err := resolveTarget(ChaosOptions{Scenario: ScenarioStop, Node: "manager"}, v, &f); err != nil || id != "m" || !f.WasLeader {
+	if id, _, err := resolveTarget(Defaults(), ChaosOptions{Scenario: ScenarioStop, Node: "manager"}, v, &f); err != nil || id != "m" || !f.WasLeader {
 		t.Errorf("stop manager: %q %v leader %v", id, err, f.WasLeader)
 	}
 	for _, tt := range []struct {
@@ -165,7 +165,7 @@ func TestResolveTarget(t *testing.T) {
 		{ChaosOptions{Scenario: ScenarioDrain, Node: "worker01"}, "--availability active worker01"},
 		{ChaosOptions{Scenario: ScenarioKill, Node: "worker02"}, "swarmlab status"},
 	} {
-		if _, _, err := resolveTarget(tt.o, v, &Failover{}); err == nil || !strings.Contains(cli.HintOf(err), tt.want) {
+		if _, _, err := resolveTarget(Defaults(), tt.o, v, &Failover{}); err == nil || !strings.Contains(cli.HintOf(err), tt.want) {
 			t.Errorf("%+v: %v, hint %q; want a hint with %q", tt.o, err, cli.HintOf(err), tt.want)
 		}
 	}
@@ -228,7 +228,7 @@ func TestChaosOptionsValidate(t *testing.T) {
 		{Scenario: ScenarioStop}, {Scenario: ScenarioDrain, Leader: true, Node: "x"}, {Scenario: ScenarioUpdate},
 		{Scenario: ScenarioKill, Node: "x", Order: "start-first"}, {Scenario: "explode", Node: "x"},
 	} {
-		if o.Validate() == nil {
+		if o.Validate(Defaults()) == nil {
 			t.Errorf("%+v: want an error", o)
 		}
 	}

@@ -39,7 +39,7 @@ func (l *Lab) Doctor(ctx context.Context) []Check {
 		out = append(out, l.checkKernel(ctx, img)...)
 	} else {
 		out = append(out, Check{Name: "Node image", Level: CheckWarn, Result: l.Config.NodeImage + " is not on the engine yet",
-			Advice: []string{"'swarmlab up' pulls it; where images cannot be pulled, run 'swarmlab build node-image' first."}})
+			Advice: []string{l.Config.Cmd("up")+" pulls it; where images cannot be pulled, run "+l.Config.Cmd("build node-image")+" first."}})
 		out = append(out, l.checkIPVS(ctx, hostProcIPVS()))
 	}
 	out = append(out, l.doctorPorts(ctx)...)
@@ -79,14 +79,14 @@ ip link add swl-vx0 type vxlan id 4242 dstport 4789 2>/dev/null && { echo vxlan=
 	return out
 }
 
-func noIPVS(why string) Check {
+func noIPVS(cfg Config, why string) Check {
 	return Check{Name: "IPVS", Level: CheckWarn, Result: why + ": swarm's service VIPs and ingress routing mesh do not work",
 		Advice: []string{
 			"swarmlab deploys its stacks with endpoint_mode dnsrr and host-mode ports instead; the demo works the same.",
 			"Of the tutorial's manual steps, 'docker service create --publish 8000:8080 ...' answers 'connection refused'. Use instead:",
 			"  docker service create --endpoint-mode dnsrr --publish mode=host,published=8000,target=8080 --name api registry:5000/swtest/api:latest",
 			"A host-mode port allows one task per node: scale such a service to at most the number of nodes, or create it without --publish.",
-			"'swarmlab docker stack deploy' adapts a stack file the same way before deploying it.",
+			cfg.Cmd("docker stack deploy")+" adapts a stack file the same way before deploying it.",
 			"A service reached by its name alone (its VIP) does not answer; 'tasks.NAME' lists every task's address and works.",
 		}}
 }
@@ -96,15 +96,19 @@ func (l *Lab) doctorPorts(ctx context.Context) []Check {
 	if err != nil {
 		return nil
 	}
+	ep, err := l.endpointsOf(ctx, inv)
+	if err != nil {
+		return nil
+	}
 	var out []Check
-	for _, p := range probePorts(l.Config, inv) {
+	for _, p := range probePorts(l.Config, ep, inv) {
 		name := fmt.Sprintf("Port %d (%s)", p.Port, p.What)
 		switch {
 		case p.ours:
 			out = append(out, Check{Name: name, Level: CheckOK, Result: "held by this lab"})
 		case p.inUse != nil:
-			out = append(out, Check{Name: name, Level: CheckFail, Result: "in use on " + l.Config.Bind,
-				Advice: []string{fmt.Sprintf("Free it, or pick another port: 'swarmlab up --%s-port N'.", p.Key)}})
+			out = append(out, Check{Name: name, Level: CheckFail, Result: "in use on " + ep.Bind,
+				Advice: []string{fmt.Sprintf("Free it, or pick another port: %s; %s picks a free one for a default port.", l.Config.Cmd("up --"+p.Key+"-port N"), l.Config.Cmd("up"))}})
 		default:
 			out = append(out, Check{Name: name, Level: CheckOK, Result: "free"})
 		}

@@ -167,9 +167,9 @@ func (l *Lab) checkIPVS(ctx context.Context, proc *bool) Check {
 	case chk.Has:
 		return Check{Name: "IPVS", Level: CheckOK, Result: "present: service VIPs and the routing mesh work", Advice: []string{chk.Note}}
 	case chk.Asked:
-		return noIPVS("the kernel has no IPVS (asked through generic netlink)")
+		return noIPVS(l.Config, "the kernel has no IPVS (asked through generic netlink)")
 	}
-	c := noIPVS("no IPVS found")
+	c := noIPVS(l.Config, "no IPVS found")
 	c.Advice = append([]string{chk.Note}, c.Advice...)
 	return c
 }

@@ -93,8 +93,8 @@ func TestProbeIPVSContainer(t *testing.T) {
 	l, _ := testLab(t, p.fakeEngine)
 	l.Engine = p
 	img, err := l.ProbeImage(context.Background())
-	if err != nil || img != BaseImage("sum") || !p.images[img] {
-		t.Fatalf("ProbeImage = %q, %v; built %v", img, err, p.images)
+	if err != nil || img != BaseImage("sum") || !p.Images[img] {
+		t.Fatalf("ProbeImage = %q, %v; built %v", img, err, p.Images)
 	}
 	got, err := ProbeIPVS(context.Background(), p, img, "unit")
 	if err != nil || got != want {
@@ -109,8 +109,8 @@ func TestProbeIPVSContainer(t *testing.T) {
 	if p.cfg.Labels[LabelLab+".probe"] != "unit" {
 		t.Errorf("labels %v", p.cfg.Labels)
 	}
-	if len(p.containers) != 0 {
-		t.Errorf("probe container left behind: %v", p.containers)
+	if len(p.Containers) != 0 {
+		t.Errorf("probe container left behind: %v", p.Containers)
 	}
 
 	// A binary that cannot run in the engine (exec format error) prints no report.

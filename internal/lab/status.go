@@ -27,6 +27,8 @@ type LabStatus struct {
 	Registry string         `json:"registry"` // container state
 	Services []ServiceState `json:"services"`
 	Manager  string         `json:"manager,omitempty"` // the manager that answered
+	// Endpoints are where the lab answers on the host, as its containers publish them.
+	Endpoints Endpoints `json:"endpoints"`
 	SwarmErr string         `json:"swarmError,omitempty"`
 }
 
@@ -39,6 +41,9 @@ func (l *Lab) ReadStatus(ctx context.Context) (LabStatus, error) {
 	}
 	if inv.Empty() {
 		return st, l.errNoLab()
+	}
+	if st.Endpoints, err = l.endpointsOf(ctx, inv); err != nil {
+		return st, err
 	}
 	byName := map[string]*NodeStatus{}
 	for name, c := range inv.Containers {

@@ -27,7 +27,7 @@ type Goal struct {
 // Verify checks the tutorial's goals on a running lab.
 func (l *Lab) Verify(ctx context.Context) []Goal {
 	var goals []Goal
-	_ = l.Discover(ctx)
+	ep, _ := l.Endpoints(ctx) // an engine that does not answer fails the first goal
 	add := func(name string, err error, detail, hint string) {
 		g := Goal{Name: name, OK: err == nil, Detail: detail}
 		if err != nil {
@@ -37,14 +37,14 @@ func (l *Lab) Verify(ctx context.Context) []Goal {
 	}
 	st, err := l.ReadStatus(ctx)
 	if err != nil {
-		add("Nodes Ready with one Leader", err, "", "create the lab with 'swarmlab up'")
+		add("Nodes Ready with one Leader", err, "", "create the lab with "+l.Config.Cmd("up"))
 		return goals
 	}
 	nodesDetail, nodesErr := checkNodes(st)
-	add("Nodes Ready with one Leader", nodesErr, nodesDetail, "start stopped nodes with 'swarmlab start' (or 'swarmlab node start NAME'), or repair with 'swarmlab up'")
+	add("Nodes Ready with one Leader", nodesErr, nodesDetail, "start stopped nodes with "+l.Config.Cmd("start")+" (or "+l.Config.Cmd("node start NAME")+"), or repair with "+l.Config.Cmd("up"))
 
 	want := []string{"haproxy", "swtest/api", "swtest/nginx", "visualizer"}
-	repos, err := regclient.Catalog(ctx, l.Config.URL(l.Config.Ports.Registry))
+	repos, err := regclient.Catalog(ctx, ep.URL(ep.Ports.Registry))
 	if err == nil {
 		var missing []string
 		for _, w := range want {
@@ -56,7 +56,7 @@ func (l *Lab) Verify(ctx context.Context) []Goal {
 			err = fmt.Errorf("missing %s (has %s)", strings.Join(missing, ", "), strings.Join(repos, ", "))
 		}
 	}
-	add("Registry holds the 4 images", err, strings.Join(want, ", "), "'swarmlab up' pushes them again")
+	add("Registry holds the 4 images", err, strings.Join(want, ", "), l.Config.Cmd("up")+" pushes them again")
 
 	err = nil
 	detail := ""
@@ -79,20 +79,20 @@ func (l *Lab) Verify(ctx context.Context) []Goal {
 		}
 		detail += fmt.Sprintf("%s 3/3 ", name)
 	}
-	add("swtest_nginx and swtest_api 3/3 on workers", err, strings.TrimSpace(detail)+" on workers only", "deploy it with 'swarmlab docker stack deploy -c /stack/webapi.yml swtest' or 'swarmlab up'")
+	add("swtest_nginx and swtest_api 3/3 on workers", err, strings.TrimSpace(detail)+" on workers only", "deploy it with "+l.Config.Cmd("docker stack deploy -c /stack/webapi.yml swtest")+" or "+l.Config.Cmd("up"))
 
-	add("swtest_net is an attachable overlay", l.checkOverlay(ctx), "driver overlay, attachable", "'swarmlab up' creates it")
+	add("swtest_net is an attachable overlay", l.checkOverlay(ctx), "driver overlay, attachable", l.Config.Cmd("up")+" creates it")
 
-	if l.Config.Ports.Visualizer != 0 {
-		err := checkVisualizer(ctx, l.Config.URL(l.Config.Ports.Visualizer), st)
-		add("Visualizer shows every node", err, l.Config.URL(l.Config.Ports.Visualizer)+"/", "deploy it with 'swarmlab docker stack deploy -c /stack/visualizer.yml visualizer' or 'swarmlab up'")
+	if ep.Ports.Visualizer != 0 {
+		err := checkVisualizer(ctx, ep.URL(ep.Ports.Visualizer), st)
+		add("Visualizer shows every node", err, ep.URL(ep.Ports.Visualizer)+"/", "deploy it with "+l.Config.Cmd("docker stack deploy -c /stack/visualizer.yml visualizer")+" or "+l.Config.Cmd("up"))
 	}
-	if l.Config.Ports.Ingress != 0 {
-		detail, err := checkIngress(ctx, l.Config.URL(l.Config.Ports.Ingress), byName["swtest_api"].Running)
-		add("Ingress serves the API from every replica", err, detail, "deploy it with 'swarmlab docker stack deploy -c /stack/ingress.yml ingress' or 'swarmlab up'")
+	if ep.Ports.Ingress != 0 {
+		detail, err := checkIngress(ctx, ep.URL(ep.Ports.Ingress), byName["swtest_api"].Running)
+		add("Ingress serves the API from every replica", err, detail, "deploy it with "+l.Config.Cmd("docker stack deploy -c /stack/ingress.yml ingress")+" or "+l.Config.Cmd("up"))
 	}
-	if l.Config.Ports.Stats != 0 {
-		add("Stats page needs its password", checkStats(ctx, l.Config.URL(l.Config.Ports.Stats)), "401 without credentials, 200 with stats:stats", "the ingress serves it on manager:1936; is the ingress stack deployed?")
+	if ep.Ports.Stats != 0 {
+		add("Stats page needs its password", checkStats(ctx, ep.URL(ep.Ports.Stats)), "401 without credentials, 200 with stats:stats", "the ingress serves it on manager:1936; is the ingress stack deployed?")
 	}
 	return goals
 }

@@ -73,11 +73,11 @@ func waitHTTP(ctx context.Context, url string, p Patience, progress func(string)
 
 // waitIngress waits until the ingress answers on its host port; a lab that
 // does not publish it has nothing to wait for.
-func waitIngress(ctx context.Context, cfg Config, progress func(string)) error {
-	if cfg.Ports.Ingress == 0 {
+func waitIngress(ctx context.Context, ep Endpoints, progress func(string)) error {
+	if ep.Ports.Ingress == 0 {
 		return nil
 	}
-	return waitHTTP(ctx, cfg.URL(cfg.Ports.Ingress)+"/", HTTPPatience, progress)
+	return waitHTTP(ctx, ep.URL(ep.Ports.Ingress)+"/", HTTPPatience, progress)
 }
 
 // engineState is what waitNodeEngines waits for in a node's own engine.

@@ -22,7 +22,7 @@ func TestScenarioFromFlags(t *testing.T) {
 		{scenarioFlags{leader: true, kill: true}, nil, lab.ChaosOptions{Scenario: lab.ScenarioKill, Leader: true}},
 	}
 	for _, tt := range tests {
-		got, err := tt.flags.options(tt.args)
+		got, err := tt.flags.options(lab.Defaults(), tt.args)
 		if err != nil || got != tt.want {
 			t.Errorf("%+v %v: got %+v, %v; want %+v", tt.flags, tt.args, got, err, tt.want)
 		}
@@ -44,7 +44,7 @@ func TestScenarioFlagsThatMakeNone(t *testing.T) {
 		{scenarioFlags{update: "api", order: "first"}, nil, "--order is start-first or stop-first"},
 	}
 	for _, tt := range tests {
-		_, err := tt.flags.options(tt.args)
+		_, err := tt.flags.options(lab.Defaults(), tt.args)
 		if err == nil || !strings.Contains(err.Error(), tt.want) || cli.HintOf(err) == "" {
 			t.Errorf("%+v %v: got %v (hint %q), want %q with a hint", tt.flags, tt.args, err, cli.HintOf(err), tt.want)
 		}

@@ -59,21 +59,21 @@ func Run(ctx context.Context, l *lab.Lab, co lab.ChaosOptions, asJSON bool, out 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nSummary: %s\n%s\n", f, next(f))
+	fmt.Fprintf(out, "\nSummary: %s\n%s\n", f, next(l.Config, f))
 	return nil
 }
 
 // next says how to undo the event, or what to try after it.
-func next(f lab.Failover) string {
+func next(cfg lab.Config, f lab.Failover) string {
 	switch f.Scenario {
 	case lab.ScenarioDrain:
-		return fmt.Sprintf("%s stays drained: swarm runs nothing there. Make it active again with\n'swarmlab docker node update --availability active %s'; swarm moves no task back by itself\n('swarmlab docker service update --force swtest_api' spreads a service again).", f.Node, f.Node)
+		return fmt.Sprintf("%s stays drained: swarm runs nothing there. Make it active again with\n%s; swarm moves no task back by itself\n(%s spreads a service again).", f.Node, cfg.Cmd("docker node update --availability active "+f.Node), cfg.Cmd("docker service update --force swtest_api"))
 	case lab.ScenarioUpdate:
 		other := lab.OrderStartFirst
 		if f.Update.Order == lab.OrderStartFirst {
 			other = lab.OrderStopFirst
 		}
-		return fmt.Sprintf("Try the other order with 'swarmlab chaos --update %s --order %s' (it stays the service's\nupdate order until its stack is deployed again).", f.Service, other)
+		return fmt.Sprintf("Try the other order with %s (it stays the service's\nupdate order until its stack is deployed again).", cfg.Cmd("chaos --update "+f.Service+" --order "+other))
 	}
-	return fmt.Sprintf("Bring it back with 'swarmlab node start %s --rebalance'.", f.Node)
+	return fmt.Sprintf("Bring it back with %s.", cfg.Cmd("node start "+f.Node+" --rebalance"))
 }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -33,7 +34,7 @@ func nodeStop(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *cob
 		Args: cobra.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 && !watch {
-				return cli.Hintf("swarmlab node stop worker01", "name the node to stop")
+				return cli.WithHint(errors.New("name the node to stop"), "swarmlab node stop worker01")
 			}
 			return lf.Run(cmd, logger, streams, nil, func(l *lab.Lab) error {
 				if !watch {
@@ -69,7 +70,7 @@ func nodeStart(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *co
 				return l.Rebalance(cmd.Context())
 			}
 			if !lf.Quiet {
-				fmt.Fprintln(streams.Out, "Swarm does not move tasks back by itself: new tasks go to", args[0], "only when services change or are scaled.\nSpread them again with 'swarmlab node start "+args[0]+" --rebalance' (docker service update --force per service).")
+				fmt.Fprintln(streams.Out, "Swarm does not move tasks back by itself: new tasks go to", args[0], "only when services change or are scaled.\nSpread them again with "+l.Config.Cmd("node start "+args[0]+" --rebalance")+" (docker service update --force per service).")
 			}
 			return nil
 		}),
