@@ -39,7 +39,7 @@ func (l *Lab) Doctor(ctx context.Context) []Check {
 		out = append(out, l.checkKernel(ctx, img)...)
 	} else {
 		out = append(out, Check{Name: "Node image", Level: CheckWarn, Result: l.Config.NodeImage + " is not on the engine yet",
-			Advice: []string{l.Config.Cmd("up")+" pulls it; where images cannot be pulled, run "+l.Config.Cmd("build node-image")+" first."}})
+			Advice: []string{l.Config.Cmd("up") + " pulls it; where images cannot be pulled, run " + l.Config.Cmd("build node-image") + " first."}})
 		out = append(out, l.checkIPVS(ctx, hostProcIPVS()))
 	}
 	out = append(out, l.doctorPorts(ctx)...)
@@ -86,7 +86,7 @@ func noIPVS(cfg Config, why string) Check {
 			"Of the tutorial's manual steps, 'docker service create --publish 8000:8080 ...' answers 'connection refused'. Use instead:",
 			"  docker service create --endpoint-mode dnsrr --publish mode=host,published=8000,target=8080 --name api registry:5000/swtest/api:latest",
 			"A host-mode port allows one task per node: scale such a service to at most the number of nodes, or create it without --publish.",
-			cfg.Cmd("docker stack deploy")+" adapts a stack file the same way before deploying it.",
+			cfg.Cmd("docker stack deploy") + " adapts a stack file the same way before deploying it.",
 			"A service reached by its name alone (its VIP) does not answer; 'tasks.NAME' lists every task's address and works.",
 		}}
 }

@@ -29,7 +29,7 @@ type LabStatus struct {
 	Manager  string         `json:"manager,omitempty"` // the manager that answered
 	// Endpoints are where the lab answers on the host, as its containers publish them.
 	Endpoints Endpoints `json:"endpoints"`
-	SwarmErr string         `json:"swarmError,omitempty"`
+	SwarmErr  string    `json:"swarmError,omitempty"`
 }
 
 // ReadStatus gathers the lab's state from the host engine and a manager.
