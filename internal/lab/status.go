@@ -20,8 +20,8 @@ type NodeStatus struct {
 	Engine       string `json:"engine"`
 }
 
-// LabStatus is the whole lab.
-type LabStatus struct {
+// Status is the whole lab, as ReadStatus finds it.
+type Status struct {
 	Name     string         `json:"name"`
 	Nodes    []NodeStatus   `json:"nodes"`
 	Registry string         `json:"registry"` // container state
@@ -33,8 +33,8 @@ type LabStatus struct {
 }
 
 // ReadStatus gathers the lab's state from the host engine and a manager.
-func (l *Lab) ReadStatus(ctx context.Context) (LabStatus, error) {
-	st := LabStatus{Name: l.Config.Name}
+func (l *Lab) ReadStatus(ctx context.Context) (Status, error) {
+	st := Status{Name: l.Config.Name}
 	inv, err := l.Inventory(ctx)
 	if err != nil {
 		return st, err

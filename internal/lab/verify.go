@@ -106,7 +106,7 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func checkNodes(st LabStatus) (string, error) {
+func checkNodes(st Status) (string, error) {
 	if st.SwarmErr != "" {
 		return "", fmt.Errorf("%s", st.SwarmErr)
 	}
@@ -151,7 +151,7 @@ func (l *Lab) checkOverlay(ctx context.Context) error {
 	return fmt.Errorf("%s does not exist", OverlayNetwork)
 }
 
-func checkVisualizer(ctx context.Context, base string, st LabStatus) error {
+func checkVisualizer(ctx context.Context, base string, st Status) error {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/state", nil)
 	resp, err := httpClient.Do(req)
 	if err != nil {

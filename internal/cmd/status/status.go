@@ -40,7 +40,7 @@ func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *c
 }
 
 // Print writes the status as tables.
-func Print(streams cli.Streams, st lab.LabStatus) {
+func Print(streams cli.Streams, st lab.Status) {
 	w := tabwriter.NewWriter(streams.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "LAB %s\tregistry: %s\n", st.Name, dash(st.Registry))
 	fmt.Fprintf(w, "PORTS\t%s\n\n", ports(st.Endpoints))
