@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/docker/docker/api/types/swarm"
 
+	"github.com/swarmlab/swarmlab/internal/chaos"
 	"github.com/swarmlab/swarmlab/internal/lab"
 	"github.com/swarmlab/swarmlab/internal/visualizer/browsertest"
 )
@@ -190,7 +191,7 @@ func testFailover(ctx context.Context, t *testing.T) {
 	if err != nil {
 		t.Fatalf("chaos: %v\n%s", err, out)
 	}
-	var f lab.Failover
+	var f chaos.Failover
 	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &f); err != nil {
 		t.Fatalf("chaos --json: %v\n%s", err, out)
 	}

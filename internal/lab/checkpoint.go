@@ -32,7 +32,7 @@ func (l *Lab) withOps(ctx context.Context, f func(u *upContext) error) error {
 		}
 	}()
 	u.subnet = u.inv.Subnet
-	if u.ep, err = l.endpointsOf(ctx, u.inv); err != nil {
+	if u.ep, err = l.EndpointsOf(ctx, u.inv); err != nil {
 		return err
 	}
 	u.stackDir = l.mountedStackDir(ctx, u.inv)

@@ -96,7 +96,7 @@ func (l *Lab) doctorPorts(ctx context.Context) []Check {
 	if err != nil {
 		return nil
 	}
-	ep, err := l.endpointsOf(ctx, inv)
+	ep, err := l.EndpointsOf(ctx, inv)
 	if err != nil {
 		return nil
 	}

@@ -38,10 +38,11 @@ func (l *Lab) Endpoints(ctx context.Context) (Endpoints, error) {
 	if err != nil {
 		return l.Config.Endpoints(), err
 	}
-	return l.endpointsOf(ctx, inv)
+	return l.EndpointsOf(ctx, inv)
 }
 
-func (l *Lab) endpointsOf(ctx context.Context, inv Inventory) (Endpoints, error) {
+// EndpointsOf is Endpoints from an inventory the caller has just read.
+func (l *Lab) EndpointsOf(ctx context.Context, inv Inventory) (Endpoints, error) {
 	ep := l.Config.Endpoints()
 	read := func(node string, ports map[string]*int) error {
 		c, ok := inv.Containers[node]

@@ -138,15 +138,16 @@ func (l *Lab) Manager(ctx context.Context) (docker.Swarm, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	return l.managerFrom(ctx, inv)
+	return l.ManagerFrom(ctx, inv)
 }
 
-func (l *Lab) managerFrom(ctx context.Context, inv Inventory) (docker.Swarm, string, error) {
-	return l.managerExcept(ctx, inv, "")
+// ManagerFrom is Manager from an inventory the caller has just read.
+func (l *Lab) ManagerFrom(ctx context.Context, inv Inventory) (docker.Swarm, string, error) {
+	return l.ManagerExcept(ctx, inv, "")
 }
 
-// managerExcept is managerFrom that skips one node, the one about to stop.
-func (l *Lab) managerExcept(ctx context.Context, inv Inventory, skip string) (docker.Swarm, string, error) {
+// ManagerExcept is ManagerFrom that skips one node, the one about to stop.
+func (l *Lab) ManagerExcept(ctx context.Context, inv Inventory, skip string) (docker.Swarm, string, error) {
 	var names []string
 	for name, c := range inv.Containers {
 		if c.Labels[LabelRole] == RoleManager && c.State == container.StateRunning && name != skip {

@@ -132,7 +132,7 @@ func (l *Lab) Start(ctx context.Context) error {
 	if inv, err = l.Inventory(ctx); err != nil {
 		return err
 	}
-	if mgr, _, err := l.managerFrom(ctx, inv); err == nil {
+	if mgr, _, err := l.ManagerFrom(ctx, inv); err == nil {
 		mgr.Close()
 	} else {
 		// A hands-on lab before 'docker swarm init': no swarm to wait for.

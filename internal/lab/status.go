@@ -42,7 +42,7 @@ func (l *Lab) ReadStatus(ctx context.Context) (Status, error) {
 	if inv.Empty() {
 		return st, l.errNoLab()
 	}
-	if st.Endpoints, err = l.endpointsOf(ctx, inv); err != nil {
+	if st.Endpoints, err = l.EndpointsOf(ctx, inv); err != nil {
 		return st, err
 	}
 	byName := map[string]*NodeStatus{}
@@ -74,7 +74,7 @@ func (l *Lab) ReadStatus(ctx context.Context) (Status, error) {
 	for i := range st.Nodes {
 		byName[st.Nodes[i].Name] = &st.Nodes[i]
 	}
-	mgr, name, err := l.managerFrom(ctx, inv)
+	mgr, name, err := l.ManagerFrom(ctx, inv)
 	if err != nil {
 		st.SwarmErr = err.Error()
 		return st, nil

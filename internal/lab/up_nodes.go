@@ -44,7 +44,7 @@ func (u *upContext) checkEngine(ctx context.Context) error {
 // says so; a port the user chose fails early, naming it.
 func (u *upContext) checkPorts(ctx context.Context) error {
 	var err error
-	if u.ep, err = u.lab.endpointsOf(ctx, u.inv); err != nil {
+	if u.ep, err = u.lab.EndpointsOf(ctx, u.inv); err != nil {
 		return err
 	}
 	taken := map[int]bool{}

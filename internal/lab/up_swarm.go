@@ -182,7 +182,7 @@ func (u *upContext) join(ctx context.Context, n Node, members map[string]bool, t
 	// active again; only then can it be told apart from a stranger.
 	if info.Swarm.LocalNodeState == swarm.LocalNodeStatePending {
 		wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		_ = poll(wctx, 250*time.Millisecond, func() (bool, error) {
+		_ = Poll(wctx, 250*time.Millisecond, func() (bool, error) {
 			if i, err := cl.Info(wctx); err == nil {
 				info = i
 			}

@@ -24,10 +24,10 @@ import (
 	"github.com/swarmlab/swarmlab/internal/docker"
 )
 
-// poll calls f every interval until it reports done, fails, or ctx ends.
+// Poll calls f every interval until it reports done, fails, or ctx ends.
 // It is for short waits with a deadline of their own; the lab's long waits
 // follow progress (follow.go).
-func poll(ctx context.Context, interval time.Duration, f func() (bool, error)) error {
+func Poll(ctx context.Context, interval time.Duration, f func() (bool, error)) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -336,7 +336,7 @@ func (l *Lab) waitRunningReady(ctx context.Context, p Patience) error {
 	var mgr docker.Swarm
 	err = follow(ctx, l.clock, 250*time.Millisecond, p, l.Status.Progress, func(ctx context.Context) (sight, error) {
 		var err error
-		if mgr, _, err = l.managerFrom(ctx, inv); err != nil {
+		if mgr, _, err = l.ManagerFrom(ctx, inv); err != nil {
 			return sight{shown: "waiting for a manager: " + firstLine(err)}, nil
 		}
 		return sight{done: true, shown: "a manager answers"}, nil

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/swarmlab/swarmlab/internal/chaos"
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
 	"github.com/swarmlab/swarmlab/internal/lab"
@@ -69,8 +70,8 @@ before, during and after the event.
 
 // options turns the flags and arguments into a scenario, refusing
 // combinations that make none.
-func (s scenarioFlags) options(cfg lab.Config, args []string) (lab.ChaosOptions, error) {
-	o := lab.ChaosOptions{Scenario: lab.ScenarioStop, Leader: s.leader, Service: s.update, Order: s.order}
+func (s scenarioFlags) options(cfg lab.Config, args []string) (chaos.Options, error) {
+	o := chaos.Options{Scenario: chaos.ScenarioStop, Leader: s.leader, Service: s.update, Order: s.order}
 	if len(args) == 1 {
 		o.Node = args[0]
 	}
@@ -79,18 +80,18 @@ func (s scenarioFlags) options(cfg lab.Config, args []string) (lab.ChaosOptions,
 		if s.kill || s.drain || s.leader || o.Node != "" {
 			return o, cli.WithHint(errors.New("--update takes a service and no node, --kill, --drain or --leader"), cfg.Swarmlab("chaos --update swtest_api"))
 		}
-		o.Scenario = lab.ScenarioUpdate
+		o.Scenario = chaos.ScenarioUpdate
 	case s.drain:
 		if s.kill || s.leader {
 			return o, cli.WithHint(errors.New("--drain takes a node and no --kill or --leader"), cfg.Swarmlab("chaos --drain worker01"))
 		}
-		o.Scenario = lab.ScenarioDrain
+		o.Scenario = chaos.ScenarioDrain
 	case s.leader && o.Node != "":
 		return o, cli.WithHint(errors.New("--leader finds the node itself: name none"), cfg.Swarmlab("chaos --leader"))
 	case s.kill:
-		o.Scenario = lab.ScenarioKill
+		o.Scenario = chaos.ScenarioKill
 	}
-	if o.Node == "" && !s.leader && o.Scenario != lab.ScenarioUpdate && o.Scenario != lab.ScenarioDrain {
+	if o.Node == "" && !s.leader && o.Scenario != chaos.ScenarioUpdate && o.Scenario != chaos.ScenarioDrain {
 		o.Node = DefaultNode
 	}
 	return o, o.Validate(cfg)

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/swarmlab/swarmlab/internal/chaos"
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/lab"
 )
@@ -12,14 +13,14 @@ func TestScenarioFromFlags(t *testing.T) {
 	tests := []struct {
 		flags scenarioFlags
 		args  []string
-		want  lab.ChaosOptions
+		want  chaos.Options
 	}{
-		{scenarioFlags{}, nil, lab.ChaosOptions{Scenario: lab.ScenarioStop, Node: "worker01"}},
-		{scenarioFlags{kill: true}, []string{"worker02"}, lab.ChaosOptions{Scenario: lab.ScenarioKill, Node: "worker02"}},
-		{scenarioFlags{drain: true}, []string{"worker03"}, lab.ChaosOptions{Scenario: lab.ScenarioDrain, Node: "worker03"}},
-		{scenarioFlags{update: "api", order: "start-first"}, nil, lab.ChaosOptions{Scenario: lab.ScenarioUpdate, Service: "api", Order: "start-first"}},
-		{scenarioFlags{leader: true}, nil, lab.ChaosOptions{Scenario: lab.ScenarioStop, Leader: true}},
-		{scenarioFlags{leader: true, kill: true}, nil, lab.ChaosOptions{Scenario: lab.ScenarioKill, Leader: true}},
+		{scenarioFlags{}, nil, chaos.Options{Scenario: chaos.ScenarioStop, Node: "worker01"}},
+		{scenarioFlags{kill: true}, []string{"worker02"}, chaos.Options{Scenario: chaos.ScenarioKill, Node: "worker02"}},
+		{scenarioFlags{drain: true}, []string{"worker03"}, chaos.Options{Scenario: chaos.ScenarioDrain, Node: "worker03"}},
+		{scenarioFlags{update: "api", order: "start-first"}, nil, chaos.Options{Scenario: chaos.ScenarioUpdate, Service: "api", Order: "start-first"}},
+		{scenarioFlags{leader: true}, nil, chaos.Options{Scenario: chaos.ScenarioStop, Leader: true}},
+		{scenarioFlags{leader: true, kill: true}, nil, chaos.Options{Scenario: chaos.ScenarioKill, Leader: true}},
 	}
 	for _, tt := range tests {
 		got, err := tt.flags.options(lab.Defaults(), tt.args)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	labchaos "github.com/swarmlab/swarmlab/internal/chaos"
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/chaos"
 	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
@@ -67,7 +68,7 @@ func nodeStart(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *co
 				return err
 			}
 			if rebalance {
-				return l.Rebalance(cmd.Context())
+				return labchaos.Rebalance(cmd.Context(), l)
 			}
 			if !lf.Quiet {
 				fmt.Fprintln(streams.Out, "Swarm does not move tasks back by itself: new tasks go to", args[0], "only when services change or are scaled.\nSpread them again with "+l.Config.Cmd("node start "+args[0]+" --rebalance")+" (docker service update --force per service).")

@@ -1,4 +1,4 @@
-package lab
+package chaos
 
 // The scenarios of chaos: what is done to the lab, to which node or
 // service, and the run that frames it with the request loop and the
@@ -16,6 +16,7 @@ import (
 
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/docker"
+	"github.com/swarmlab/swarmlab/internal/lab"
 )
 
 // Scenario is what chaos does to the lab.
@@ -35,8 +36,8 @@ const (
 	OrderStartFirst = "start-first"
 )
 
-// ChaosOptions say what Chaos does.
-type ChaosOptions struct {
+// Options say what Chaos does.
+type Options struct {
 	Scenario Scenario
 	Node     string // the node to stop, kill or drain
 	Leader   bool   // stop or kill the Raft Leader instead of Node
@@ -50,7 +51,7 @@ type ChaosOptions struct {
 
 // Validate reports options that make no scenario; its hints name the lab
 // of cfg.
-func (o ChaosOptions) Validate(cfg Config) error {
+func (o Options) Validate(cfg lab.Config) error {
 	switch o.Scenario {
 	case ScenarioStop, ScenarioKill:
 		if o.Node == "" && !o.Leader {
@@ -77,7 +78,7 @@ func (o ChaosOptions) Validate(cfg Config) error {
 // ingress, and follows the swarm through a manager until it has converged,
 // calling report for each event as it happens. It leaves the lab as the
 // event left it: a node stopped or drained stays so.
-func (l *Lab) Chaos(ctx context.Context, o ChaosOptions, report func(Event)) (Failover, error) {
+func Run(ctx context.Context, l *lab.Lab, o Options, report func(Event)) (Failover, error) {
 	f := Failover{Scenario: o.Scenario, Node: o.Node}
 	if err := o.Validate(l.Config); err != nil {
 		return f, err
@@ -86,12 +87,12 @@ func (l *Lab) Chaos(ctx context.Context, o ChaosOptions, report func(Event)) (Fa
 	if err != nil {
 		return f, err
 	}
-	ep, err := l.endpointsOf(ctx, inv)
+	ep, err := l.EndpointsOf(ctx, inv)
 	if err != nil {
 		return f, err
 	}
 	if o.Leader {
-		if o.Node, err = l.leader(ctx, inv); err != nil {
+		if o.Node, err = leader(ctx, l, inv); err != nil {
 			return f, err
 		}
 		f.Node = o.Node
@@ -101,7 +102,7 @@ func (l *Lab) Chaos(ctx context.Context, o ChaosOptions, report func(Event)) (Fa
 	if o.Scenario == ScenarioStop || o.Scenario == ScenarioKill {
 		skip = o.Node
 	}
-	mgr, mgrName, err := l.managerExcept(ctx, inv, skip)
+	mgr, mgrName, err := l.ManagerExcept(ctx, inv, skip)
 	if err != nil {
 		return f, cli.WithHint(err, "with one manager nothing reschedules; try a worker, or "+l.Config.Cmd("up --managers 3"))
 	}
@@ -117,7 +118,7 @@ func (l *Lab) Chaos(ctx context.Context, o ChaosOptions, report func(Event)) (Fa
 	o.Service = f.Service
 	// The event starts at t0, once the loop has run loopBefore.
 	tl := &timeline{t0: time.Now(), report: report}
-	do := l.action(o, inv.Containers[mgrName].ID, tl.now)
+	do := actionFor(l, o, inv.Containers[mgrName].ID, tl.now)
 	url := ""
 	if ep.Ports.Ingress != 0 && !o.NoLoop {
 		tl.t0 = tl.t0.Add(loopBefore)
@@ -140,7 +141,7 @@ func (l *Lab) Chaos(ctx context.Context, o ChaosOptions, report func(Event)) (Fa
 	defer cancel()
 	var actErr error
 	done := false
-	err = poll(wctx, 200*time.Millisecond, func() (bool, error) {
+	err = lab.Poll(wctx, 200*time.Millisecond, func() (bool, error) {
 		if !done {
 			select {
 			case actErr = <-acted:
@@ -183,8 +184,8 @@ func (l *Lab) Chaos(ctx context.Context, o ChaosOptions, report func(Event)) (Fa
 
 // leader returns the Raft Leader's hostname, in a swarm that can elect
 // another one.
-func (l *Lab) leader(ctx context.Context, inv Inventory) (string, error) {
-	mgr, _, err := l.managerFrom(ctx, inv)
+func leader(ctx context.Context, l *lab.Lab, inv lab.Inventory) (string, error) {
+	mgr, _, err := l.ManagerFrom(ctx, inv)
 	if err != nil {
 		return "", err
 	}
@@ -210,7 +211,7 @@ func (l *Lab) leader(ctx context.Context, inv Inventory) (string, error) {
 
 // resolveTarget finds the node or service o names in v, checks that the
 // event can happen to it, and records what the report needs in f.
-func resolveTarget(cfg Config, o ChaosOptions, v swarmView, f *Failover) (nodeID, serviceID string, err error) {
+func resolveTarget(cfg lab.Config, o Options, v swarmView, f *Failover) (nodeID, serviceID string, err error) {
 	if o.Scenario == ScenarioUpdate {
 		var names []string
 		for _, s := range v.svcs {
@@ -250,7 +251,7 @@ type action struct {
 // action returns the event of o. The docker commands run in the manager
 // container mid, and the timeline quotes them as a learner would type them;
 // warn adds a line to it.
-func (l *Lab) action(o ChaosOptions, mid string, warn func(string)) action {
+func actionFor(l *lab.Lab, o Options, mid string, warn func(string)) action {
 	inManager := func(cmd ...string) func(context.Context) error {
 		return func(ctx context.Context) error {
 			res, err := docker.Exec(ctx, l.Engine, mid, cmd, nil)
