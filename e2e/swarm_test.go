@@ -17,6 +17,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmlab/swarmlab/internal/chaos"
+	"github.com/swarmlab/swarmlab/internal/checks"
 	"github.com/swarmlab/swarmlab/internal/lab"
 	"github.com/swarmlab/swarmlab/internal/visualizer/browsertest"
 )
@@ -81,8 +82,8 @@ func testVirtualHost(ctx context.Context, t *testing.T) {
 }
 
 type verifyResult struct {
-	OK     bool       `json:"ok"`
-	Checks []lab.Goal `json:"checks"`
+	OK     bool          `json:"ok"`
+	Checks []checks.Goal `json:"checks"`
 }
 
 func verify(t *testing.T) verifyResult {

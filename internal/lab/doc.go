@@ -5,8 +5,9 @@
 //
 // A Lab is one lab (its Config) on one engine. What the engine says of a lab
 // that exists, where it answers on the host, is its Endpoints, never written
-// over the Config. Failure scenarios live in package chaos, on top of this
-// package's exported API.
+// over the Config. Failure scenarios (package chaos) and the checks of a lab
+// (package checks: verify, doctor) live on top of this package's exported
+// API.
 //
 // Files: Up is an ordered list of named steps sharing an upContext (up.go),
 // written by phase: the containers (up_nodes.go), the swarm (up_swarm.go)
@@ -20,6 +21,5 @@
 // swarmlab images and their binary) and nodeimage.go (the node image).
 // ipvs.go asks the kernel whether it has IPVS. The other commands' work has
 // a file each: lab.go (the inventory and the managers), lifecycle.go (down,
-// stop, start, node stop/start/kill), status.go, verify.go, doctor.go and
-// stacks.go.
+// stop, start, node stop/start/kill), status.go and stacks.go.
 package lab

@@ -229,11 +229,11 @@ func (l *Lab) ensureImage(ctx context.Context, ref string) error {
 	return err
 }
 
-// nodeImage returns the image the nodes run: the configured one when it is
+// NodeImage returns the image the nodes run: the configured one when it is
 // on the engine (pulled first when pull is set), else, for the default
 // image only, LocalNodeImage when 'swarmlab build node-image' made it. note
 // says why the fallback was taken, "" when it was not.
-func (l *Lab) nodeImage(ctx context.Context, pull bool) (img, note string, err error) {
+func (l *Lab) NodeImage(ctx context.Context, pull bool) (img, note string, err error) {
 	want := l.Config.NodeImage
 	if pull {
 		err = l.ensureImage(ctx, want)

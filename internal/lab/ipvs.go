@@ -7,8 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"runtime"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -63,12 +61,12 @@ func (l *Lab) DetectIPVS(ctx context.Context, probeImage, nodeID string) (IPVSCh
 	if err == nil {
 		rep, err = ProbeIPVS(ctx, l.Engine, probeImage, l.Config.Name)
 	}
-	return decideIPVS(rep, err, proc)
+	return DecideIPVS(rep, err, proc)
 }
 
-// decideIPVS weighs the probe's report against the /proc fallback (nil when
+// DecideIPVS weighs the probe's report against the /proc fallback (nil when
 // that could not be read either).
-func decideIPVS(rep kernel.Report, probeErr error, proc *bool) (IPVSCheck, error) {
+func DecideIPVS(rep kernel.Report, probeErr error, proc *bool) (IPVSCheck, error) {
 	if probeErr == nil && rep.Answered() {
 		return IPVSCheck{Has: rep.IPVS, Asked: true}, nil
 	}
@@ -113,7 +111,7 @@ func ProbeIPVS(ctx context.Context, e docker.Engine, image, labName string) (ker
 		Image: image, Entrypoint: []string{"/swarmlab", kernel.ProbeCommand},
 		Labels: map[string]string{LabelLab + ".probe": labName},
 	}
-	out, code, err := runOnce(ctx, e, cfg, &container.HostConfig{NetworkMode: "none"})
+	out, code, err := RunOnce(ctx, e, cfg, &container.HostConfig{NetworkMode: "none"})
 	if err != nil {
 		return kernel.Report{}, fmt.Errorf("kernel probe: %w", err)
 	}
@@ -124,8 +122,8 @@ func ProbeIPVS(ctx context.Context, e docker.Engine, image, labName string) (ker
 	return rep, nil
 }
 
-// runOnce runs a throwaway container to its end and returns its output.
-func runOnce(ctx context.Context, e docker.Engine, cfg *container.Config, hc *container.HostConfig) (string, int, error) {
+// RunOnce runs a throwaway container to its end and returns its output.
+func RunOnce(ctx context.Context, e docker.Engine, cfg *container.Config, hc *container.HostConfig) (string, int, error) {
 	c, err := e.ContainerCreate(ctx, cfg, hc, nil, nil, "")
 	if err != nil {
 		return "", -1, err
@@ -148,39 +146,4 @@ func runOnce(ctx context.Context, e docker.Engine, cfg *container.Config, hc *co
 	}
 	out, err := docker.Logs(ctx, e, c.ID)
 	return out, code, err
-}
-
-// checkIPVS is doctor's IPVS line: the kernel's answer, else proc's (nil
-// when there is none to read).
-func (l *Lab) checkIPVS(ctx context.Context, proc *bool) Check {
-	var rep kernel.Report
-	img, err := l.ProbeImage(ctx)
-	if err == nil {
-		rep, err = ProbeIPVS(ctx, l.Engine, img, l.Config.Name)
-	}
-	chk, err := decideIPVS(rep, err, proc)
-	switch {
-	case err != nil:
-		return Check{Name: "IPVS", Level: CheckWarn, Result: firstLine(err)}
-	case chk.Has && chk.Asked:
-		return Check{Name: "IPVS", Level: CheckOK, Result: "present: service VIPs and the routing mesh work"}
-	case chk.Has:
-		return Check{Name: "IPVS", Level: CheckOK, Result: "present: service VIPs and the routing mesh work", Advice: []string{chk.Note}}
-	case chk.Asked:
-		return noIPVS(l.Config, "the kernel has no IPVS (asked through generic netlink)")
-	}
-	c := noIPVS(l.Config, "no IPVS found")
-	c.Advice = append([]string{chk.Note}, c.Advice...)
-	return c
-}
-
-// hostProcIPVS reads /proc/sys/net/ipv4/vs where the engine may share this
-// machine's kernel (a Linux CLI); nil elsewhere.
-func hostProcIPVS() *bool {
-	if runtime.GOOS != "linux" {
-		return nil
-	}
-	_, err := os.Stat("/proc/sys/net/ipv4/vs")
-	has := err == nil
-	return &has
 }

@@ -39,7 +39,7 @@ func TestDecideIPVS(t *testing.T) {
 		{name: "nothing to go by", err: errors.New("no image"), fails: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			chk, err := decideIPVS(tc.rep, tc.err, tc.proc)
+			chk, err := DecideIPVS(tc.rep, tc.err, tc.proc)
 			if tc.fails {
 				if err == nil {
 					t.Fatalf("want an error, got %+v", chk)

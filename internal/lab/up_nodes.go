@@ -51,8 +51,8 @@ func (u *upContext) checkPorts(ctx context.Context) error {
 	for _, p := range u.lab.Config.HostPorts(u.ep.Ports) {
 		taken[p.Port] = true
 	}
-	for _, p := range probePorts(u.lab.Config, u.ep, u.inv) {
-		if p.inUse == nil {
+	for _, p := range ProbePorts(u.lab.Config, u.ep, u.inv) {
+		if p.InUse == nil {
 			continue
 		}
 		_, exists := u.inv.Containers[p.Node]
@@ -100,23 +100,23 @@ func freePortNear(addr string, port int, taken map[int]bool) (int, error) {
 	return 0, err
 }
 
-// portState is one host port the lab publishes, and who holds it.
-type portState struct {
+// PortState is one host port the lab publishes, and who holds it.
+type PortState struct {
 	HostPort
-	ours  bool  // a running container of this lab publishes it
-	inUse error // why it cannot be bound, when something else holds it
+	Ours  bool  // a running container of this lab publishes it
+	InUse error // why it cannot be bound, when something else holds it
 }
 
-// probePorts looks at every host port the lab publishes, for up and doctor.
-func probePorts(cfg Config, ep Endpoints, inv Inventory) []portState {
-	var out []portState
+// ProbePorts looks at every host port the lab publishes, for up and doctor.
+func ProbePorts(cfg Config, ep Endpoints, inv Inventory) []PortState {
+	var out []PortState
 	for _, p := range cfg.HostPorts(ep.Ports) {
 		if p.Port == 0 {
 			continue
 		}
-		st := portState{HostPort: p, ours: inv.Running(p.Node)}
-		if !st.ours {
-			st.inUse = portFree(ep.Bind, p.Port)
+		st := PortState{HostPort: p, Ours: inv.Running(p.Node)}
+		if !st.Ours {
+			st.InUse = portFree(ep.Bind, p.Port)
 		}
 		out = append(out, st)
 	}
@@ -133,7 +133,7 @@ func portFree(addr string, port int) error {
 }
 
 func (u *upContext) prepareNodeImage(ctx context.Context) error {
-	img, note, err := u.lab.nodeImage(ctx, true)
+	img, note, err := u.lab.NodeImage(ctx, true)
 	if missing := (*noNodeImageError)(nil); errors.As(err, &missing) {
 		if err = u.buildNodeImageForUp(ctx, missing); err == nil {
 			img = LocalNodeImage

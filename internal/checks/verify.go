@@ -1,4 +1,4 @@
-package lab
+package checks
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 
+	"github.com/swarmlab/swarmlab/internal/lab"
 	"github.com/swarmlab/swarmlab/internal/probe"
 	"github.com/swarmlab/swarmlab/internal/regclient"
 )
@@ -25,7 +26,7 @@ type Goal struct {
 }
 
 // Verify checks the tutorial's goals on a running lab.
-func (l *Lab) Verify(ctx context.Context) []Goal {
+func Verify(ctx context.Context, l *lab.Lab) []Goal {
 	var goals []Goal
 	ep, _ := l.Endpoints(ctx) // an engine that does not answer fails the first goal
 	add := func(name string, err error, detail, hint string) {
@@ -60,7 +61,7 @@ func (l *Lab) Verify(ctx context.Context) []Goal {
 
 	err = nil
 	detail := ""
-	byName := map[string]ServiceState{}
+	byName := map[string]lab.ServiceState{}
 	for _, s := range st.Services {
 		byName[s.Name] = s
 	}
@@ -81,7 +82,7 @@ func (l *Lab) Verify(ctx context.Context) []Goal {
 	}
 	add("swtest_nginx and swtest_api 3/3 on workers", err, strings.TrimSpace(detail)+" on workers only", "deploy it with "+l.Config.Cmd("docker stack deploy -c /stack/webapi.yml swtest")+" or "+l.Config.Cmd("up"))
 
-	add("swtest_net is an attachable overlay", l.checkOverlay(ctx), "driver overlay, attachable", l.Config.Cmd("up")+" creates it")
+	add("swtest_net is an attachable overlay", checkOverlay(ctx, l), "driver overlay, attachable", l.Config.Cmd("up")+" creates it")
 
 	if ep.Ports.Visualizer != 0 {
 		err := checkVisualizer(ctx, ep.URL(ep.Ports.Visualizer), st)
@@ -106,7 +107,7 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func checkNodes(st Status) (string, error) {
+func checkNodes(st lab.Status) (string, error) {
 	if st.SwarmErr != "" {
 		return "", fmt.Errorf("%s", st.SwarmErr)
 	}
@@ -129,29 +130,29 @@ func checkNodes(st Status) (string, error) {
 	return fmt.Sprintf("%d nodes Ready, 1 Leader", len(st.Nodes)), nil
 }
 
-func (l *Lab) checkOverlay(ctx context.Context) error {
+func checkOverlay(ctx context.Context, l *lab.Lab) error {
 	mgr, _, err := l.Manager(ctx)
 	if err != nil {
 		return err
 	}
 	defer mgr.Close()
-	nets, err := mgr.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", OverlayNetwork))})
+	nets, err := mgr.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", lab.OverlayNetwork))})
 	if err != nil {
 		return err
 	}
 	for _, n := range nets {
-		if n.Name != OverlayNetwork {
+		if n.Name != lab.OverlayNetwork {
 			continue
 		}
 		if n.Driver != "overlay" || !n.Attachable {
-			return fmt.Errorf("%s has driver %s, attachable %v", OverlayNetwork, n.Driver, n.Attachable)
+			return fmt.Errorf("%s has driver %s, attachable %v", lab.OverlayNetwork, n.Driver, n.Attachable)
 		}
 		return nil
 	}
-	return fmt.Errorf("%s does not exist", OverlayNetwork)
+	return fmt.Errorf("%s does not exist", lab.OverlayNetwork)
 }
 
-func checkVisualizer(ctx context.Context, base string, st Status) error {
+func checkVisualizer(ctx context.Context, base string, st lab.Status) error {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/state", nil)
 	resp, err := httpClient.Do(req)
 	if err != nil {
@@ -258,4 +259,13 @@ func checkStats(ctx context.Context, base string) error {
 		return fmt.Errorf("with stats:stats it answered %d (was STATS_AUTH changed?)", code)
 	}
 	return nil
+}
+
+// httpClient bounds every request the checks make to the lab's servers.
+var httpClient = &http.Client{Timeout: 5 * time.Second}
+
+// firstLine is an error's first line, for a one-line result.
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
 }
