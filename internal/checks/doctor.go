@@ -52,7 +52,7 @@ func Doctor(ctx context.Context, l *lab.Lab) []Check {
 }
 
 func checkPrivileged(ctx context.Context, l *lab.Lab, img string) Check {
-	ok, err := lab.ProbePrivileged(ctx, l.Engine, img, l.Config.Name)
+	ok, err := lab.TryPrivileged(ctx, l.Engine, img, l.Config.Name)
 	switch {
 	case err != nil:
 		return Check{Name: "Privileged containers", Level: CheckFail, Result: firstLine(err)}
@@ -71,7 +71,7 @@ ip link add swl-vx0 type vxlan id 4242 dstport 4789 2>/dev/null && { echo vxlan=
 	logs, _, err := lab.RunOnce(ctx, l.Engine, &container.Config{Image: img, Entrypoint: []string{"sh", "-c", script}, Labels: map[string]string{lab.LabelLab + ".probe": l.Config.Name}},
 		&container.HostConfig{CapAdd: []string{"NET_ADMIN"}})
 	if err != nil {
-		return []Check{{Name: "Kernel", Level: CheckWarn, Result: "could not probe: " + firstLine(err)}}
+		return []Check{{Name: "Kernel", Level: CheckWarn, Result: "could not check: " + firstLine(err)}}
 	}
 	proc := strings.Contains(logs, "ipvs=yes")
 	out := []Check{checkIPVS(ctx, l, &proc)}
@@ -106,7 +106,7 @@ func doctorPorts(ctx context.Context, l *lab.Lab) []Check {
 		return nil
 	}
 	var out []Check
-	for _, p := range lab.ProbePorts(l.Config, ep, inv) {
+	for _, p := range lab.HostPortStates(l.Config, ep, inv) {
 		name := fmt.Sprintf("Port %d (%s)", p.Port, p.What)
 		switch {
 		case p.Ours:
@@ -125,9 +125,9 @@ func doctorPorts(ctx context.Context, l *lab.Lab) []Check {
 // when there is none to read).
 func checkIPVS(ctx context.Context, l *lab.Lab, proc *bool) Check {
 	var rep kernel.Report
-	img, err := l.ProbeImage(ctx)
+	img, err := l.KernelCheckImage(ctx)
 	if err == nil {
-		rep, err = lab.ProbeIPVS(ctx, l.Engine, img, l.Config.Name)
+		rep, err = lab.CheckKernel(ctx, l.Engine, img, l.Config.Name)
 	}
 	chk, err := lab.DecideIPVS(rep, err, proc)
 	switch {

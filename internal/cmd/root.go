@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swarmlab/swarmlab/internal/cli"
-	"github.com/swarmlab/swarmlab/internal/cmd/build"
+	"github.com/swarmlab/swarmlab/internal/cmd/buildcmd"
 	"github.com/swarmlab/swarmlab/internal/cmd/chaos"
 	"github.com/swarmlab/swarmlab/internal/cmd/deploy"
 	"github.com/swarmlab/swarmlab/internal/cmd/dockercmd"
@@ -50,7 +50,7 @@ a registry, a manager and three workers (Docker-in-Docker), the demo app
 		up.NewCommand, down.NewCommand, status.NewCommand,
 		lifecycle.NewStopCommand, lifecycle.NewStartCommand,
 		shell.NewCommand, dockercmd.NewCommand, node.NewCommand, chaos.NewCommand,
-		verify.NewCommand, doctor.NewCommand, build.NewCommand, images.NewCommand, deploy.NewCommand,
+		verify.NewCommand, doctor.NewCommand, buildcmd.NewCommand, images.NewCommand, deploy.NewCommand,
 		tutorial.NewCommand,
 	} {
 		root.AddCommand(newCommand(logger, streams, lf))

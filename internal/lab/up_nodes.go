@@ -51,7 +51,7 @@ func (u *upContext) checkPorts(ctx context.Context) error {
 	for _, p := range u.lab.Config.HostPorts(u.ep.Ports) {
 		taken[p.Port] = true
 	}
-	for _, p := range ProbePorts(u.lab.Config, u.ep, u.inv) {
+	for _, p := range HostPortStates(u.lab.Config, u.ep, u.inv) {
 		if p.InUse == nil {
 			continue
 		}
@@ -107,8 +107,8 @@ type PortState struct {
 	InUse error // why it cannot be bound, when something else holds it
 }
 
-// ProbePorts looks at every host port the lab publishes, for up and doctor.
-func ProbePorts(cfg Config, ep Endpoints, inv Inventory) []PortState {
+// HostPortStates looks at every host port the lab publishes, for up and doctor.
+func HostPortStates(cfg Config, ep Endpoints, inv Inventory) []PortState {
 	var out []PortState
 	for _, p := range cfg.HostPorts(ep.Ports) {
 		if p.Port == 0 {
@@ -147,28 +147,28 @@ func (u *upContext) prepareNodeImage(ctx context.Context) error {
 	}
 	u.nodeImage = img
 	u.status.Progress(img)
-	u.privileged, err = ProbePrivileged(ctx, u.engine, img, u.lab.Config.Name)
+	u.privileged, err = TryPrivileged(ctx, u.engine, img, u.lab.Config.Name)
 	if err != nil {
 		return err
 	}
 	if !u.privileged {
 		u.status.Infof("this engine refuses --privileged; nodes run with explicit capabilities instead (all but SYS_RESOURCE)")
 	}
-	if u.init = ProbeInit(ctx, u.engine, img, u.lab.Config.Name); !u.init {
+	if u.init = TryInit(ctx, u.engine, img, u.lab.Config.Name); !u.init {
 		u.status.Infof("this engine has no docker-init; nodes run dockerd as PID 1, which leaves ended tasks' processes defunct")
 	}
 	return nil
 }
 
-// ProbePrivileged reports whether the engine can start a privileged
+// TryPrivileged reports whether the engine can start a privileged
 // container from img, by trying a throwaway one. Some engines (this
 // project's CI among them) lack a capability in their bounding set, and
 // privileged mode asks for all of them.
-func ProbePrivileged(ctx context.Context, e docker.Engine, img, labName string) (bool, error) {
+func TryPrivileged(ctx context.Context, e docker.Engine, img, labName string) (bool, error) {
 	c, err := e.ContainerCreate(ctx, &container.Config{Image: img, Entrypoint: []string{"true"}, Labels: map[string]string{LabelLab + ".probe": labName}},
 		&container.HostConfig{Privileged: true}, nil, nil, "")
 	if err != nil {
-		return false, fmt.Errorf("probe container: %w", err)
+		return false, fmt.Errorf("trial container: %w", err)
 	}
 	defer e.ContainerRemove(context.WithoutCancel(ctx), c.ID, container.RemoveOptions{Force: true})
 	err = e.ContainerStart(ctx, c.ID, container.StartOptions{})
@@ -179,15 +179,15 @@ func ProbePrivileged(ctx context.Context, e docker.Engine, img, labName string) 
 	if strings.Contains(msg, "operation not permitted") || strings.Contains(msg, "apply caps") {
 		return false, nil
 	}
-	return false, fmt.Errorf("probe container: %w", err)
+	return false, fmt.Errorf("trial container: %w", err)
 }
 
-// ProbeInit reports whether the engine can run img under its init
+// TryInit reports whether the engine can run img under its init
 // (docker-init, a tini), by starting a throwaway container with one. A node
 // runs dockerd; as PID 1 dockerd never reaps the containerd-shim processes
 // orphaned to it, and every task that ends leaves one defunct. Docker
 // Desktop and Debian's docker.io ship docker-init; some engines do not.
-func ProbeInit(ctx context.Context, e docker.Engine, img, labName string) bool {
+func TryInit(ctx context.Context, e docker.Engine, img, labName string) bool {
 	yes := true
 	c, err := e.ContainerCreate(ctx, &container.Config{Image: img, Entrypoint: []string{"true"}, Labels: map[string]string{LabelLab + ".probe": labName}},
 		&container.HostConfig{Init: &yes, NetworkMode: "none"}, nil, nil, "")

@@ -35,14 +35,14 @@ func (f *initEngine) ContainerStart(ctx context.Context, id string, o container.
 	return f.fakeEngine.ContainerStart(ctx, id, o)
 }
 
-func TestProbeInit(t *testing.T) {
+func TestTryInit(t *testing.T) {
 	for _, has := range []bool{true, false} {
 		f := &initEngine{fakeEngine: newFake(), hasInit: has, withInit: map[string]bool{}}
-		if got := ProbeInit(context.Background(), f, LocalNodeImage, "unit"); got != has {
-			t.Errorf("engine with init %v: ProbeInit = %v", has, got)
+		if got := TryInit(context.Background(), f, LocalNodeImage, "unit"); got != has {
+			t.Errorf("engine with init %v: TryInit = %v", has, got)
 		}
 		if len(f.Containers) != 0 {
-			t.Errorf("probe container left behind: %v", f.Containers)
+			t.Errorf("trial container left behind: %v", f.Containers)
 		}
 	}
 }
