@@ -9,6 +9,8 @@ import (
 
 	"github.com/swarmlab/swarmlab/internal/api"
 	"github.com/swarmlab/swarmlab/internal/envconf"
+	"github.com/swarmlab/swarmlab/internal/ingress"
+	"github.com/swarmlab/swarmlab/internal/proxy"
 	"github.com/swarmlab/swarmlab/internal/registry"
 	"github.com/swarmlab/swarmlab/internal/visualizer"
 )
@@ -26,6 +28,8 @@ var servers = []struct {
 	{"api", "swtest/api", api.EnvVars{}},
 	{"visualizer", "visualizer", visualizer.EnvVars{}},
 	{"registry", "registry", registry.EnvVars{}},
+	{"ingress", "haproxy", ingress.EnvVars{}},
+	{"proxy", "swtest/nginx", proxy.EnvVars{}},
 }
 
 func table() string {
@@ -37,7 +41,8 @@ func table() string {
 Every server in the lab's images reads its settings from environment variables, set in the stack files
 (` + "`stack/`" + `), the same way: a duration is a Go duration (` + "`500ms`, `2s`, `1m`" + `; a bare number is an error
 that says which unit to add), a boolean is ` + "`true` or `false` (or `1` or `0`)" + `, an empty variable counts as unset,
-and an error names the variable and its value. A server's flags, where it has them, override its variables.
+and an error names the variable and its value. A server's flags, where it has them, override its variables
+(` + "`swarmlab ingress --help` and `swarmlab proxy --help`" + ` list them; docs/ingress.md says more of each setting).
 The edge forwarder reads no environment: its flags say everything.
 `)
 	for _, s := range servers {
