@@ -151,9 +151,9 @@ taskset -c 0 nginx -c "$work/nginx.conf" -g "daemon on;"
 start0 caddy "$work/caddy.log" HOME="$work" XDG_DATA_HOME="$work" caddy run --config "$work/Caddyfile" --adapter caddyfile
 prof=()
 [ -n "${PROFILE:-}" ] && prof=(CPU_PROFILE="$PROFILE")
-start0 ingress "$work/ingress.log" "${prof[@]}" STATIC_BACKENDS=127.0.0.1:18081 LISTEN_ADDR=127.0.0.1:18094 STATS_PORT=0 ACCESS_LOG=off "$bin" ingress
-start0 ingress+log /dev/null STATIC_BACKENDS=127.0.0.1:18081 LISTEN_ADDR=127.0.0.1:18095 STATS_PORT=0 ACCESS_LOG=on "$bin" ingress
-start0 swarmlab-proxy "$work/proxy.log" BACKEND_HOST=127.0.0.1:18081 SERVICE_PORTS=18096 ACCESS_LOG=off "$bin" proxy
+start0 ingress "$work/ingress.log" "${prof[@]}" STATIC_BACKENDS=127.0.0.1:18081 LISTEN_ADDR=127.0.0.1:18094 STATS_PORT=0 ACCESS_LOG=false "$bin" ingress
+start0 ingress+log /dev/null STATIC_BACKENDS=127.0.0.1:18081 LISTEN_ADDR=127.0.0.1:18095 STATS_PORT=0 ACCESS_LOG=true "$bin" ingress
+start0 swarmlab-proxy "$work/proxy.log" BACKEND_HOST=127.0.0.1:18081 SERVICE_PORTS=18096 ACCESS_LOG=false "$bin" proxy
 sleep 2
 # nginx works in a child of its master: measure the worker.
 pid[nginx]=$(pgrep -P "$(cat "$work/nginx.pid")" | head -1)

@@ -256,7 +256,7 @@ func init() { nextPort.Store(time.Now().UnixNano() % 10000) }
 func run(t *testing.T, cmd *exec.Cmd, addr string, env []string, logsAddr bool) int {
 	t.Helper()
 	out := &syncBuffer{}
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(), "ACCESS_LOG=off"}, env...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(), "ACCESS_LOG=false"}, env...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = dieWithParent()
 	if err := cmd.Start(); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/swarm"
 
+	"github.com/swarmlab/swarmlab/internal/chaos"
 	"github.com/swarmlab/swarmlab/internal/docker"
 	"github.com/swarmlab/swarmlab/internal/lab"
 	"github.com/swarmlab/swarmlab/internal/probe"
@@ -405,7 +406,7 @@ func TestHA(t *testing.T) {
 	save("ha-up.log", out)
 	out = run("chaos", "--leader", "--json")
 	save("ha-failover.json", out)
-	var f lab.Failover
+	var f chaos.Failover
 	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &f); err != nil {
 		t.Fatalf("chaos --json: %v\n%s", err, out)
 	}

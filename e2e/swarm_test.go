@@ -16,6 +16,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/docker/docker/api/types/swarm"
 
+	"github.com/swarmlab/swarmlab/internal/chaos"
+	"github.com/swarmlab/swarmlab/internal/checks"
 	"github.com/swarmlab/swarmlab/internal/lab"
 	"github.com/swarmlab/swarmlab/internal/visualizer/browsertest"
 )
@@ -80,8 +82,8 @@ func testVirtualHost(ctx context.Context, t *testing.T) {
 }
 
 type verifyResult struct {
-	OK     bool       `json:"ok"`
-	Checks []lab.Goal `json:"checks"`
+	OK     bool          `json:"ok"`
+	Checks []checks.Goal `json:"checks"`
 }
 
 func verify(t *testing.T) verifyResult {
@@ -190,7 +192,7 @@ func testFailover(ctx context.Context, t *testing.T) {
 	if err != nil {
 		t.Fatalf("chaos: %v\n%s", err, out)
 	}
-	var f lab.Failover
+	var f chaos.Failover
 	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &f); err != nil {
 		t.Fatalf("chaos --json: %v\n%s", err, out)
 	}

@@ -39,6 +39,7 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 
+	"github.com/swarmlab/swarmlab/internal/chaos"
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/docker"
 	"github.com/swarmlab/swarmlab/internal/lab"
@@ -458,7 +459,7 @@ func testChaos(ctx context.Context, t *testing.T) {
 	if err != nil {
 		t.Fatalf("chaos: %v\n%s", err, out)
 	}
-	var f lab.Failover
+	var f chaos.Failover
 	if i := strings.Index(out, "{"); i < 0 || json.Unmarshal([]byte(out[i:]), &f) != nil {
 		t.Fatalf("chaos --json printed no timeline:\n%s", out)
 	}

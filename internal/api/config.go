@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/swarmlab/swarmlab/internal/envconf"
 	"github.com/swarmlab/swarmlab/internal/serve"
 )
 
@@ -43,17 +44,18 @@ type Config struct {
 	NoAccessLog bool
 }
 
-// Environment variables read by FromEnv.
-const (
-	EnvPort            = "PORT"             // listen port, e.g. 8080
-	EnvShutdownTimeout = "SHUTDOWN_TIMEOUT" // Go duration, e.g. 10s
-	EnvDrainDelay      = "DRAIN_DELAY"      // Go duration, e.g. 2s
-	EnvNode            = "SWARM_NODE"       // {{.Node.Hostname}}
-	EnvService         = "SWARM_SERVICE"    // {{.Service.Name}}
-	EnvTaskSlot        = "SWARM_TASK_SLOT"  // {{.Task.Slot}}
-	EnvTask            = "SWARM_TASK_NAME"  // {{.Task.Name}}
-	EnvAccessLog       = "ACCESS_LOG"       // "false" or "0" turns it off
-)
+// EnvVars are the environment variables FromEnv reads (see package
+// envconf for how they are written).
+type EnvVars struct {
+	Port            int           `env:"PORT" envDefault:"8080" desc:"port to listen on"`
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"10s" desc:"how long a stop waits for requests in flight"`
+	DrainDelay      time.Duration `env:"DRAIN_DELAY" envDefault:"0s" desc:"how long /healthz answers 503 before the listener closes"`
+	Node            string        `env:"SWARM_NODE" desc:"the node it runs on: {{.Node.Hostname}} in the stack file"`
+	Service         string        `env:"SWARM_SERVICE" desc:"its service: {{.Service.Name}}"`
+	TaskSlot        int           `env:"SWARM_TASK_SLOT" desc:"its replica number: {{.Task.Slot}}"`
+	Task            string        `env:"SWARM_TASK_NAME" desc:"its task: {{.Task.Name}}"`
+	AccessLog       bool          `env:"ACCESS_LOG" envDefault:"true" desc:"log one line per request"`
+}
 
 const (
 	defaultAddr            = ":8080"
@@ -61,48 +63,21 @@ const (
 )
 
 // FromEnv reads the configuration from environment variables through
-// getenv (os.Getenv in production, a map in tests). Unset variables leave
-// the field at its zero value, that is, its default.
+// getenv (os.Getenv in production, a map in tests).
 func FromEnv(getenv func(string) string) (Config, error) {
-	var cfg Config
+	var v EnvVars
+	if err := envconf.Parse(&v, getenv); err != nil {
+		return Config{}, err
+	}
 	var errs []error
-	if p := getenv(EnvPort); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 0 || n > 65535 {
-			errs = append(errs, fmt.Errorf("%s=%q is not a port number (0-65535)", EnvPort, p))
-		} else {
-			cfg.Addr = ":" + p
-		}
+	if v.Port < 0 || v.Port > 65535 {
+		errs = append(errs, fmt.Errorf("PORT=%d is not a port number (0-65535)", v.Port))
 	}
-	for _, d := range []struct {
-		env string
-		dst *time.Duration
-	}{{EnvShutdownTimeout, &cfg.ShutdownTimeout}, {EnvDrainDelay, &cfg.DrainDelay}} {
-		v := getenv(d.env)
-		if v == "" {
-			continue
-		}
-		dur, err := time.ParseDuration(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q is not a duration such as 10s", d.env, v))
-			continue
-		}
-		*d.dst = dur
+	if v.TaskSlot < 0 {
+		errs = append(errs, fmt.Errorf("SWARM_TASK_SLOT=%d is negative; set it to {{.Task.Slot}}", v.TaskSlot))
 	}
-	cfg.Node = getenv(EnvNode)
-	cfg.Service = getenv(EnvService)
-	cfg.Task = getenv(EnvTask)
-	if s := getenv(EnvTaskSlot); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q is not an integer; set it to {{.Task.Slot}}", EnvTaskSlot, s))
-		}
-		cfg.Slot = n
-	}
-	switch getenv(EnvAccessLog) {
-	case "false", "0", "off", "no":
-		cfg.NoAccessLog = true
-	}
-	return cfg, errors.Join(errs...)
+	return Config{Addr: ":" + strconv.Itoa(v.Port), ShutdownTimeout: v.ShutdownTimeout, DrainDelay: v.DrainDelay,
+		Node: v.Node, Service: v.Service, Task: v.Task, Slot: v.TaskSlot, NoAccessLog: !v.AccessLog}, errors.Join(errs...)
 }
 
 // withDefaults returns cfg with every unset field set to its default.

@@ -110,7 +110,7 @@ func TestFromEnv(t *testing.T) {
 		want    Config
 		wantErr string
 	}{
-		{name: "empty", env: nil, want: Config{}},
+		{name: "empty", env: nil, want: Config{Addr: ":8080", ShutdownTimeout: 10 * time.Second}},
 		{
 			name: "all",
 			env: map[string]string{
@@ -125,7 +125,8 @@ func TestFromEnv(t *testing.T) {
 		},
 		{name: "bad port", env: map[string]string{"PORT": "http"}, wantErr: "PORT"},
 		{name: "bad slot", env: map[string]string{"SWARM_TASK_SLOT": "{{.Task.Slot}}"}, wantErr: "SWARM_TASK_SLOT"},
-		{name: "bad timeout", env: map[string]string{"SHUTDOWN_TIMEOUT": "10"}, wantErr: "SHUTDOWN_TIMEOUT"},
+		{name: "bad timeout", env: map[string]string{"SHUTDOWN_TIMEOUT": "10"}, wantErr: `SHUTDOWN_TIMEOUT="10": a duration needs a unit: write 10ms or 10s`},
+		{name: "bad access log", env: map[string]string{"ACCESS_LOG": "off"}, wantErr: `ACCESS_LOG="off": want true or false`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,17 +17,14 @@ type HintError struct {
 func (e *HintError) Error() string { return e.Err.Error() }
 func (e *HintError) Unwrap() error { return e.Err }
 
-// WithHint wraps err with a hint. A nil err stays nil.
-func WithHint(err error, format string, args ...any) error {
+// WithHint wraps err with a hint: the error first, then what to do, as the
+// CLI prints them. A nil err stays nil. It is the one way to give an error
+// a hint; a new error is cli.WithHint(fmt.Errorf(...), hint).
+func WithHint(err error, hint string) error {
 	if err == nil {
 		return nil
 	}
-	return &HintError{Err: err, Hint: fmt.Sprintf(format, args...)}
-}
-
-// Hintf makes a new error with a hint.
-func Hintf(hint string, format string, args ...any) error {
-	return &HintError{Err: fmt.Errorf(format, args...), Hint: hint}
+	return &HintError{Err: err, Hint: hint}
 }
 
 // HintOf returns the first hint found in err's chain, or "".

@@ -43,7 +43,7 @@ func TestStatusQuietKeepsFailures(t *testing.T) {
 }
 
 func TestHints(t *testing.T) {
-	err := WithHint(errors.New("boom"), "do %s", "this")
+	err := WithHint(errors.New("boom"), "do this")
 	wrapped := errors.Join(errors.New("context"), err)
 	if HintOf(wrapped) != "do this" || WithHint(nil, "x") != nil || HintOf(errors.New("plain")) != "" {
 		t.Fatal("hints are not carried through wrapping")

@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swarmlab/swarmlab/internal/cli"
-	"github.com/swarmlab/swarmlab/internal/cmd/build"
+	"github.com/swarmlab/swarmlab/internal/cmd/buildcmd"
 	"github.com/swarmlab/swarmlab/internal/cmd/chaos"
 	"github.com/swarmlab/swarmlab/internal/cmd/deploy"
 	"github.com/swarmlab/swarmlab/internal/cmd/dockercmd"
@@ -44,13 +44,13 @@ a registry, a manager and three workers (Docker-in-Docker), the demo app
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)
 	// The lab commands share the root's flags, handed to each explicitly.
-	lf := &labflags.Flags{}
+	lf := &labflags.Flags{Connect: labflags.Engine}
 	lf.Register(root)
 	for _, newCommand := range []func(*slog.Logger, cli.Streams, *labflags.Flags) *cobra.Command{
 		up.NewCommand, down.NewCommand, status.NewCommand,
 		lifecycle.NewStopCommand, lifecycle.NewStartCommand,
 		shell.NewCommand, dockercmd.NewCommand, node.NewCommand, chaos.NewCommand,
-		verify.NewCommand, doctor.NewCommand, build.NewCommand, images.NewCommand, deploy.NewCommand,
+		verify.NewCommand, doctor.NewCommand, buildcmd.NewCommand, images.NewCommand, deploy.NewCommand,
 		tutorial.NewCommand,
 	} {
 		root.AddCommand(newCommand(logger, streams, lf))

@@ -40,5 +40,5 @@ func ExplainConnect(err error, goos string) error {
 	default:
 		hint = "start Docker: 'sudo systemctl start docker' (or 'sudo dockerd &' where there is no systemd), or Docker Desktop; check DOCKER_HOST"
 	}
-	return cli.WithHint(wrapped, "%s; 'swarmlab doctor' checks the rest", hint)
+	return cli.WithHint(wrapped, hint+"; 'swarmlab doctor' checks the rest")
 }

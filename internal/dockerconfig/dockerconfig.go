@@ -86,8 +86,7 @@ func ContextEndpoint(dir, name string) (Endpoint, error) {
 	id := contextID(name)
 	data, err := os.ReadFile(filepath.Join(dir, "contexts", "meta", id, "meta.json"))
 	if errors.Is(err, os.ErrNotExist) {
-		return Endpoint{}, cli.Hintf("list them with 'docker context ls'; make one for a manager of your swarm with 'docker context create NAME --docker host=ssh://USER@MANAGER'",
-			"no Docker context %q in %s", name, dir)
+		return Endpoint{}, cli.WithHint(fmt.Errorf("no Docker context %q in %s", name, dir), "list them with 'docker context ls'; make one for a manager of your swarm with 'docker context create NAME --docker host=ssh://USER@MANAGER'")
 	}
 	if err != nil {
 		return Endpoint{}, err

@@ -11,10 +11,10 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/swarmlab/swarmlab/internal/envconf"
 	"github.com/swarmlab/swarmlab/internal/lb"
 )
 
@@ -94,65 +94,55 @@ func Defaults() Config {
 	}
 }
 
+// EnvVars are the environment variables FromEnv reads (see package
+// envconf for how they are written).
+type EnvVars struct {
+	ListenAddr     string        `env:"LISTEN_ADDR" envDefault:":80" desc:"address requests are served on"`
+	StatsPort      int           `env:"STATS_PORT" envDefault:"1936" desc:"port of the stats page, /stats.json and /metrics; 0 turns it off"`
+	StatsAuth      string        `env:"STATS_AUTH" envDefault:"stats:stats" desc:"user:password for the stats port"`
+	ResyncInterval time.Duration `env:"RESYNC_INTERVAL" envDefault:"1s" desc:"how often services and tasks are listed again (swarm sends no task events)"`
+	AccessLog      bool          `env:"ACCESS_LOG" envDefault:"true" desc:"log one line per request"`
+	StaticBackends string        `env:"STATIC_BACKENDS" desc:"skip discovery and route every request to these host:port addresses (comma list; http:// allowed)"`
+	Networks       string        `env:"INGRESS_NETWORKS" desc:"route on these networks (names or IDs, comma list) instead of the ingress's own"`
+	ConnectTimeout time.Duration `env:"CONNECT_TIMEOUT" envDefault:"1s" desc:"bound on connecting to a backend"`
+	ReadTimeout    time.Duration `env:"READ_TIMEOUT" envDefault:"60s" desc:"bound on waiting for a backend's response headers"`
+	IdleTimeout    time.Duration `env:"IDLE_TIMEOUT" envDefault:"90s" desc:"idle keep-alive connections (clients and backends) are closed after this"`
+	ClientTimeout  time.Duration `env:"CLIENT_TIMEOUT" envDefault:"60s" desc:"bound on reading a client's request, headers and body"`
+	WriteTimeout   time.Duration `env:"WRITE_TIMEOUT" envDefault:"5m" desc:"bound on a whole response to a client"`
+	HedgeDelay     string        `env:"HEDGE_DELAY" envDefault:"auto" desc:"race a backend connect still pending after this against another backend's: a duration, auto (8 times the average connect) or off"`
+	UnackedTimeout string        `env:"UNACKED_TIMEOUT" envDefault:"auto" desc:"drop a backend connection whose sent bytes stay unacknowledged this long: a duration, auto (100ms) or off"`
+	DrainTimeout   time.Duration `env:"DRAIN_TIMEOUT" envDefault:"10s" desc:"bound on the wait for requests in flight at shutdown"`
+	TunnelTimeout  time.Duration `env:"TUNNEL_TIMEOUT" envDefault:"1h" desc:"an upgraded connection (WebSocket) with no byte either way this long is closed"`
+}
+
 // FromEnv reads the configuration through getenv and validates it.
 func FromEnv(getenv func(string) string) (Config, error) {
-	c := Defaults()
+	var v EnvVars
+	if err := envconf.Parse(&v, getenv); err != nil {
+		return Defaults(), err
+	}
+	c := Config{ListenAddr: v.ListenAddr, StatsPort: v.StatsPort, StatsAuth: v.StatsAuth, ResyncInterval: v.ResyncInterval,
+		AccessLog: v.AccessLog, ConnectTimeout: v.ConnectTimeout, ReadTimeout: v.ReadTimeout, IdleTimeout: v.IdleTimeout,
+		ClientTimeout: v.ClientTimeout, WriteTimeout: v.WriteTimeout, DrainTimeout: v.DrainTimeout, TunnelTimeout: v.TunnelTimeout}
 	var errs []error
-	str := func(env string, dst *string) {
-		if v := strings.TrimSpace(getenv(env)); v != "" {
-			*dst = v
-		}
-	}
-	str("LISTEN_ADDR", &c.ListenAddr)
-	str("STATS_AUTH", &c.StatsAuth)
-	if v := strings.TrimSpace(getenv("STATS_PORT")); v != "" {
-		p, err := strconv.Atoi(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("STATS_PORT=%q: want a port number such as 1936", v))
-		} else {
-			c.StatsPort = p
-		}
-	}
-	for _, d := range []struct {
-		env string
+	for env, t := range map[string]struct {
+		v   string
 		dst *time.Duration
-	}{
-		{"RESYNC_INTERVAL", &c.ResyncInterval}, {"CONNECT_TIMEOUT", &c.ConnectTimeout},
-		{"READ_TIMEOUT", &c.ReadTimeout}, {"IDLE_TIMEOUT", &c.IdleTimeout},
-		{"CLIENT_TIMEOUT", &c.ClientTimeout}, {"WRITE_TIMEOUT", &c.WriteTimeout},
-		{"DRAIN_TIMEOUT", &c.DrainTimeout}, {"TUNNEL_TIMEOUT", &c.TunnelTimeout},
-	} {
-		if v := strings.TrimSpace(getenv(d.env)); v != "" {
-			x, err := time.ParseDuration(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: want a duration such as 1s or 500ms", d.env, v))
-				continue
-			}
-			*d.dst = x
-		}
-	}
-	for env, dst := range map[string]*time.Duration{"HEDGE_DELAY": &c.HedgeDelay, "UNACKED_TIMEOUT": &c.UnackedTimeout} {
-		d, err := lb.ParseTuning(getenv(env))
+	}{"HEDGE_DELAY": {v.HedgeDelay, &c.HedgeDelay}, "UNACKED_TIMEOUT": {v.UnackedTimeout, &c.UnackedTimeout}} {
+		d, err := lb.ParseTuning(t.v)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s=%w", env, err))
 		}
-		*dst = d
+		*t.dst = d
 	}
-	switch v := strings.ToLower(strings.TrimSpace(getenv("ACCESS_LOG"))); v {
-	case "", "on", "true", "1", "yes":
-	case "off", "false", "0", "no":
-		c.AccessLog = false
-	default:
-		errs = append(errs, fmt.Errorf("ACCESS_LOG=%q: want on or off", v))
-	}
-	if v := getenv("STATIC_BACKENDS"); strings.TrimSpace(v) != "" {
-		bs, err := ParseStaticBackends(v)
+	if strings.TrimSpace(v.StaticBackends) != "" {
+		bs, err := ParseStaticBackends(v.StaticBackends)
 		if err != nil {
 			errs = append(errs, err)
 		}
 		c.StaticBackends = bs
 	}
-	for _, n := range strings.Split(getenv("INGRESS_NETWORKS"), ",") {
+	for _, n := range strings.Split(v.Networks, ",") {
 		if n = strings.TrimSpace(n); n != "" {
 			c.Networks = append(c.Networks, n)
 		}

@@ -203,7 +203,7 @@ func FuzzParseSettings(f *testing.F) {
 func TestStaticBackendsAndConfig(t *testing.T) {
 	t.Parallel()
 	c, err := FromEnv(func(k string) string {
-		return map[string]string{"STATIC_BACKENDS": "http://127.0.0.1:18081, 10.0.0.2:80", "ACCESS_LOG": "off", "RESYNC_INTERVAL": "500ms"}[k]
+		return map[string]string{"STATIC_BACKENDS": "http://127.0.0.1:18081, 10.0.0.2:80", "ACCESS_LOG": "false", "RESYNC_INTERVAL": "500ms"}[k]
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -213,7 +213,7 @@ func TestStaticBackendsAndConfig(t *testing.T) {
 	}
 	for _, env := range []map[string]string{
 		{"STATIC_BACKENDS": "https://a:1"}, {"STATIC_BACKENDS": "nohost"}, {"STATS_AUTH": "nopass"},
-		{"RESYNC_INTERVAL": "fast"}, {"LISTEN_ADDR": "80"}, {"ACCESS_LOG": "maybe"},
+		{"RESYNC_INTERVAL": "fast"}, {"RESYNC_INTERVAL": "500"}, {"LISTEN_ADDR": "80"}, {"ACCESS_LOG": "maybe"}, {"ACCESS_LOG": "off"},
 	} {
 		if _, err := FromEnv(func(k string) string { return env[k] }); err == nil {
 			t.Errorf("%v: want error", env)

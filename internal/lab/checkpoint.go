@@ -18,7 +18,7 @@ import (
 // withOps runs f with an upContext for the lab as it is: its inventory,
 // subnet and the folder its first manager mounts at /stack.
 func (l *Lab) withOps(ctx context.Context, f func(u *upContext) error) error {
-	u := &upContext{lab: l, cfg: l.Config, engine: l.Engine, status: l.Status}
+	u := &upContext{lab: l, engine: l.Engine, status: l.Status}
 	var err error
 	if u.inv, err = l.Inventory(ctx); err != nil {
 		return err
@@ -32,6 +32,9 @@ func (l *Lab) withOps(ctx context.Context, f func(u *upContext) error) error {
 		}
 	}()
 	u.subnet = u.inv.Subnet
+	if u.ep, err = l.EndpointsOf(ctx, u.inv); err != nil {
+		return err
+	}
 	u.stackDir = l.mountedStackDir(ctx, u.inv)
 	return f(u)
 }
@@ -49,13 +52,10 @@ func (l *Lab) mountedStackDir(ctx context.Context, inv Inventory) string {
 	return dir
 }
 
-// InitSwarm initialises the swarm on the first manager with swarm's own
-// heartbeat, as the learner's 'docker swarm init' does.
+// InitSwarm initialises the swarm on the first manager, with the heartbeat
+// up would choose, for the learner who skips 'docker swarm init'.
 func (l *Lab) InitSwarm(ctx context.Context) error {
-	return l.withOps(ctx, func(u *upContext) error {
-		u.cfg.Heartbeat = 0
-		return u.initSwarm(ctx)
-	})
+	return l.withOps(ctx, func(u *upContext) error { return u.initSwarm(ctx) })
 }
 
 // JoinWorkers joins the named nodes to the swarm as workers and waits until

@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -47,10 +45,10 @@ type Config struct {
 
 // Ports are the host ports of a lab; 0 leaves a port unpublished.
 type Ports struct {
-	Ingress    int `yaml:"ingress"`    // to manager:80. Default 8000.
-	Visualizer int `yaml:"visualizer"` // to manager:9000. Default 9000.
-	Stats      int `yaml:"stats"`      // to manager:1936, the ingress stats page. Default 1936.
-	Registry   int `yaml:"registry"`   // to registry:5000. Default 5000.
+	Ingress    int `yaml:"ingress" json:"ingress"`       // to manager:80. Default 8000.
+	Visualizer int `yaml:"visualizer" json:"visualizer"` // to manager:9000. Default 9000.
+	Stats      int `yaml:"stats" json:"stats"`           // to manager:1936, the ingress stats page. Default 1936.
+	Registry   int `yaml:"registry" json:"registry"`     // to registry:5000. Default 5000.
 }
 
 // DefaultName is the lab that keeps the tutorial's container names.
@@ -91,7 +89,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("workers %d: must be between 0 and %d", c.Workers, MaxWorkers))
 	}
 	if strings.TrimSpace(c.NodeImage) == "" {
-		errs = append(errs, errors.New("nodeImage is empty: give an image such as docker:dind, or run 'swarmlab build node-image'"))
+		errs = append(errs, errors.New("nodeImage is empty: give an image such as docker:dind, or run "+c.Cmd("build node-image")))
 	}
 	if c.Subnet != "" {
 		p, err := netip.ParsePrefix(c.Subnet)
@@ -221,24 +219,16 @@ type HostPort struct {
 	Key  string // its name under ports: in the config file, and in --KEY-port
 }
 
-// HostPorts lists the ports the lab publishes, in the order messages give them.
-func (c Config) HostPorts() []HostPort {
+// HostPorts lists the ports the lab publishes, in the order messages give
+// them, with the numbers of p: the config's (Endpoints) or those up chose.
+func (c Config) HostPorts(p Ports) []HostPort {
 	front := c.FrontNode()
 	return []HostPort{
-		{c.Ports.Registry, RoleRegistry, "registry", "registry"},
-		{c.Ports.Ingress, front, "ingress", "ingress"},
-		{c.Ports.Visualizer, front, "visualizer", "visualizer"},
-		{c.Ports.Stats, front, "ingress stats", "stats"},
+		{p.Registry, RoleRegistry, "registry", "registry"},
+		{p.Ingress, front, "ingress", "ingress"},
+		{p.Visualizer, front, "visualizer", "visualizer"},
+		{p.Stats, front, "ingress stats", "stats"},
 	}
-}
-
-// URL is the host URL of a published port.
-func (c Config) URL(port int) string {
-	host := c.Bind
-	if host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(host, strconv.Itoa(port))
 }
 
 // candidateSubnets lists the /24s tried for a lab without a configured
@@ -298,3 +288,16 @@ func dataHome() string {
 	}
 	return os.TempDir()
 }
+
+// Swarmlab is the command line that runs args on this lab: 'swarmlab
+// --name NAME ARGS' for any lab but the default one. Every hint that names
+// a command is made here, so that following it reaches the same lab.
+func (c Config) Swarmlab(args string) string {
+	if c.Name == "" || c.Name == DefaultName {
+		return "swarmlab " + args
+	}
+	return "swarmlab --name " + c.Name + " " + args
+}
+
+// Cmd is Swarmlab in quotes, as hints and messages quote a command.
+func (c Config) Cmd(args string) string { return "'" + c.Swarmlab(args) + "'" }

@@ -54,8 +54,7 @@ const labelBinary = "io.swarmlab.binary"
 func ImageBinary(path, engineOS, engineArch string) (string, string, error) {
 	arch := goArch(engineArch)
 	if engineOS != "" && engineOS != "linux" {
-		return "", "", cli.Hintf("switch Docker Desktop to Linux containers (its menu: 'Switch to Linux containers...'), then run this again",
-			"the engine runs %s containers; the lab needs Linux containers", engineOS)
+		return "", "", cli.WithHint(fmt.Errorf("the engine runs %s containers; the lab needs Linux containers", engineOS), "switch Docker Desktop to Linux containers (its menu: 'Switch to Linux containers...'), then run this again")
 	}
 	hint := fmt.Sprintf("use the release archive for your OS, which carries the lab's servers for amd64 and arm64; or build a static Linux binary for the engine with 'CGO_ENABLED=0 GOOS=linux GOARCH=%s go build -o swarmlab-linux ./cmd/swarmlab' and pass it with --image-binary ./swarmlab-linux", arch)
 	if path == "" {
@@ -63,8 +62,7 @@ func ImageBinary(path, engineOS, engineArch string) (string, string, error) {
 			return payload.Extract(arch)
 		}
 		if !payload.SelfServes {
-			return "", "", cli.Hintf("pass a static Linux swarmlab binary for it with --image-binary",
-				"this swarmlab carries the lab's servers for linux/%s only, but the engine runs %s", strings.Join(payload.Archs(), ", linux/"), engineArch)
+			return "", "", cli.WithHint(fmt.Errorf("this swarmlab carries the lab's servers for linux/%s only, but the engine runs %s", strings.Join(payload.Archs(), ", linux/"), engineArch), "pass a static Linux swarmlab binary for it with --image-binary")
 		}
 		exe, err := os.Executable()
 		if err != nil {
@@ -72,21 +70,21 @@ func ImageBinary(path, engineOS, engineArch string) (string, string, error) {
 		}
 		path = exe
 		if runtime.GOOS != "linux" || runtime.GOARCH != arch {
-			return "", "", cli.Hintf(hint, "this swarmlab is built for %s/%s but the engine runs %s/%s, so it cannot ship itself in the lab's images", runtime.GOOS, runtime.GOARCH, engineOS, arch)
+			return "", "", cli.WithHint(fmt.Errorf("this swarmlab is built for %s/%s but the engine runs %s/%s, so it cannot ship itself in the lab's images", runtime.GOOS, runtime.GOARCH, engineOS, arch), hint)
 		}
 	}
 	f, err := elf.Open(path)
 	if err != nil {
-		return "", "", cli.Hintf(hint, "%s is not a Linux binary: %v", path, err)
+		return "", "", cli.WithHint(fmt.Errorf("%s is not a Linux binary: %v", path, err), hint)
 	}
 	defer f.Close()
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP {
-			return "", "", cli.Hintf("build it with CGO_ENABLED=0 (as 'make build' does); "+hint, "%s is dynamically linked, so it cannot run in the lab's scratch images", path)
+			return "", "", cli.WithHint(fmt.Errorf("%s is dynamically linked, so it cannot run in the lab's scratch images", path), "build it with CGO_ENABLED=0 (as 'make build' does); "+hint)
 		}
 	}
 	if want := elfMachine(arch); want != elf.EM_NONE && f.Machine != want {
-		return "", "", cli.Hintf(hint, "%s is for %s, but the engine runs %s", path, f.Machine, engineArch)
+		return "", "", cli.WithHint(fmt.Errorf("%s is for %s, but the engine runs %s", path, f.Machine, engineArch), hint)
 	}
 	sum, err := fileDigest(path)
 	return path, sum, err
@@ -231,11 +229,11 @@ func (l *Lab) ensureImage(ctx context.Context, ref string) error {
 	return err
 }
 
-// nodeImage returns the image the nodes run: the configured one when it is
+// NodeImage returns the image the nodes run: the configured one when it is
 // on the engine (pulled first when pull is set), else, for the default
 // image only, LocalNodeImage when 'swarmlab build node-image' made it. note
 // says why the fallback was taken, "" when it was not.
-func (l *Lab) nodeImage(ctx context.Context, pull bool) (img, note string, err error) {
+func (l *Lab) NodeImage(ctx context.Context, pull bool) (img, note string, err error) {
 	want := l.Config.NodeImage
 	if pull {
 		err = l.ensureImage(ctx, want)
@@ -247,13 +245,12 @@ func (l *Lab) nodeImage(ctx context.Context, pull bool) (img, note string, err e
 	}
 	if want == Defaults().NodeImage {
 		if _, lerr := l.Engine.ImageInspect(ctx, LocalNodeImage); lerr == nil {
-			return LocalNodeImage, fmt.Sprintf("%s cannot be pulled (%s); using %s, built by 'swarmlab build node-image'", want, firstLine(err), LocalNodeImage), nil
+			return LocalNodeImage, fmt.Sprintf("%s cannot be pulled (%s); using %s, built by %s", want, firstLine(err), LocalNodeImage, l.Config.Cmd("build node-image")), nil
 		}
 		// up builds LocalNodeImage where it can; others say how.
 		return "", "", &noNodeImageError{image: want, reason: firstLine(err)}
 	}
-	return "", "", cli.Hintf("build one offline with 'swarmlab build node-image', then run 'swarmlab up --node-image "+LocalNodeImage+"'",
-		"node image %s is not on the engine and cannot be pulled: %s", want, firstLine(err))
+	return "", "", cli.WithHint(fmt.Errorf("node image %s is not on the engine and cannot be pulled: %s", want, firstLine(err)), "build one offline with "+l.Config.Cmd("build node-image")+", then run "+l.Config.Cmd("up --node-image "+LocalNodeImage))
 }
 
 func firstLine(err error) string {

@@ -7,8 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"runtime"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -20,8 +18,8 @@ import (
 // IPVSCheck says whether the engine's kernel can do IPVS, and how that was found.
 type IPVSCheck struct {
 	Has   bool
-	Asked bool   // the kernel answered the probe; otherwise /proc was read
-	Note  string // why the probe's answer is missing, when it is
+	Asked bool   // the kernel answered the check; otherwise /proc was read
+	Note  string // why the check's answer is missing, when it is
 }
 
 // procHasIPVS reports whether a node's /proc shows IPVS loaded. All nodes
@@ -34,17 +32,17 @@ func procHasIPVS(ctx context.Context, e docker.Engine, containerID string) (bool
 	return res.ExitCode == 0, nil
 }
 
-// probeTimeout bounds one probe container; an emulated engine needs seconds.
-const probeTimeout = 2 * time.Minute
+// checkTimeout bounds one kernel check container; an emulated engine needs seconds.
+const checkTimeout = 2 * time.Minute
 
 // DetectIPVS finds out whether the engine's kernel can do IPVS. A node whose
 // /proc/sys/net/ipv4/vs exists settles it at once (ip_vs is loaded). Else the
-// kernel is asked, through 'swarmlab kernel-probe' in a throwaway container
-// of probeImage (the lab's base image; "" builds it from this binary), since
-// a stock kernel loads ip_vs only on first use. Where the probe cannot run
+// kernel is asked, through 'swarmlab kernel-check' in a throwaway container
+// of image (the lab's base image; "" builds it from this binary), since
+// a stock kernel loads ip_vs only on first use. Where the check cannot run
 // (no binary for the engine's architecture, say), /proc decides, and Note
 // says so.
-func (l *Lab) DetectIPVS(ctx context.Context, probeImage, nodeID string) (IPVSCheck, error) {
+func (l *Lab) DetectIPVS(ctx context.Context, image, nodeID string) (IPVSCheck, error) {
 	var proc *bool
 	if nodeID != "" {
 		has, err := procHasIPVS(ctx, l.Engine, nodeID)
@@ -57,24 +55,24 @@ func (l *Lab) DetectIPVS(ctx context.Context, probeImage, nodeID string) (IPVSCh
 	}
 	var rep kernel.Report
 	var err error
-	if probeImage == "" {
-		probeImage, err = l.ProbeImage(ctx)
+	if image == "" {
+		image, err = l.KernelCheckImage(ctx)
 	}
 	if err == nil {
-		rep, err = ProbeIPVS(ctx, l.Engine, probeImage, l.Config.Name)
+		rep, err = CheckKernel(ctx, l.Engine, image, l.Config.Name)
 	}
-	return decideIPVS(rep, err, proc)
+	return DecideIPVS(rep, err, proc)
 }
 
-// decideIPVS weighs the probe's report against the /proc fallback (nil when
+// DecideIPVS weighs the kernel check's report against the /proc fallback (nil when
 // that could not be read either).
-func decideIPVS(rep kernel.Report, probeErr error, proc *bool) (IPVSCheck, error) {
-	if probeErr == nil && rep.Answered() {
+func DecideIPVS(rep kernel.Report, checkErr error, proc *bool) (IPVSCheck, error) {
+	if checkErr == nil && rep.Answered() {
 		return IPVSCheck{Has: rep.IPVS, Asked: true}, nil
 	}
 	why := rep.Error
-	if probeErr != nil {
-		why = firstLine(probeErr)
+	if checkErr != nil {
+		why = firstLine(checkErr)
 	}
 	if proc == nil {
 		return IPVSCheck{}, fmt.Errorf("cannot tell whether the kernel has IPVS: %s", why)
@@ -86,9 +84,9 @@ func decideIPVS(rep kernel.Report, probeErr error, proc *bool) (IPVSCheck, error
 	return IPVSCheck{Has: *proc, Note: note}, nil
 }
 
-// ProbeImage returns the lab's base image for this binary, building it if
+// KernelCheckImage returns the lab's base image for this binary, building it if
 // missing (the binary in a scratch image: no pull needed).
-func (l *Lab) ProbeImage(ctx context.Context) (string, error) {
+func (l *Lab) KernelCheckImage(ctx context.Context) (string, error) {
 	info, err := l.Engine.Info(ctx)
 	if err != nil {
 		return "", err
@@ -103,29 +101,29 @@ func (l *Lab) ProbeImage(ctx context.Context) (string, error) {
 	return BaseImage(sum), nil
 }
 
-// ProbeIPVS runs 'swarmlab kernel-probe' in a throwaway container of image
+// CheckKernel runs 'swarmlab kernel-check' in a throwaway container of image
 // and returns its report. The container has no network: the IPVS family
-// answers in every network namespace, and the probe needs no other.
-func ProbeIPVS(ctx context.Context, e docker.Engine, image, labName string) (kernel.Report, error) {
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+// answers in every network namespace, and the check needs no other.
+func CheckKernel(ctx context.Context, e docker.Engine, image, labName string) (kernel.Report, error) {
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
 	defer cancel()
 	cfg := &container.Config{
-		Image: image, Entrypoint: []string{"/swarmlab", kernel.ProbeCommand},
+		Image: image, Entrypoint: []string{"/swarmlab", kernel.CheckCommand},
 		Labels: map[string]string{LabelLab + ".probe": labName},
 	}
-	out, code, err := runOnce(ctx, e, cfg, &container.HostConfig{NetworkMode: "none"})
+	out, code, err := RunOnce(ctx, e, cfg, &container.HostConfig{NetworkMode: "none"})
 	if err != nil {
-		return kernel.Report{}, fmt.Errorf("kernel probe: %w", err)
+		return kernel.Report{}, fmt.Errorf("kernel check: %w", err)
 	}
 	rep, perr := kernel.ParseReport(out)
 	if perr != nil {
-		return kernel.Report{}, fmt.Errorf("kernel probe exited with %d: %w", code, perr)
+		return kernel.Report{}, fmt.Errorf("kernel check exited with %d: %w", code, perr)
 	}
 	return rep, nil
 }
 
-// runOnce runs a throwaway container to its end and returns its output.
-func runOnce(ctx context.Context, e docker.Engine, cfg *container.Config, hc *container.HostConfig) (string, int, error) {
+// RunOnce runs a throwaway container to its end and returns its output.
+func RunOnce(ctx context.Context, e docker.Engine, cfg *container.Config, hc *container.HostConfig) (string, int, error) {
 	c, err := e.ContainerCreate(ctx, cfg, hc, nil, nil, "")
 	if err != nil {
 		return "", -1, err
@@ -148,39 +146,4 @@ func runOnce(ctx context.Context, e docker.Engine, cfg *container.Config, hc *co
 	}
 	out, err := docker.Logs(ctx, e, c.ID)
 	return out, code, err
-}
-
-// checkIPVS is doctor's IPVS line: the kernel's answer, else proc's (nil
-// when there is none to read).
-func (l *Lab) checkIPVS(ctx context.Context, proc *bool) Check {
-	var rep kernel.Report
-	img, err := l.ProbeImage(ctx)
-	if err == nil {
-		rep, err = ProbeIPVS(ctx, l.Engine, img, l.Config.Name)
-	}
-	chk, err := decideIPVS(rep, err, proc)
-	switch {
-	case err != nil:
-		return Check{Name: "IPVS", Level: CheckWarn, Result: firstLine(err)}
-	case chk.Has && chk.Asked:
-		return Check{Name: "IPVS", Level: CheckOK, Result: "present: service VIPs and the routing mesh work"}
-	case chk.Has:
-		return Check{Name: "IPVS", Level: CheckOK, Result: "present: service VIPs and the routing mesh work", Advice: []string{chk.Note}}
-	case chk.Asked:
-		return noIPVS("the kernel has no IPVS (asked through generic netlink)")
-	}
-	c := noIPVS("no IPVS found")
-	c.Advice = append([]string{chk.Note}, c.Advice...)
-	return c
-}
-
-// hostProcIPVS reads /proc/sys/net/ipv4/vs where the engine may share this
-// machine's kernel (a Linux CLI); nil elsewhere.
-func hostProcIPVS() *bool {
-	if runtime.GOOS != "linux" {
-		return nil
-	}
-	_, err := os.Stat("/proc/sys/net/ipv4/vs")
-	has := err == nil
-	return &has
 }

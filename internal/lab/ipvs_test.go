@@ -33,13 +33,13 @@ func TestDecideIPVS(t *testing.T) {
 		{name: "module not loaded yet", rep: kernel.Report{IPVS: true, FamilyID: 33, Proc: true}, proc: &no, has: true, asks: true},
 		{name: "no IPVS at all", rep: noFamily, proc: &no, asks: true},
 		{name: "kernel says no although /proc says yes", rep: noFamily, proc: &yes, asks: true},
-		{name: "probe cannot run, /proc has it", err: errors.New("cannot ship itself"), proc: &yes, has: true, note: "cannot ship itself"},
-		{name: "probe cannot run, /proc lacks it", err: errors.New("no image"), proc: &no, note: "not loaded yet"},
+		{name: "check cannot run, /proc has it", err: errors.New("cannot ship itself"), proc: &yes, has: true, note: "cannot ship itself"},
+		{name: "check cannot run, /proc lacks it", err: errors.New("no image"), proc: &no, note: "not loaded yet"},
 		{name: "netlink refused, /proc lacks it", rep: kernel.Report{Error: "generic netlink: operation not permitted"}, proc: &no, note: "operation not permitted"},
 		{name: "nothing to go by", err: errors.New("no image"), fails: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			chk, err := decideIPVS(tc.rep, tc.err, tc.proc)
+			chk, err := DecideIPVS(tc.rep, tc.err, tc.proc)
 			if tc.fails {
 				if err == nil {
 					t.Fatalf("want an error, got %+v", chk)
@@ -59,9 +59,9 @@ func TestDecideIPVS(t *testing.T) {
 	}
 }
 
-// probeEngine runs probe containers: it remembers how they were made and
+// checkEngine runs kernel check containers: it remembers how they were made and
 // answers with out as their logs.
-type probeEngine struct {
+type checkEngine struct {
 	*fakeEngine
 	out  string
 	cfg  *container.Config
@@ -69,53 +69,53 @@ type probeEngine struct {
 	code int64
 }
 
-func (p *probeEngine) ContainerCreate(ctx context.Context, cfg *container.Config, hc *container.HostConfig, nc *network.NetworkingConfig, pl *ocispec.Platform, name string) (container.CreateResponse, error) {
+func (p *checkEngine) ContainerCreate(ctx context.Context, cfg *container.Config, hc *container.HostConfig, nc *network.NetworkingConfig, pl *ocispec.Platform, name string) (container.CreateResponse, error) {
 	p.cfg, p.hc = cfg, hc
 	return p.fakeEngine.ContainerCreate(ctx, cfg, hc, nc, pl, name)
 }
 
-func (p *probeEngine) ContainerWait(context.Context, string, container.WaitCondition) (<-chan container.WaitResponse, <-chan error) {
+func (p *checkEngine) ContainerWait(context.Context, string, container.WaitCondition) (<-chan container.WaitResponse, <-chan error) {
 	w := make(chan container.WaitResponse, 1)
 	w <- container.WaitResponse{StatusCode: p.code}
 	return w, make(chan error)
 }
 
-func (p *probeEngine) ContainerLogs(context.Context, string, container.LogsOptions) (io.ReadCloser, error) {
+func (p *checkEngine) ContainerLogs(context.Context, string, container.LogsOptions) (io.ReadCloser, error) {
 	var b bytes.Buffer
 	stdcopy.NewStdWriter(&b, stdcopy.Stdout).Write([]byte(p.out))
 	return io.NopCloser(&b), nil
 }
 
-func TestProbeIPVSContainer(t *testing.T) {
+func TestCheckKernelContainer(t *testing.T) {
 	want := kernel.Report{IPVS: true, FamilyID: 33, Proc: true}
 	b, _ := json.Marshal(want)
-	p := &probeEngine{fakeEngine: newFake(), out: string(b) + "\n"}
+	p := &checkEngine{fakeEngine: newFake(), out: string(b) + "\n"}
 	l, _ := testLab(t, p.fakeEngine)
 	l.Engine = p
-	img, err := l.ProbeImage(context.Background())
-	if err != nil || img != BaseImage("sum") || !p.images[img] {
-		t.Fatalf("ProbeImage = %q, %v; built %v", img, err, p.images)
+	img, err := l.KernelCheckImage(context.Background())
+	if err != nil || img != BaseImage("sum") || !p.Images[img] {
+		t.Fatalf("KernelCheckImage = %q, %v; built %v", img, err, p.Images)
 	}
-	got, err := ProbeIPVS(context.Background(), p, img, "unit")
+	got, err := CheckKernel(context.Background(), p, img, "unit")
 	if err != nil || got != want {
-		t.Fatalf("ProbeIPVS = %+v, %v", got, err)
+		t.Fatalf("CheckKernel = %+v, %v", got, err)
 	}
-	if e := p.cfg.Entrypoint; len(e) != 2 || e[0] != "/swarmlab" || e[1] != kernel.ProbeCommand {
+	if e := p.cfg.Entrypoint; len(e) != 2 || e[0] != "/swarmlab" || e[1] != kernel.CheckCommand {
 		t.Errorf("entrypoint %q", e)
 	}
 	if p.hc.NetworkMode != "none" || p.hc.Privileged || len(p.hc.CapAdd) != 0 {
-		t.Errorf("the probe needs no network and no privilege: %+v", p.hc)
+		t.Errorf("the check needs no network and no privilege: %+v", p.hc)
 	}
 	if p.cfg.Labels[LabelLab+".probe"] != "unit" {
 		t.Errorf("labels %v", p.cfg.Labels)
 	}
-	if len(p.containers) != 0 {
-		t.Errorf("probe container left behind: %v", p.containers)
+	if len(p.Containers) != 0 {
+		t.Errorf("probe container left behind: %v", p.Containers)
 	}
 
 	// A binary that cannot run in the engine (exec format error) prints no report.
 	p.out, p.code = "exec /swarmlab: exec format error\n", 255
-	if _, err := ProbeIPVS(context.Background(), p, img, "unit"); err == nil || !strings.Contains(err.Error(), "255") {
+	if _, err := CheckKernel(context.Background(), p, img, "unit"); err == nil || !strings.Contains(err.Error(), "255") {
 		t.Fatalf("want the exit code in the error, got %v", err)
 	}
 }

@@ -8,14 +8,12 @@ import (
 	"net/netip"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
-	"github.com/docker/go-connections/nat"
 
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/docker"
@@ -54,7 +52,7 @@ var ErrNoLab = errors.New("no such lab")
 
 // errNoLab is ErrNoLab for this lab, with what to do about it.
 func (l *Lab) errNoLab() error {
-	return cli.WithHint(fmt.Errorf("lab %q: %w", l.Config.Name, ErrNoLab), "create it with 'swarmlab up'")
+	return cli.WithHint(fmt.Errorf("lab %q: %w", l.Config.Name, ErrNoLab), "create it with "+l.Config.Cmd("up"))
 }
 
 // Inventory is what the engine holds of a lab.
@@ -140,15 +138,16 @@ func (l *Lab) Manager(ctx context.Context) (docker.Swarm, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	return l.managerFrom(ctx, inv)
+	return l.ManagerFrom(ctx, inv)
 }
 
-func (l *Lab) managerFrom(ctx context.Context, inv Inventory) (docker.Swarm, string, error) {
-	return l.managerExcept(ctx, inv, "")
+// ManagerFrom is Manager from an inventory the caller has just read.
+func (l *Lab) ManagerFrom(ctx context.Context, inv Inventory) (docker.Swarm, string, error) {
+	return l.ManagerExcept(ctx, inv, "")
 }
 
-// managerExcept is managerFrom that skips one node, the one about to stop.
-func (l *Lab) managerExcept(ctx context.Context, inv Inventory, skip string) (docker.Swarm, string, error) {
+// ManagerExcept is ManagerFrom that skips one node, the one about to stop.
+func (l *Lab) ManagerExcept(ctx context.Context, inv Inventory, skip string) (docker.Swarm, string, error) {
 	var names []string
 	for name, c := range inv.Containers {
 		if c.Labels[LabelRole] == RoleManager && c.State == container.StateRunning && name != skip {
@@ -179,7 +178,7 @@ func (l *Lab) managerExcept(ctx context.Context, inv Inventory, skip string) (do
 		}
 		lastErr = errors.New("no manager container is running")
 	}
-	return nil, "", cli.WithHint(fmt.Errorf("lab %q has no reachable manager: %w", l.Config.Name, lastErr), "run 'swarmlab start' or 'swarmlab up' to repair it")
+	return nil, "", cli.WithHint(fmt.Errorf("lab %q has no reachable manager: %w", l.Config.Name, lastErr), "run "+l.Config.Cmd("start")+" or "+l.Config.Cmd("up")+" to repair it")
 }
 
 // containerID returns the ID of a node's container, or an error naming the
@@ -199,7 +198,7 @@ func (l *Lab) containerID(ctx context.Context, node string) (string, Inventory, 
 		if len(names) == 0 {
 			return "", inv, l.errNoLab()
 		}
-		return "", inv, cli.Hintf("nodes are: "+strings.Join(names, ", "), "lab %q has no node %q", l.Config.Name, node)
+		return "", inv, cli.WithHint(fmt.Errorf("lab %q has no node %q", l.Config.Name, node), "nodes are: "+strings.Join(names, ", "))
 	}
 	return c.ID, inv, nil
 }
@@ -211,45 +210,7 @@ func (l *Lab) RunningContainer(ctx context.Context, node string) (string, error)
 		return "", err
 	}
 	if !inv.Running(node) {
-		return "", cli.Hintf("start it with 'swarmlab node start "+node+"' or 'swarmlab start'", "%s is not running", node)
+		return "", cli.WithHint(fmt.Errorf("%s is not running", node), "start it with "+l.Config.Cmd("node start "+node)+" or "+l.Config.Cmd("start"))
 	}
 	return id, nil
-}
-
-// Discover reads the lab's host ports and bind address from its containers,
-// so commands after 'up' use what up actually published, whatever flags
-// or config they are given.
-func (l *Lab) Discover(ctx context.Context) error {
-	inv, err := l.Inventory(ctx)
-	if err != nil {
-		return err
-	}
-	read := func(node string, ports map[string]*int) {
-		c, ok := inv.Containers[node]
-		if !ok {
-			return
-		}
-		ins, err := l.Engine.ContainerInspect(ctx, c.ID)
-		if err != nil || ins.HostConfig == nil {
-			return
-		}
-		for cport, p := range ports {
-			*p = 0
-			for _, b := range ins.HostConfig.PortBindings[nat.Port(cport+"/tcp")] {
-				if v, err := strconv.Atoi(b.HostPort); err == nil {
-					*p = v
-					if b.HostIP != "" {
-						l.Config.Bind = b.HostIP
-					}
-				}
-			}
-		}
-	}
-	read(RoleRegistry, map[string]*int{"5000": &l.Config.Ports.Registry})
-	front := "manager"
-	if _, ok := inv.Containers[RoleEdge]; ok {
-		front = RoleEdge
-	}
-	read(front, map[string]*int{"80": &l.Config.Ports.Ingress, "9000": &l.Config.Ports.Visualizer, "1936": &l.Config.Ports.Stats})
-	return nil
 }

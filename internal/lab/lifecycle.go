@@ -56,7 +56,7 @@ func (l *Lab) Down(ctx context.Context, purge bool) error {
 	}
 	l.Status.End(len(errs) == 0)
 	if len(errs) == 0 && !purge && inv.Volumes[l.Config.RegistryVolume()] {
-		l.Status.Infof("kept the registry's images in volume %s (remove them with 'swarmlab down --purge')", l.Config.RegistryVolume())
+		l.Status.Infof("kept the registry's images in volume %s (remove them with %s)", l.Config.RegistryVolume(), l.Config.Cmd("down --purge"))
 	}
 	return errors.Join(errs...)
 }
@@ -132,7 +132,7 @@ func (l *Lab) Start(ctx context.Context) error {
 	if inv, err = l.Inventory(ctx); err != nil {
 		return err
 	}
-	if mgr, _, err := l.managerFrom(ctx, inv); err == nil {
+	if mgr, _, err := l.ManagerFrom(ctx, inv); err == nil {
 		mgr.Close()
 	} else {
 		// A hands-on lab before 'docker swarm init': no swarm to wait for.
@@ -161,8 +161,11 @@ func (l *Lab) WaitServices(ctx context.Context, p Patience) error {
 	}
 	l.Status.Start("Waiting for the services")
 	err = WaitStack(ctx, mgr, "", p, l.Status.Progress)
-	if err == nil && l.Discover(ctx) == nil {
-		err = waitIngress(ctx, l.Config, l.Status.Progress)
+	if err == nil {
+		var ep Endpoints
+		if ep, err = l.Endpoints(ctx); err == nil {
+			err = waitIngress(ctx, ep, l.Status.Progress)
+		}
 	}
 	l.Status.End(err == nil)
 	return err
@@ -224,8 +227,7 @@ func (l *Lab) nodeHalt(ctx context.Context, node string, force bool, warn func(s
 			}
 		}
 		if running <= 1 {
-			return cli.Hintf("stop a worker instead, or pass --force; with 'up --managers 3' a manager can be stopped safely",
-				"%s is the only running manager: with no manager the swarm cannot reschedule anything", node)
+			return cli.WithHint(fmt.Errorf("%s is the only running manager: with no manager the swarm cannot reschedule anything", node), "stop a worker instead, or pass --force; with 'up --managers 3' a manager can be stopped safely")
 		}
 	}
 	if warn != nil {

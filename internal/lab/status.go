@@ -20,25 +20,30 @@ type NodeStatus struct {
 	Engine       string `json:"engine"`
 }
 
-// LabStatus is the whole lab.
-type LabStatus struct {
+// Status is the whole lab, as ReadStatus finds it.
+type Status struct {
 	Name     string         `json:"name"`
 	Nodes    []NodeStatus   `json:"nodes"`
 	Registry string         `json:"registry"` // container state
 	Services []ServiceState `json:"services"`
 	Manager  string         `json:"manager,omitempty"` // the manager that answered
-	SwarmErr string         `json:"swarmError,omitempty"`
+	// Endpoints are where the lab answers on the host, as its containers publish them.
+	Endpoints Endpoints `json:"endpoints"`
+	SwarmErr  string    `json:"swarmError,omitempty"`
 }
 
 // ReadStatus gathers the lab's state from the host engine and a manager.
-func (l *Lab) ReadStatus(ctx context.Context) (LabStatus, error) {
-	st := LabStatus{Name: l.Config.Name}
+func (l *Lab) ReadStatus(ctx context.Context) (Status, error) {
+	st := Status{Name: l.Config.Name}
 	inv, err := l.Inventory(ctx)
 	if err != nil {
 		return st, err
 	}
 	if inv.Empty() {
 		return st, l.errNoLab()
+	}
+	if st.Endpoints, err = l.EndpointsOf(ctx, inv); err != nil {
+		return st, err
 	}
 	byName := map[string]*NodeStatus{}
 	for name, c := range inv.Containers {
@@ -69,7 +74,7 @@ func (l *Lab) ReadStatus(ctx context.Context) (LabStatus, error) {
 	for i := range st.Nodes {
 		byName[st.Nodes[i].Name] = &st.Nodes[i]
 	}
-	mgr, name, err := l.managerFrom(ctx, inv)
+	mgr, name, err := l.ManagerFrom(ctx, inv)
 	if err != nil {
 		st.SwarmErr = err.Error()
 		return st, nil

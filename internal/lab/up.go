@@ -15,8 +15,11 @@ import (
 
 // UpOptions tune one run of Up.
 type UpOptions struct {
-	Bare        bool   // stop once the swarm is formed
-	HandsOn     bool   // stop once the nodes run, as after the handout's docker-compose up -d (see UpHandsOn)
+	Bare bool // stop once the swarm is formed
+	// HandsOn stops once the nodes run, as after the handout's
+	// 'docker-compose up -d', with a stack folder and a registry of the
+	// hands-on lab's own (up_handson.go).
+	HandsOn     bool
 	Retain      bool   // keep what this run created when it fails
 	ImageBinary string // static Linux swarmlab binary for the images; default this executable
 }
@@ -32,11 +35,14 @@ type step struct {
 // methods; the lab's own methods are reached through lab, so the two never
 // look alike.
 type upContext struct {
-	lab    *Lab
-	cfg    Config
+	lab    *Lab // its Config is read, never written
 	engine docker.Engine
 	status *cli.Status
 	opts   UpOptions
+
+	ep             Endpoints     // the host ports this run publishes: the config's, or free ones (checkPorts)
+	movable        Ports         // the ports checkPorts may move when taken: the defaults
+	askedHeartbeat time.Duration // the heartbeat asked for; 0 lets up choose one
 
 	inv           Inventory     // what the engine holds of the lab; read again after the nodes start
 	binPath       string        // the binary the images ship, and its digest
@@ -56,11 +62,18 @@ type upContext struct {
 
 // Up creates the lab, or repairs what is missing of it, and reports each
 // step. On failure it removes what this run created, unless opts.Retain.
-func (l *Lab) Up(ctx context.Context, opts UpOptions) (err error) {
+// It returns where the lab answers on the host, which may differ from the
+// config's ports when those were taken (checkPorts).
+func (l *Lab) Up(ctx context.Context, opts UpOptions) (ep Endpoints, err error) {
 	if err := l.Config.Validate(); err != nil {
-		return cli.WithHint(err, "fix the flags or the config file")
+		return ep, cli.WithHint(err, "fix the flags or the config file")
 	}
-	u := &upContext{lab: l, cfg: l.Config, engine: l.Engine, status: l.Status, opts: opts}
+	u := &upContext{lab: l, engine: l.Engine, status: l.Status, opts: opts, ep: l.Config.Endpoints(), movable: Defaults().Ports, askedHeartbeat: l.Config.Heartbeat}
+	if opts.HandsOn {
+		if err := l.prepareHandsOn(ctx, u); err != nil {
+			return ep, err
+		}
+	}
 	defer func() {
 		if u.mgr != nil {
 			u.mgr.Close()
@@ -73,11 +86,11 @@ func (l *Lab) Up(ctx context.Context, opts UpOptions) (err error) {
 		l.Status.Start(s.name)
 		if err := s.run(ctx); err != nil {
 			l.Status.End(false)
-			return fmt.Errorf("%s: %w", strings.ToLower(s.name[:1])+s.name[1:], err)
+			return u.ep, fmt.Errorf("%s: %w", strings.ToLower(s.name[:1])+s.name[1:], err)
 		}
 		l.Status.End(true)
 	}
-	return nil
+	return u.ep, nil
 }
 
 // steps lists what Up does, in order: the nodes (up_nodes.go), the swarm
@@ -89,7 +102,7 @@ func (u *upContext) steps() []step {
 		{"Checking host ports", u.checkPorts},
 		{"Preparing the node image", u.prepareNodeImage},
 		{"Building swarmlab images", u.buildImages},
-		{"Creating network " + u.cfg.NetworkName(), u.createNetwork},
+		{"Creating network " + u.lab.Config.NetworkName(), u.createNetwork},
 		{"Starting the registry", u.startRegistry},
 		{"Starting nodes", u.startNodes},
 		{"Waiting for the nodes' Docker engines", u.enginesAnswer},
@@ -102,7 +115,7 @@ func (u *upContext) steps() []step {
 		{"Joining nodes to the swarm", u.joinNodes},
 		{"Waiting for every node to be Ready", u.nodesReady},
 	}...)
-	if u.cfg.Managers > 1 {
+	if u.lab.Config.Managers > 1 {
 		steps = append(steps, step{"Starting the edge forwarder to the managers", u.startEdge})
 	}
 	if u.opts.Bare {
@@ -115,7 +128,7 @@ func (u *upContext) steps() []step {
 	for _, s := range stack.Stacks {
 		steps = append(steps, step{"Deploying stack " + s.Name, func(ctx context.Context) error { return u.deploy(ctx, s.Name, s.File) }})
 	}
-	return append(steps, step{"Checking the ingress", func(ctx context.Context) error { return waitIngress(ctx, u.cfg, u.status.Progress) }})
+	return append(steps, step{"Checking the ingress", func(ctx context.Context) error { return waitIngress(ctx, u.ep, u.status.Progress) }})
 }
 
 // madeHere records how to undo something this run created.
@@ -148,7 +161,7 @@ func (u *upContext) undo(ctx context.Context) {
 // swarm is initialised; every swarm step of one run shares it.
 func (u *upContext) firstManager() (docker.Swarm, error) {
 	if u.mgr == nil {
-		cl, err := u.lab.NodeClient(u.containerOf(u.cfg.Nodes()[0].Name))
+		cl, err := u.lab.NodeClient(u.containerOf(u.lab.Config.Nodes()[0].Name))
 		if err != nil {
 			return nil, err
 		}

@@ -50,14 +50,14 @@ func (u *upContext) deploy(ctx context.Context, name, file string) error {
 	if err := stack.Check(file, data); err != nil {
 		return err
 	}
-	mid := u.containerOf(u.cfg.Nodes()[0].Name)
+	mid := u.containerOf(u.lab.Config.Nodes()[0].Name)
 	if u.ipvs == nil { // once per run, before the first stack
 		has, err := u.hasIPVS(ctx)
 		if err != nil {
 			return err
 		}
 		if !has {
-			u.status.Infof("this kernel has no IPVS, so swarm's service VIPs and routing mesh do not work: stacks are deployed with endpoint_mode dnsrr and host-mode ports ('swarmlab doctor' explains)")
+			u.status.Infof("this kernel has no IPVS, so swarm's service VIPs and routing mesh do not work: stacks are deployed with endpoint_mode dnsrr and host-mode ports (%s explains)", u.lab.Config.Cmd("doctor"))
 		}
 	}
 	cmd := []string{"docker", "stack", "deploy", "-c", "/stack/" + file, name}
@@ -92,7 +92,7 @@ func (u *upContext) hasIPVS(ctx context.Context) (bool, error) {
 	if u.binSum != "" {
 		img = BaseImage(u.binSum)
 	}
-	chk, err := u.lab.DetectIPVS(ctx, img, u.containerOf(u.cfg.Nodes()[0].Name))
+	chk, err := u.lab.DetectIPVS(ctx, img, u.containerOf(u.lab.Config.Nodes()[0].Name))
 	if err != nil {
 		return false, err
 	}

@@ -54,34 +54,34 @@ func (c Config) HandsOnStackDir() string {
 	return filepath.Join(dataHome(), "swarmlab", c.Name, "hands-on", "stack")
 }
 
-// UpHandsOn makes a hands-on lab, or repairs one that exists without undoing
-// what the learner did. A new lab starts from an empty registry and without
-// the tags an earlier run left on the host, so no step is done before the
-// learner types it.
-func (l *Lab) UpHandsOn(ctx context.Context, opts UpOptions) error {
+// prepareHandsOn readies a hands-on run of Up, or the repair of a hands-on
+// lab that exists without undoing what the learner did. A new lab starts
+// from an empty registry and without the tags an earlier run left on the
+// host, so no step is done before the learner types it.
+func (l *Lab) prepareHandsOn(ctx context.Context, u *upContext) error {
 	if l.Config.Managers != 1 {
-		return cli.Hintf("drop --managers, or use 'swarmlab up --managers N' without --hands-on", "--hands-on follows the handout, which has one manager (not %d)", l.Config.Managers)
+		return cli.WithHint(fmt.Errorf("--hands-on follows the handout, which has one manager (not %d)", l.Config.Managers), "drop --managers, or use "+l.Config.Cmd("up --managers N")+" without --hands-on")
 	}
-	if opts.Bare {
-		return cli.Hintf("use one of them", "--hands-on and --bare both stop early; they cannot be combined")
+	if u.opts.Bare {
+		return cli.WithHint(errors.New("--hands-on and --bare both stop early; they cannot be combined"), "use one of them")
 	}
-	opts.HandsOn = true
 	inv, err := l.Inventory(ctx)
 	if err != nil {
 		return err
-	}
-	if l.Config.StackDir == "" {
-		l.Config.StackDir = l.Config.HandsOnStackDir()
 	}
 	if len(inv.Containers) == 0 {
 		if err := l.clearHandsOn(ctx, inv); err != nil {
 			return err
 		}
 	}
-	if err := os.MkdirAll(l.Config.StackDir, 0o755); err != nil {
+	u.stackDir = l.Config.StackDir
+	if u.stackDir == "" {
+		u.stackDir = l.Config.HandsOnStackDir()
+	}
+	if err := os.MkdirAll(u.stackDir, 0o755); err != nil {
 		return fmt.Errorf("stack folder: %w", err)
 	}
-	return l.Up(ctx, opts)
+	return nil
 }
 
 // clearHandsOn removes what an earlier hands-on run of this lab left behind:
@@ -152,11 +152,11 @@ func (u *upContext) writeStacks(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	own, _ := filepath.Abs(u.cfg.HandsOnStackDir())
+	own, _ := filepath.Abs(u.lab.Config.HandsOnStackDir())
 	if u.stackDir != own {
 		u.status.Progress("your own folder " + u.stackDir)
 		if !has {
-			u.status.Infof("this kernel has no IPVS: deploy the files of %s with 'swarmlab docker stack deploy', which adapts them", u.stackDir)
+			u.status.Infof("this kernel has no IPVS: deploy the files of %s with %s, which adapts them", u.stackDir, u.lab.Config.Cmd("docker stack deploy"))
 		}
 		return nil
 	}
@@ -173,7 +173,7 @@ func (u *upContext) writeStacks(ctx context.Context) error {
 			if data, err = stack.AdaptNoIPVS(data); err != nil {
 				return err
 			}
-			data = append([]byte(noIPVSHeader(s.File)), data...)
+			data = append([]byte(noIPVSHeader(s.File, u.lab.Config.Cmd("doctor"))), data...)
 		}
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			return err
@@ -181,16 +181,16 @@ func (u *upContext) writeStacks(ctx context.Context) error {
 	}
 	u.status.Progress(u.stackDir)
 	if !has {
-		u.status.Infof("this kernel has no IPVS: the files at /stack are adapted copies (endpoint_mode dnsrr, host-mode ports); 'swarmlab doctor' explains")
+		u.status.Infof("this kernel has no IPVS: the files at /stack are adapted copies (endpoint_mode dnsrr, host-mode ports); %s explains", u.lab.Config.Cmd("doctor"))
 	}
 	return nil
 }
 
-func noIPVSHeader(file string) string {
+func noIPVSHeader(file, doctor string) string {
 	return "# swarmlab: this kernel has no IPVS, so swarm's service VIPs and routing mesh do not\n" +
 		"# work here. This copy of " + file + " is adapted for it: every service resolves by DNS\n" +
 		"# round robin (endpoint_mode: dnsrr) and publishes its ports in host mode, on the node\n" +
-		"# that runs it. The handout's commands work as written. 'swarmlab doctor' explains.\n"
+		"# that runs it. The handout's commands work as written. " + doctor + " explains.\n"
 }
 
 // tagHandout gives the visualizer and ingress images the host names the

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -37,35 +38,85 @@ func (u *upContext) checkEngine(ctx context.Context) error {
 	return err
 }
 
-// checkPorts fails early, naming the port, when a host port the lab needs
-// is taken by something that is not this lab.
-func (u *upContext) checkPorts(context.Context) error {
-	for _, p := range probePorts(u.cfg, u.inv) {
-		if p.inUse != nil {
-			return cli.Hintf(fmt.Sprintf("free the port, or choose another with --%s-port (or ports.%s in the config file); 'swarmlab doctor' lists what is in use", p.Key, p.Key),
-				"port %s:%d for the %s is in use", u.cfg.Bind, p.Port, p.What)
+// checkPorts settles the host ports of this run. A lab that exists keeps
+// the ports its containers publish. A default port that something else
+// holds, another lab most often, is replaced by a free one near it, and up
+// says so; a port the user chose fails early, naming it.
+func (u *upContext) checkPorts(ctx context.Context) error {
+	var err error
+	if u.ep, err = u.lab.EndpointsOf(ctx, u.inv); err != nil {
+		return err
+	}
+	taken := map[int]bool{}
+	for _, p := range u.lab.Config.HostPorts(u.ep.Ports) {
+		taken[p.Port] = true
+	}
+	for _, p := range HostPortStates(u.lab.Config, u.ep, u.inv) {
+		if p.InUse == nil {
+			continue
 		}
+		_, exists := u.inv.Containers[p.Node]
+		field := u.ep.Ports.field(p.Key)
+		if exists || p.Port != *u.movable.field(p.Key) {
+			return cli.WithHint(fmt.Errorf("port %s:%d for the %s is in use", u.ep.Bind, p.Port, p.What), fmt.Sprintf("free the port, or choose another with --%s-port (or ports.%s in the config file); %s lists what is in use", p.Key, p.Key, u.lab.Config.Cmd("doctor")))
+		}
+		free, err := freePortNear(u.ep.Bind, p.Port, taken)
+		if err != nil {
+			return cli.WithHint(fmt.Errorf("port %s:%d for the %s is in use, and no port near it is free: %v", u.ep.Bind, p.Port, p.What, err), fmt.Sprintf("choose one with --%s-port", p.Key))
+		}
+		taken[free] = true
+		*field = free
+		u.status.Infof("port %d for the %s is in use: this lab publishes it on %d instead (--%s-port chooses one)", p.Port, p.What, free, p.Key)
 	}
 	return nil
 }
 
-// portState is one host port the lab publishes, and who holds it.
-type portState struct {
-	HostPort
-	ours  bool  // a running container of this lab publishes it
-	inUse error // why it cannot be bound, when something else holds it
+// field is the port of a HostPort.Key.
+func (p *Ports) field(key string) *int {
+	switch key {
+	case "registry":
+		return &p.Registry
+	case "ingress":
+		return &p.Ingress
+	case "visualizer":
+		return &p.Visualizer
+	}
+	return &p.Stats
 }
 
-// probePorts looks at every host port the lab publishes, for up and doctor.
-func probePorts(cfg Config, inv Inventory) []portState {
-	var out []portState
-	for _, p := range cfg.HostPorts() {
+// freePortNear finds a port above port that addr can bind and that the
+// lab does not already use, so that a second lab's ports read like the
+// first's (5001 beside 5000).
+func freePortNear(addr string, port int, taken map[int]bool) (int, error) {
+	var err error
+	for p := port + 1; p <= port+200 && p <= 65535; p++ {
+		if taken[p] {
+			continue
+		}
+		if err = portFree(addr, p); err == nil {
+			return p, nil
+		}
+	}
+	return 0, err
+}
+
+// PortState is one host port the lab publishes, and who holds it.
+type PortState struct {
+	HostPort
+	Ours  bool  // a running container of this lab publishes it
+	InUse error // why it cannot be bound, when something else holds it
+}
+
+// HostPortStates looks at every host port the lab publishes, for up and doctor.
+func HostPortStates(cfg Config, ep Endpoints, inv Inventory) []PortState {
+	var out []PortState
+	for _, p := range cfg.HostPorts(ep.Ports) {
 		if p.Port == 0 {
 			continue
 		}
-		st := portState{HostPort: p, ours: inv.Running(p.Node)}
-		if !st.ours {
-			st.inUse = portFree(cfg.Bind, p.Port)
+		st := PortState{HostPort: p, Ours: inv.Running(p.Node)}
+		if !st.Ours {
+			st.InUse = portFree(ep.Bind, p.Port)
 		}
 		out = append(out, st)
 	}
@@ -82,7 +133,7 @@ func portFree(addr string, port int) error {
 }
 
 func (u *upContext) prepareNodeImage(ctx context.Context) error {
-	img, note, err := u.lab.nodeImage(ctx, true)
+	img, note, err := u.lab.NodeImage(ctx, true)
 	if missing := (*noNodeImageError)(nil); errors.As(err, &missing) {
 		if err = u.buildNodeImageForUp(ctx, missing); err == nil {
 			img = LocalNodeImage
@@ -96,28 +147,28 @@ func (u *upContext) prepareNodeImage(ctx context.Context) error {
 	}
 	u.nodeImage = img
 	u.status.Progress(img)
-	u.privileged, err = ProbePrivileged(ctx, u.engine, img, u.cfg.Name)
+	u.privileged, err = TryPrivileged(ctx, u.engine, img, u.lab.Config.Name)
 	if err != nil {
 		return err
 	}
 	if !u.privileged {
 		u.status.Infof("this engine refuses --privileged; nodes run with explicit capabilities instead (all but SYS_RESOURCE)")
 	}
-	if u.init = ProbeInit(ctx, u.engine, img, u.cfg.Name); !u.init {
+	if u.init = TryInit(ctx, u.engine, img, u.lab.Config.Name); !u.init {
 		u.status.Infof("this engine has no docker-init; nodes run dockerd as PID 1, which leaves ended tasks' processes defunct")
 	}
 	return nil
 }
 
-// ProbePrivileged reports whether the engine can start a privileged
+// TryPrivileged reports whether the engine can start a privileged
 // container from img, by trying a throwaway one. Some engines (this
 // project's CI among them) lack a capability in their bounding set, and
 // privileged mode asks for all of them.
-func ProbePrivileged(ctx context.Context, e docker.Engine, img, labName string) (bool, error) {
+func TryPrivileged(ctx context.Context, e docker.Engine, img, labName string) (bool, error) {
 	c, err := e.ContainerCreate(ctx, &container.Config{Image: img, Entrypoint: []string{"true"}, Labels: map[string]string{LabelLab + ".probe": labName}},
 		&container.HostConfig{Privileged: true}, nil, nil, "")
 	if err != nil {
-		return false, fmt.Errorf("probe container: %w", err)
+		return false, fmt.Errorf("trial container: %w", err)
 	}
 	defer e.ContainerRemove(context.WithoutCancel(ctx), c.ID, container.RemoveOptions{Force: true})
 	err = e.ContainerStart(ctx, c.ID, container.StartOptions{})
@@ -128,15 +179,15 @@ func ProbePrivileged(ctx context.Context, e docker.Engine, img, labName string) 
 	if strings.Contains(msg, "operation not permitted") || strings.Contains(msg, "apply caps") {
 		return false, nil
 	}
-	return false, fmt.Errorf("probe container: %w", err)
+	return false, fmt.Errorf("trial container: %w", err)
 }
 
-// ProbeInit reports whether the engine can run img under its init
+// TryInit reports whether the engine can run img under its init
 // (docker-init, a tini), by starting a throwaway container with one. A node
 // runs dockerd; as PID 1 dockerd never reaps the containerd-shim processes
 // orphaned to it, and every task that ends leaves one defunct. Docker
 // Desktop and Debian's docker.io ship docker-init; some engines do not.
-func ProbeInit(ctx context.Context, e docker.Engine, img, labName string) bool {
+func TryInit(ctx context.Context, e docker.Engine, img, labName string) bool {
 	yes := true
 	c, err := e.ContainerCreate(ctx, &container.Config{Image: img, Entrypoint: []string{"true"}, Labels: map[string]string{LabelLab + ".probe": labName}},
 		&container.HostConfig{Init: &yes, NetworkMode: "none"}, nil, nil, "")
@@ -149,7 +200,7 @@ func ProbeInit(ctx context.Context, e docker.Engine, img, labName string) bool {
 
 func (u *upContext) buildImages(ctx context.Context) error {
 	imgs := []Image{RegistryImage}
-	if u.cfg.Managers > 1 {
+	if u.lab.Config.Managers > 1 {
 		imgs = append(imgs, EdgeImage)
 	}
 	if !u.opts.Bare {
@@ -165,15 +216,15 @@ func (u *upContext) createNetwork(ctx context.Context) error {
 		return nil
 	}
 	var lastErr error
-	for _, sn := range u.cfg.candidateSubnets() {
-		resp, err := u.engine.NetworkCreate(ctx, u.cfg.NetworkName(), network.CreateOptions{
+	for _, sn := range u.lab.Config.candidateSubnets() {
+		resp, err := u.engine.NetworkCreate(ctx, u.lab.Config.NetworkName(), network.CreateOptions{
 			Driver: "bridge",
 			IPAM:   &network.IPAM{Config: []network.IPAMConfig{{Subnet: sn.String()}}},
-			Labels: map[string]string{LabelLab: u.cfg.Name},
+			Labels: map[string]string{LabelLab: u.lab.Config.Name},
 		})
 		if err != nil {
 			lastErr = err
-			if strings.Contains(err.Error(), "overlap") && u.cfg.Subnet == "" {
+			if strings.Contains(err.Error(), "overlap") && u.lab.Config.Subnet == "" {
 				continue // another network holds it: try the next /24
 			}
 			break
@@ -192,7 +243,7 @@ func (u *upContext) ensureVolume(ctx context.Context, name, node string) error {
 	if u.inv.Volumes[name] {
 		return nil
 	}
-	_, err := u.engine.VolumeCreate(ctx, volume.CreateOptions{Name: name, Labels: map[string]string{LabelLab: u.cfg.Name, LabelNode: node}})
+	_, err := u.engine.VolumeCreate(ctx, volume.CreateOptions{Name: name, Labels: map[string]string{LabelLab: u.lab.Config.Name, LabelNode: node}})
 	if err != nil {
 		return fmt.Errorf("create volume %s: %w", name, err)
 	}
@@ -214,13 +265,13 @@ func (u *upContext) ensureContainer(ctx context.Context, node string, cfg *conta
 		return nil
 	}
 	nc := &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
-		u.cfg.NetworkName(): {IPAMConfig: &network.EndpointIPAMConfig{IPv4Address: ip.String()}, Aliases: []string{node}},
+		u.lab.Config.NetworkName(): {IPAMConfig: &network.EndpointIPAMConfig{IPv4Address: ip.String()}, Aliases: []string{node}},
 	}}
-	name := u.cfg.ContainerName(node)
+	name := u.lab.Config.ContainerName(node)
 	created, err := u.engine.ContainerCreate(ctx, cfg, hc, nc, nil, name)
 	if err != nil {
 		if strings.Contains(err.Error(), "already in use") {
-			return cli.Hintf("remove or rename that container, or give this lab another --name", "a container named %s exists but does not belong to lab %q", name, u.cfg.Name)
+			return cli.WithHint(fmt.Errorf("a container named %s exists but does not belong to lab %q", name, u.lab.Config.Name), "remove or rename that container, or give this lab another --name")
 		}
 		return fmt.Errorf("create %s: %w", name, err)
 	}
@@ -230,7 +281,7 @@ func (u *upContext) ensureContainer(ctx context.Context, node string, cfg *conta
 	})
 	if err := u.engine.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 		if strings.Contains(err.Error(), "port is already allocated") || strings.Contains(err.Error(), "address already in use") {
-			return cli.WithHint(fmt.Errorf("start %s: %w", name, err), "a host port is taken: free it or choose other ports (see 'swarmlab up --help')")
+			return cli.WithHint(fmt.Errorf("start %s: %w", name, err), "a host port is taken: free it or choose other ports (see "+u.lab.Config.Cmd("up --help")+")")
 		}
 		return fmt.Errorf("start %s: %w", name, err)
 	}
@@ -238,7 +289,7 @@ func (u *upContext) ensureContainer(ctx context.Context, node string, cfg *conta
 }
 
 func (u *upContext) labels(node, role string) map[string]string {
-	return map[string]string{LabelLab: u.cfg.Name, LabelRole: role, LabelNode: node}
+	return map[string]string{LabelLab: u.lab.Config.Name, LabelRole: role, LabelNode: node}
 }
 
 // portMap publishes container ports (keys) on host ports (values); a host
@@ -251,33 +302,33 @@ func (u *upContext) portMap(pairs map[int]int) (nat.PortSet, nat.PortMap) {
 		}
 		p := nat.Port(strconv.Itoa(cport) + "/tcp")
 		set[p] = struct{}{}
-		pm[p] = []nat.PortBinding{{HostIP: u.cfg.Bind, HostPort: strconv.Itoa(hport)}}
+		pm[p] = []nat.PortBinding{{HostIP: u.ep.Bind, HostPort: strconv.Itoa(hport)}}
 	}
 	return set, pm
 }
 
 // frontPorts publishes :80, :9000 and :1936 of the front node on the host.
 func (u *upContext) frontPorts() (nat.PortSet, nat.PortMap) {
-	return u.portMap(map[int]int{80: u.cfg.Ports.Ingress, 9000: u.cfg.Ports.Visualizer, 1936: u.cfg.Ports.Stats})
+	return u.portMap(map[int]int{80: u.ep.Ports.Ingress, 9000: u.ep.Ports.Visualizer, 1936: u.ep.Ports.Stats})
 }
 
 func (u *upContext) startRegistry(ctx context.Context) error {
-	if err := u.ensureVolume(ctx, u.cfg.RegistryVolume(), RoleRegistry); err != nil {
+	if err := u.ensureVolume(ctx, u.lab.Config.RegistryVolume(), RoleRegistry); err != nil {
 		return err
 	}
-	exposed, ports := u.portMap(map[int]int{5000: u.cfg.Ports.Registry})
+	exposed, ports := u.portMap(map[int]int{5000: u.ep.Ports.Registry})
 	cfg := &container.Config{
 		Image: RegistryImage.Repo + ":latest", Hostname: "registry",
 		Labels: u.labels(RoleRegistry, RoleRegistry), ExposedPorts: exposed,
 	}
 	hc := &container.HostConfig{
 		PortBindings: ports,
-		Mounts:       []mount.Mount{{Type: mount.TypeVolume, Source: u.cfg.RegistryVolume(), Target: "/var/lib/registry"}},
+		Mounts:       []mount.Mount{{Type: mount.TypeVolume, Source: u.lab.Config.RegistryVolume(), Target: "/var/lib/registry"}},
 	}
 	if err := u.ensureContainer(ctx, RoleRegistry, cfg, hc, NodeIP(u.subnet, Node{Role: RoleRegistry})); err != nil {
 		return err
 	}
-	return waitHTTP(ctx, u.cfg.URL(u.cfg.Ports.Registry)+"/v2/", HTTPPatience, func(string) {})
+	return waitHTTP(ctx, u.ep.URL(u.ep.Ports.Registry)+"/v2/", HTTPPatience, func(string) {})
 }
 
 // nodeSpec is the container of a Docker-in-Docker node.
@@ -291,7 +342,7 @@ func (u *upContext) nodeSpec(n Node) (*container.Config, *container.HostConfig) 
 		Tty:      true,
 	}
 	hc := &container.HostConfig{
-		Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: u.cfg.VolumeName(n.Name), Target: "/var/lib/docker"}},
+		Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: u.lab.Config.VolumeName(n.Name), Target: "/var/lib/docker"}},
 		// A tmpfs /run drops dockerd's pid file and sockets on stop, so a
 		// stopped node starts again cleanly.
 		Tmpfs: map[string]string{"/run": "rw,exec"},
@@ -312,7 +363,7 @@ func (u *upContext) nodeSpec(n Node) (*container.Config, *container.HostConfig) 
 	if n.Role == RoleManager {
 		hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeBind, Source: u.stackDir, Target: "/stack"})
 	}
-	if n.Name == u.cfg.FrontNode() {
+	if n.Name == u.lab.Config.FrontNode() {
 		cfg.ExposedPorts, hc.PortBindings = u.frontPorts()
 	}
 	return cfg, hc
@@ -320,7 +371,12 @@ func (u *upContext) nodeSpec(n Node) (*container.Config, *container.HostConfig) 
 
 func (u *upContext) startNodes(ctx context.Context) error {
 	var err error
-	if u.stackDir, err = u.cfg.StackDirPath(); err != nil {
+	if u.stackDir == "" { // a hands-on run chose its own (prepareHandsOn)
+		u.stackDir, err = u.lab.Config.StackDirPath()
+	} else {
+		u.stackDir, err = filepath.Abs(u.stackDir)
+	}
+	if err != nil {
 		return fmt.Errorf("stack folder: %w", err)
 	}
 	if err := checkMountable(runtime.GOOS, u.stackDir); err != nil {
@@ -332,7 +388,7 @@ func (u *upContext) startNodes(ctx context.Context) error {
 		var names []string
 		restarted := false
 		var g errgroup.Group
-		for _, n := range u.cfg.Nodes() {
+		for _, n := range u.lab.Config.Nodes() {
 			if n.Role != role {
 				continue
 			}
@@ -341,7 +397,7 @@ func (u *upContext) startNodes(ctx context.Context) error {
 				restarted = true
 			}
 			g.Go(func() error {
-				if err := u.ensureVolume(ctx, u.cfg.VolumeName(n.Name), n.Name); err != nil {
+				if err := u.ensureVolume(ctx, u.lab.Config.VolumeName(n.Name), n.Name); err != nil {
 					return err
 				}
 				cfg, hc := u.nodeSpec(n)
@@ -369,7 +425,7 @@ func (u *upContext) startNodes(ctx context.Context) error {
 // with several managers.
 func (u *upContext) startEdge(ctx context.Context) error {
 	var targets []string
-	for _, n := range u.cfg.Nodes() {
+	for _, n := range u.lab.Config.Nodes() {
 		if n.Role == RoleManager {
 			targets = append(targets, n.Name)
 		}

@@ -3,11 +3,16 @@ package lab
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
+	"strings"
 	"testing"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/swarmlab/swarmlab/internal/cli"
 )
 
 // initEngine starts containers with an init only when it has one.
@@ -30,14 +35,14 @@ func (f *initEngine) ContainerStart(ctx context.Context, id string, o container.
 	return f.fakeEngine.ContainerStart(ctx, id, o)
 }
 
-func TestProbeInit(t *testing.T) {
+func TestTryInit(t *testing.T) {
 	for _, has := range []bool{true, false} {
 		f := &initEngine{fakeEngine: newFake(), hasInit: has, withInit: map[string]bool{}}
-		if got := ProbeInit(context.Background(), f, LocalNodeImage, "unit"); got != has {
-			t.Errorf("engine with init %v: ProbeInit = %v", has, got)
+		if got := TryInit(context.Background(), f, LocalNodeImage, "unit"); got != has {
+			t.Errorf("engine with init %v: TryInit = %v", has, got)
 		}
-		if len(f.containers) != 0 {
-			t.Errorf("probe container left behind: %v", f.containers)
+		if len(f.Containers) != 0 {
+			t.Errorf("trial container left behind: %v", f.Containers)
 		}
 	}
 }
@@ -45,12 +50,45 @@ func TestProbeInit(t *testing.T) {
 func TestNodeSpecInit(t *testing.T) {
 	l, _ := testLab(t, newFake())
 	for _, init := range []bool{true, false} {
-		u := &upContext{lab: l, cfg: l.Config, engine: l.Engine, status: l.Status, init: init, nodeImage: LocalNodeImage, stackDir: t.TempDir()}
+		u := &upContext{lab: l, engine: l.Engine, status: l.Status, init: init, nodeImage: LocalNodeImage, stackDir: t.TempDir()}
 		for _, n := range l.Config.Nodes() {
 			_, hc := u.nodeSpec(n)
 			if got := hc.Init != nil && *hc.Init; got != init {
 				t.Errorf("init %v: %s runs with Init %v", init, n.Name, hc.Init)
 			}
 		}
+	}
+}
+
+// TestCheckPortsMovesTakenDefaults: a default port held by something else
+// (another lab) is replaced by a free one, and up says so; a port the user
+// chose, or one a container of the lab already publishes, is not moved.
+func TestCheckPortsMovesTakenDefaults(t *testing.T) {
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	port := held.Addr().(*net.TCPAddr).Port
+	fake := newFake()
+	l, out := testLab(t, fake)
+	l.Config.Ports = Ports{Registry: port}
+	u := &upContext{lab: l, engine: fake, status: l.Status, ep: l.Config.Endpoints(), movable: Ports{Registry: port}}
+	if err := u.checkPorts(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := u.ep.Ports.Registry; got <= port || got > port+200 {
+		t.Fatalf("registry port %d, want one just above %d", got, port)
+	}
+	if l.Config.Ports.Registry != port {
+		t.Fatalf("checkPorts wrote over the config: %+v", l.Config.Ports)
+	}
+	if want := fmt.Sprintf("port %d for the registry is in use: this lab publishes it on %d instead", port, u.ep.Ports.Registry); !strings.Contains(out.String(), want) {
+		t.Fatalf("output lacks %q:\n%s", want, out)
+	}
+
+	u = &upContext{lab: l, engine: fake, status: l.Status, ep: l.Config.Endpoints()} // the user chose the port
+	if err := u.checkPorts(context.Background()); err == nil || !strings.Contains(err.Error(), "in use") || !strings.Contains(cli.HintOf(err), "--registry-port") {
+		t.Fatalf("a chosen port that is taken: err = %v", err)
 	}
 }

@@ -15,11 +15,11 @@ import (
 )
 
 func (u *upContext) enginesAnswer(ctx context.Context) error {
-	return u.lab.waitNodeEngines(ctx, u.inv, nodeNames(u.cfg.Nodes()), engineAnswers, EnginePatience, u.status.Progress)
+	return u.lab.waitNodeEngines(ctx, u.inv, nodeNames(u.lab.Config.Nodes()), engineAnswers, EnginePatience, u.status.Progress)
 }
 
 func (u *upContext) initSwarm(ctx context.Context) error {
-	first := u.cfg.Nodes()[0]
+	first := u.lab.Config.Nodes()[0]
 	cl, err := u.firstManager()
 	if err != nil {
 		return err
@@ -45,10 +45,10 @@ func (u *upContext) initSwarm(ctx context.Context) error {
 // setHeartbeat applies a --heartbeat to an existing swarm; without one the
 // swarm keeps the heartbeat it was given.
 func (u *upContext) setHeartbeat(ctx context.Context, cl docker.Swarm) error {
-	if u.cfg.Heartbeat == 0 {
+	if u.askedHeartbeat == 0 {
 		return nil
 	}
-	return updateHeartbeat(ctx, cl, u.cfg.Heartbeat)
+	return updateHeartbeat(ctx, cl, u.askedHeartbeat)
 }
 
 func updateHeartbeat(ctx context.Context, cl docker.Swarm, hb time.Duration) error {
@@ -68,9 +68,9 @@ func updateHeartbeat(ctx context.Context, cl docker.Swarm, hb time.Duration) err
 // about three missed heartbeats, and on a slow machine a busy node's
 // heartbeat comes late: a 2 s one would make its nodes flap.
 func (u *upContext) heartbeat(ctx context.Context, cl docker.Swarm) time.Duration {
-	if u.cfg.Heartbeat != 0 {
-		u.status.Progress(fmt.Sprintf("heartbeat %s (--heartbeat)", u.cfg.Heartbeat))
-		return u.cfg.Heartbeat
+	if u.askedHeartbeat != 0 {
+		u.status.Progress(fmt.Sprintf("heartbeat %s (--heartbeat)", u.askedHeartbeat))
+		return u.askedHeartbeat
 	}
 	rtt, err := roundTrip(ctx, cl, 5)
 	if err != nil {
@@ -125,12 +125,12 @@ func roundTrip(ctx context.Context, cl docker.Swarm, n int) (time.Duration, erro
 }
 
 func (u *upContext) joinNodes(ctx context.Context) error {
-	return u.joinSome(ctx, u.cfg.Nodes()[1:])
+	return u.joinSome(ctx, u.lab.Config.Nodes()[1:])
 }
 
 // joinSome joins nodes (never the first manager, which made the swarm).
 func (u *upContext) joinSome(ctx context.Context, nodes []Node) error {
-	first := u.cfg.Nodes()[0]
+	first := u.lab.Config.Nodes()[0]
 	mgr, err := u.firstManager()
 	if err != nil {
 		return err
@@ -182,7 +182,7 @@ func (u *upContext) join(ctx context.Context, n Node, members map[string]bool, t
 	// active again; only then can it be told apart from a stranger.
 	if info.Swarm.LocalNodeState == swarm.LocalNodeStatePending {
 		wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		_ = poll(wctx, 250*time.Millisecond, func() (bool, error) {
+		_ = Poll(wctx, 250*time.Millisecond, func() (bool, error) {
 			if i, err := cl.Info(wctx); err == nil {
 				info = i
 			}
@@ -221,7 +221,7 @@ func (u *upContext) nodesReady(ctx context.Context) error {
 	if u.autoHeartbeat != 0 {
 		onFlap = func(node string) { u.backOffHeartbeat(ctx, mgr, node) }
 	}
-	return waitNodesReady(ctx, u.lab.clock, mgr, nodeNames(u.cfg.Nodes()), ReadyPatience, u.status.Progress, onFlap)
+	return waitNodesReady(ctx, u.lab.clock, mgr, nodeNames(u.lab.Config.Nodes()), ReadyPatience, u.status.Progress, onFlap)
 }
 
 // backOffHeartbeat doubles a heartbeat up chose when a node that was Ready

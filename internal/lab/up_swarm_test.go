@@ -53,7 +53,7 @@ func TestBackOffHeartbeat(t *testing.T) {
 	l, out := testLab(t, newFake())
 	mgr := &heartbeatSwarm{}
 	mgr.spec.Dispatcher.HeartbeatPeriod = 5 * time.Second
-	u := &upContext{lab: l, cfg: l.Config, engine: l.Engine, status: l.Status, autoHeartbeat: 5 * time.Second}
+	u := &upContext{lab: l, engine: l.Engine, status: l.Status, autoHeartbeat: 5 * time.Second}
 	var got []time.Duration
 	for range 3 {
 		u.backOffHeartbeat(context.Background(), mgr, "worker01")
@@ -66,8 +66,8 @@ func TestBackOffHeartbeat(t *testing.T) {
 		t.Errorf("output:\n%s", out)
 	}
 
-	given := &upContext{lab: l, cfg: l.Config, engine: l.Engine, status: l.Status}
-	given.cfg.Heartbeat = 3 * time.Second
+	given := &upContext{lab: l, engine: l.Engine, status: l.Status}
+	given.askedHeartbeat = 3 * time.Second
 	if hb := given.heartbeat(context.Background(), mgr); hb != 3*time.Second || given.autoHeartbeat != 0 {
 		t.Errorf("--heartbeat 3s: chose %s, auto %s", hb, given.autoHeartbeat)
 	}

@@ -24,10 +24,10 @@ import (
 	"github.com/swarmlab/swarmlab/internal/docker"
 )
 
-// poll calls f every interval until it reports done, fails, or ctx ends.
+// Poll calls f every interval until it reports done, fails, or ctx ends.
 // It is for short waits with a deadline of their own; the lab's long waits
 // follow progress (follow.go).
-func poll(ctx context.Context, interval time.Duration, f func() (bool, error)) error {
+func Poll(ctx context.Context, interval time.Duration, f func() (bool, error)) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -73,11 +73,11 @@ func waitHTTP(ctx context.Context, url string, p Patience, progress func(string)
 
 // waitIngress waits until the ingress answers on its host port; a lab that
 // does not publish it has nothing to wait for.
-func waitIngress(ctx context.Context, cfg Config, progress func(string)) error {
-	if cfg.Ports.Ingress == 0 {
+func waitIngress(ctx context.Context, ep Endpoints, progress func(string)) error {
+	if ep.Ports.Ingress == 0 {
 		return nil
 	}
-	return waitHTTP(ctx, cfg.URL(cfg.Ports.Ingress)+"/", HTTPPatience, progress)
+	return waitHTTP(ctx, ep.URL(ep.Ports.Ingress)+"/", HTTPPatience, progress)
 }
 
 // engineState is what waitNodeEngines waits for in a node's own engine.
@@ -336,7 +336,7 @@ func (l *Lab) waitRunningReady(ctx context.Context, p Patience) error {
 	var mgr docker.Swarm
 	err = follow(ctx, l.clock, 250*time.Millisecond, p, l.Status.Progress, func(ctx context.Context) (sight, error) {
 		var err error
-		if mgr, _, err = l.managerFrom(ctx, inv); err != nil {
+		if mgr, _, err = l.ManagerFrom(ctx, inv); err != nil {
 			return sight{shown: "waiting for a manager: " + firstLine(err)}, nil
 		}
 		return sight{done: true, shown: "a manager answers"}, nil

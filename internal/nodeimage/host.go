@@ -5,6 +5,7 @@ package nodeimage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -50,21 +51,17 @@ func invokedAs() string {
 func (h Host) CanBuild(why string) (install bool, err error) {
 	switch {
 	case h.OS != "linux":
-		return false, cli.Hintf("let the engine pull it: 'docker pull docker:dind' shows why it cannot (Docker Desktop: Settings → Resources → Proxies, or sign in), then run 'swarmlab up' again; or give another Docker-in-Docker image with --node-image",
-			"%s, and the node image can only be built on Linux", why)
+		return false, cli.WithHint(fmt.Errorf("%s, and the node image can only be built on Linux", why), "let the engine pull it: 'docker pull docker:dind' shows why it cannot (Docker Desktop: Settings → Resources → Proxies, or sign in), then run 'swarmlab up' again; or give another Docker-in-Docker image with --node-image")
 	case h.EngineArch != "" && h.EngineArch != h.Arch:
-		return false, cli.Hintf(fmt.Sprintf("pull docker:dind, or build the node image on a Linux machine of the engine's architecture with 'sudo %s build node-image' and load it", h.Command),
-			"%s, and this machine (%s) cannot build one for the engine (%s)", why, h.Arch, h.EngineArch)
+		return false, cli.WithHint(fmt.Errorf("%s, and this machine (%s) cannot build one for the engine (%s)", why, h.Arch, h.EngineArch), fmt.Sprintf("pull docker:dind, or build the node image on a Linux machine of the engine's architecture with 'sudo %s build node-image' and load it", h.Command))
 	case !h.Root:
-		return false, cli.Hintf(fmt.Sprintf("run 'sudo %[1]s build node-image' once (about a minute, from Debian packages), then '%[1]s up' again", h.Command),
-			"%s, and building one offline needs root", why)
+		return false, cli.WithHint(fmt.Errorf("%s, and building one offline needs root", why), fmt.Sprintf("run 'sudo %[1]s build node-image' once (about a minute, from Debian packages), then '%[1]s up' again", h.Command))
 	case h.Debootstrap:
 		return false, nil
 	case h.AptGet:
 		return true, nil
 	}
-	return false, cli.Hintf(fmt.Sprintf("install debootstrap with your package manager (Fedora: 'dnf install debootstrap'), then run '%s up' again", h.Command),
-		"%s, and building one offline needs debootstrap, which is not installed", why)
+	return false, cli.WithHint(fmt.Errorf("%s, and building one offline needs debootstrap, which is not installed", why), fmt.Sprintf("install debootstrap with your package manager (Fedora: 'dnf install debootstrap'), then run '%s up' again", h.Command))
 }
 
 // Debootstrap finds debootstrap, also in /usr/sbin, which a user's PATH may lack.
@@ -77,7 +74,7 @@ func Debootstrap() (string, error) {
 			return p, nil
 		}
 	}
-	return "", cli.Hintf("install it: 'apt-get install -y debootstrap' (Debian/Ubuntu), then run this again as root", "debootstrap is not installed")
+	return "", cli.WithHint(errors.New("debootstrap is not installed"), "install it: 'apt-get install -y debootstrap' (Debian/Ubuntu), then run this again as root")
 }
 
 // InstallDebootstrap installs debootstrap with apt-get, reading the package

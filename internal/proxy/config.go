@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/swarmlab/swarmlab/internal/envconf"
 	"github.com/swarmlab/swarmlab/internal/lb"
 )
 
@@ -65,72 +66,44 @@ func Defaults() Config {
 	}
 }
 
+// EnvVars are the environment variables FromEnv reads (see package
+// envconf for how they are written).
+type EnvVars struct {
+	BackendHost     string        `env:"BACKEND_HOST" desc:"the upstream service as host:port, such as swtest_api:8080 (required)"`
+	ListenPort      int           `env:"SERVICE_PORTS" envDefault:"80" desc:"port to listen on"`
+	ConnectTimeout  time.Duration `env:"PROXY_CONNECT_TIMEOUT" envDefault:"1s" desc:"bound on connecting to a backend"`
+	ReadTimeout     time.Duration `env:"PROXY_READ_TIMEOUT" envDefault:"60s" desc:"bound on waiting for a backend's response headers (nginx's proxy_read_timeout)"`
+	IdleTimeout     time.Duration `env:"PROXY_IDLE_TIMEOUT" envDefault:"75s" desc:"idle keep-alive connections are closed after this (nginx's keepalive_timeout)"`
+	ResolveInterval time.Duration `env:"RESOLVE_INTERVAL" envDefault:"2s" desc:"how often BACKEND_HOST is looked up again"`
+	TunnelTimeout   time.Duration `env:"PROXY_TUNNEL_TIMEOUT" envDefault:"1h" desc:"an upgraded connection (WebSocket) with no byte either way this long is closed"`
+	AccessLog       bool          `env:"ACCESS_LOG" envDefault:"true" desc:"log one nginx-style line per request"`
+	HedgeDelay      string        `env:"PROXY_HEDGE_DELAY" envDefault:"auto" desc:"race a backend connect still pending after this against another backend's: a duration, auto or off"`
+	UnackedTimeout  string        `env:"PROXY_UNACKED_TIMEOUT" envDefault:"auto" desc:"drop a backend connection whose sent bytes stay unacknowledged this long: a duration, auto or off"`
+}
+
 // FromEnv reads the configuration through getenv (os.Getenv in production)
 // and validates it.
 func FromEnv(getenv func(string) string) (Config, error) {
+	var v EnvVars
+	if err := envconf.Parse(&v, getenv); err != nil {
+		return Defaults(), err
+	}
 	c := Defaults()
-	c.BackendHost = strings.TrimSpace(getenv("BACKEND_HOST"))
+	c.BackendHost, c.ListenPort, c.AccessLog = v.BackendHost, v.ListenPort, v.AccessLog
+	c.ConnectTimeout, c.ReadTimeout, c.IdleTimeout, c.ResolveInterval, c.TunnelTimeout = v.ConnectTimeout, v.ReadTimeout, v.IdleTimeout, v.ResolveInterval, v.TunnelTimeout
 	var errs []error
-	if v := strings.TrimSpace(getenv("SERVICE_PORTS")); v != "" {
-		p, err := strconv.Atoi(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("SERVICE_PORTS=%q: want one port number, such as 80", v))
-		} else {
-			c.ListenPort = p
-		}
-	}
-	durations := []struct {
-		env string
+	for env, t := range map[string]struct {
+		v   string
 		dst *time.Duration
-	}{
-		{"PROXY_CONNECT_TIMEOUT", &c.ConnectTimeout},
-		{"PROXY_READ_TIMEOUT", &c.ReadTimeout},
-		{"PROXY_IDLE_TIMEOUT", &c.IdleTimeout},
-		{"RESOLVE_INTERVAL", &c.ResolveInterval},
-		{"PROXY_TUNNEL_TIMEOUT", &c.TunnelTimeout},
-	}
-	for _, d := range durations {
-		if v := strings.TrimSpace(getenv(d.env)); v != "" {
-			x, err := ParseDuration(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: %w", d.env, v, err))
-				continue
-			}
-			*d.dst = x
-		}
-	}
-	for env, dst := range map[string]*time.Duration{"PROXY_HEDGE_DELAY": &c.HedgeDelay, "PROXY_UNACKED_TIMEOUT": &c.UnackedTimeout} {
-		d, err := lb.ParseTuning(getenv(env))
+	}{"PROXY_HEDGE_DELAY": {v.HedgeDelay, &c.HedgeDelay}, "PROXY_UNACKED_TIMEOUT": {v.UnackedTimeout, &c.UnackedTimeout}} {
+		d, err := lb.ParseTuning(t.v)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s=%w", env, err))
 		}
-		*dst = d
-	}
-	switch strings.ToLower(strings.TrimSpace(getenv("ACCESS_LOG"))) {
-	case "off", "false", "0", "no":
-		c.AccessLog = false
+		*t.dst = d
 	}
 	// Report every problem at once, not one per start attempt.
 	return c, errors.Join(append(errs, c.Validate())...)
-}
-
-// ParseDuration accepts Go durations ("1.5s", "200ms") and, like nginx, a
-// bare number of seconds ("60").
-func ParseDuration(s string) (time.Duration, error) {
-	if n, err := strconv.ParseFloat(s, 64); err == nil {
-		if n <= 0 {
-			return 0, errors.New("must be positive")
-		}
-		return time.Duration(n * float64(time.Second)), nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, errors.New("want a duration such as 5s, 500ms or 60")
-	}
-	if d <= 0 {
-		return 0, errors.New("must be positive")
-	}
-	return d, nil
 }
 
 // Validate reports configuration a person must fix before the proxy can

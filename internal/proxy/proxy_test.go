@@ -23,7 +23,10 @@ func TestFromEnv(t *testing.T) {
 		wantErr string // substring; "" means valid
 	}{
 		{env: map[string]string{"BACKEND_HOST": "swtest_api:8080"}},
-		{env: map[string]string{"BACKEND_HOST": "10.0.0.5:80", "SERVICE_PORTS": "8080", "PROXY_READ_TIMEOUT": "30", "RESOLVE_INTERVAL": "500ms"}},
+		{env: map[string]string{"BACKEND_HOST": "10.0.0.5:80", "SERVICE_PORTS": "8080", "PROXY_READ_TIMEOUT": "30s", "RESOLVE_INTERVAL": "500ms"}},
+		{env: map[string]string{"BACKEND_HOST": "a:1", "PROXY_READ_TIMEOUT": "30"}, wantErr: `PROXY_READ_TIMEOUT="30": a duration needs a unit: write 30ms or 30s`},
+		{env: map[string]string{"BACKEND_HOST": "a:1", "ACCESS_LOG": "off"}, wantErr: `ACCESS_LOG="off": want true or false`},
+		{env: map[string]string{"BACKEND_HOST": "a:1", "SERVICE_PORTS": "http"}, wantErr: `SERVICE_PORTS="http": want a whole number`},
 		{env: map[string]string{}, wantErr: "BACKEND_HOST is empty"},
 		{env: map[string]string{"BACKEND_HOST": "swtest_api"}, wantErr: "has no port"},
 		{env: map[string]string{"BACKEND_HOST": "swtest_api:http"}, wantErr: "not a number"},
@@ -43,7 +46,7 @@ func TestFromEnv(t *testing.T) {
 		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
 			t.Errorf("%v: error %v, want one containing %q", tt.env, err, tt.wantErr)
 		}
-		if tt.wantErr == "" && tt.env["PROXY_READ_TIMEOUT"] == "30" && c.ReadTimeout != 30*time.Second {
+		if tt.wantErr == "" && tt.env["PROXY_READ_TIMEOUT"] == "30s" && c.ReadTimeout != 30*time.Second {
 			t.Errorf("PROXY_READ_TIMEOUT=30 gave %v", c.ReadTimeout)
 		}
 	}

@@ -74,7 +74,7 @@ func Deploy(ctx context.Context, sw Swarm, o DeployOptions) (string, error) {
 		return "", err
 	}
 	if !info.Swarm.ControlAvailable {
-		return "", cli.Hintf("point the context at a manager of the swarm ('docker node ls' works there)", "the engine behind the context is not a swarm manager (swarm state %q)", info.Swarm.LocalNodeState)
+		return "", cli.WithHint(fmt.Errorf("the engine behind the context is not a swarm manager (swarm state %q)", info.Swarm.LocalNodeState), "point the context at a manager of the swarm ('docker node ls' works there)")
 	}
 	if o.StatsAuth == "" {
 		o.StatsAuth = "stats:" + randomHex(8)

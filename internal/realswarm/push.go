@@ -55,8 +55,7 @@ func ParseRepo(repo string, insecure bool) (Target, error) {
 		rest = repo
 	}
 	if repo == "" || strings.ContainsAny(rest, " :@") {
-		return Target{}, cli.Hintf("give REGISTRY/PREFIX, such as registry.example.com/swarmlab or 127.0.0.1:5000/swarmlab; the tag goes in --tag",
-			"%q is not a registry and a repository prefix", repo)
+		return Target{}, cli.WithHint(fmt.Errorf("%q is not a registry and a repository prefix", repo), "give REGISTRY/PREFIX, such as registry.example.com/swarmlab or 127.0.0.1:5000/swarmlab; the tag goes in --tag")
 	}
 	if hub {
 		return Target{Host: "docker.io", API: "https://registry-1.docker.io", Prefix: repo}, nil
@@ -113,7 +112,7 @@ func binaries(override map[string]string) (map[string][]byte, error) {
 		out[arch] = b
 	}
 	if len(out) == 0 {
-		return nil, cli.Hintf("use the release archive, which carries both, or pass --binary linux/amd64=PATH", "this swarmlab carries no Linux server binary to make the images of")
+		return nil, cli.WithHint(errors.New("this swarmlab carries no Linux server binary to make the images of"), "use the release archive, which carries both, or pass --binary linux/amd64=PATH")
 	}
 	return out, nil
 }
@@ -191,7 +190,7 @@ func Push(ctx context.Context, o PushOptions) ([]Pushed, error) {
 func pushErr(err error, t Target) error {
 	var se *regclient.StatusError
 	if errors.As(err, &se) && (se.Status == 401 || se.Status == 403) {
-		return cli.WithHint(err, "log in first with 'docker login %s' (swarmlab uses the same login)", t.Host)
+		return cli.WithHint(err, fmt.Sprintf("log in first with 'docker login %s' (swarmlab uses the same login)", t.Host))
 	}
 	if strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
 		return cli.WithHint(err, "this registry speaks plain HTTP: add --insecure")

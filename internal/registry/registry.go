@@ -17,6 +17,7 @@ import (
 	"github.com/distribution/distribution/v3/configuration"
 	"github.com/distribution/distribution/v3/registry/handlers"
 
+	"github.com/swarmlab/swarmlab/internal/envconf"
 	"github.com/swarmlab/swarmlab/internal/serve"
 
 	// The only storage driver the lab uses; drivers register themselves.
@@ -38,9 +39,16 @@ type Config struct {
 	ShutdownTimeout time.Duration
 }
 
-// Environment variables read by FromEnv. Note that distribution's
-// parser also applies its own REGISTRY_<SECTION>_<FIELD> overrides (such as
+// EnvVars are the environment variables FromEnv reads (see package
+// envconf for how they are written). Note that distribution's parser also
+// applies its own REGISTRY_<SECTION>_<FIELD> overrides (such as
 // REGISTRY_HTTP_SECRET) and warns about REGISTRY_* names it does not know.
+type EnvVars struct {
+	Addr    string `env:"REGISTRY_ADDR" envDefault:":5000" desc:"address to listen on"`
+	DataDir string `env:"REGISTRY_DATA" envDefault:"/var/lib/registry" desc:"directory for blobs and manifests"`
+}
+
+// Environment variables read by FromEnv.
 const (
 	EnvAddr = "REGISTRY_ADDR"
 	EnvData = "REGISTRY_DATA"
@@ -57,10 +65,22 @@ const (
 	idleTimeout       = 2 * time.Minute
 )
 
-// FromEnv reads REGISTRY_ADDR and REGISTRY_DATA through getenv.
-// Unset variables leave fields at their defaults.
-func FromEnv(getenv func(string) string) Config {
-	return Config{Addr: getenv(EnvAddr), DataDir: getenv(EnvData)}
+// FromEnv reads REGISTRY_ADDR and REGISTRY_DATA through getenv, and checks
+// them.
+func FromEnv(getenv func(string) string) (Config, error) {
+	var v EnvVars
+	if err := envconf.Parse(&v, getenv); err != nil {
+		return Config{}, err
+	}
+	cfg := Config{Addr: v.Addr, DataDir: v.DataDir}
+	var errs []error
+	if err := serve.CheckAddr(cfg.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("%s=%q: %w", EnvAddr, cfg.Addr, err))
+	}
+	if !strings.HasPrefix(cfg.DataDir, "/") {
+		errs = append(errs, fmt.Errorf("%s=%q: want an absolute path", EnvData, cfg.DataDir))
+	}
+	return cfg, errors.Join(errs...)
 }
 
 func (cfg Config) withDefaults() Config {

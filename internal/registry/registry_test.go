@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -44,9 +45,7 @@ func TestConfigValidate(t *testing.T) {
 		ok  bool
 	}{
 		{Config{}, true},
-		{FromEnv(func(k string) string {
-			return map[string]string{EnvAddr: ":5001", EnvData: "/data"}[k]
-		}), true},
+		{Config{Addr: ":5001", DataDir: "/data"}, true},
 		{Config{Addr: "5000"}, false},
 		{Config{DataDir: "data"}, false},
 		{Config{ShutdownTimeout: -1}, false},
@@ -109,5 +108,22 @@ func TestServeStopsOnCancel(t *testing.T) {
 	}
 	if _, err := http.Get(base + "/v2/"); err == nil {
 		t.Error("still serving after Serve returned")
+	}
+}
+
+func TestFromEnv(t *testing.T) {
+	t.Parallel()
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	if cfg, err := FromEnv(env(nil)); err != nil || cfg.Addr != ":5000" || cfg.DataDir != "/var/lib/registry" {
+		t.Fatalf("defaults: %+v, %v", cfg, err)
+	}
+	if cfg, err := FromEnv(env(map[string]string{EnvAddr: ":5001", EnvData: "/data"})); err != nil || cfg.Addr != ":5001" || cfg.DataDir != "/data" {
+		t.Fatalf("set: %+v, %v", cfg, err)
+	}
+	_, err := FromEnv(env(map[string]string{EnvAddr: "5000", EnvData: "data"}))
+	for _, want := range []string{`REGISTRY_ADDR="5000"`, `REGISTRY_DATA="data": want an absolute path`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
 	}
 }

@@ -5,13 +5,14 @@
 // images and containers, and the host ports), with a hint from what the state
 // shows when a step went wrong.
 //
-// steps.go lists the steps (Steps); checks.go and checks_stack.go hold their
-// checks; state.go is the State they read, which read.go fills from a lab
-// (tests write it by hand); progress.go works out where the learner is
-// (Evaluate); output.go prints it as text or JSON; panel.go publishes it on
-// the swarm, where the visualizer shows it and where the steps seen done are
-// remembered; watch.go reads again and again; goto.go brings the lab to the
-// start of any step (checkpoints) and resets it.
+// Files: steps.go lists the steps (Steps); checks.go and checks_stack.go
+// hold their checks; state.go is the State they read, which read.go fills
+// from a lab (tests write it by hand); progress.go works out where the
+// learner is (Evaluate); output.go prints it as text or JSON; lang.go holds
+// the two languages; panel.go publishes it on the swarm, where the
+// visualizer shows it and where the steps seen done are remembered; watch.go
+// reads again and again; goto.go brings the lab to the start of any step
+// (checkpoints) and resets it, with what each target takes in goto_ops.go.
 //
 // How to add a step: add a Step to Steps at its place in the handout, with a
 // stable ID, the handout's title in both languages (L{English, Japanese}),

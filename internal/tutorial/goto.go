@@ -125,7 +125,8 @@ func Reset(ctx context.Context, l *lab.Lab) error {
 	if err := l.Down(ctx, true); err != nil {
 		return err
 	}
-	return l.UpHandsOn(ctx, lab.UpOptions{})
+	_, err := l.Up(ctx, lab.UpOptions{HandsOn: true})
+	return err
 }
 
 // Goto brings the lab to the start of the step id (a step id or number) and
@@ -136,7 +137,7 @@ func Goto(ctx context.Context, l *lab.Lab, id string) error {
 	defer r.Close()
 	// A step that does not exist is refused before the lab is touched.
 	if _, err := Find(Steps(r.Env(&State{})), id); err != nil {
-		return cli.WithHint(err, "'swarmlab tutorial' lists the steps")
+		return cli.WithHint(err, l.Config.Cmd("tutorial")+" lists the steps")
 	}
 	s, err := r.Read(ctx)
 	if err != nil {
@@ -144,7 +145,7 @@ func Goto(ctx context.Context, l *lab.Lab, id string) error {
 	}
 	switch s.Lab {
 	case LabAbsent, LabDown:
-		err = l.UpHandsOn(ctx, lab.UpOptions{})
+		_, err = l.Up(ctx, lab.UpOptions{HandsOn: true})
 	case LabStopped, LabStarting:
 		err = l.Start(ctx)
 	}
@@ -154,7 +155,7 @@ func Goto(ctx context.Context, l *lab.Lab, id string) error {
 	steps := Steps(r.Env(s))
 	i, err := Find(steps, id)
 	if err != nil {
-		return cli.WithHint(err, "'swarmlab tutorial' lists the steps")
+		return cli.WithHint(err, l.Config.Cmd("tutorial")+" lists the steps")
 	}
 	t := TargetAt(steps, i)
 	if s, err = r.Read(ctx); err != nil {

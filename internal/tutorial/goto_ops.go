@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/swarmlab/swarmlab/internal/chaos"
 	"github.com/swarmlab/swarmlab/internal/lab"
 )
 
@@ -174,7 +175,7 @@ func (g *goer) forward(ctx context.Context, h have, t Target) error {
 	}
 	if t.Worker01Stopped && !h.Worker01Stopped {
 		add("Stopping "+w1+" and waiting for its tasks to move", func() error {
-			_, err := l.Chaos(ctx, lab.ChaosOptions{Scenario: lab.ScenarioStop, Node: w1, NoLoop: true, Timeout: 3 * time.Minute}, func(lab.Event) {})
+			_, err := chaos.Run(ctx, l, chaos.Options{Scenario: chaos.ScenarioStop, Node: w1, NoLoop: true, Timeout: 3 * time.Minute}, func(chaos.Event) {})
 			return err
 		})
 	}

@@ -33,7 +33,8 @@ type Reader struct {
 
 	mu         sync.Mutex
 	clients    map[string]docker.Swarm // by container ID
-	discovered bool
+	discovered bool                    // whether ep was read from the engine
+	ep         lab.Endpoints           // where the lab answers on the host
 	ipvs       *bool
 	workers    []string
 	record     map[string]bool
@@ -43,7 +44,7 @@ type Reader struct {
 
 // NewReader reads the lab l.
 func NewReader(l *lab.Lab) *Reader {
-	return &Reader{Lab: l, clients: map[string]docker.Swarm{}}
+	return &Reader{Lab: l, clients: map[string]docker.Swarm{}, ep: l.Config.Endpoints()}
 }
 
 // Close closes the connections to the nodes.
@@ -83,7 +84,7 @@ func (r *Reader) forget(id string) {
 // Env is what the steps' texts need, as of the last read.
 func (r *Reader) Env(s *State) Env {
 	cfg := r.Lab.Config
-	env := Env{Lab: cfg.Name, Ports: cfg.Ports, Workers: r.workers, NoIPVS: s.NoIPVS}
+	env := Env{Lab: cfg.Name, Ports: r.ep.Ports, Workers: r.workers, NoIPVS: s.NoIPVS}
 	if len(env.Workers) == 0 {
 		for _, n := range cfg.Nodes() {
 			if n.Role == lab.RoleWorker {
@@ -114,10 +115,13 @@ func (r *Reader) Read(ctx context.Context) (*State, error) {
 		return s, nil
 	}
 	if !r.discovered {
-		if err := l.Discover(ctx); err != nil {
+		ep, err := l.Endpoints(ctx)
+		if err != nil {
 			return nil, err
 		}
-		r.discovered = true
+		r.mu.Lock()
+		r.ep, r.discovered = ep, true
+		r.mu.Unlock()
 	}
 	mgrName := l.Config.Nodes()[0].Name
 	var workers []string
@@ -171,8 +175,8 @@ func (r *Reader) Read(ctx context.Context) (*State, error) {
 			})
 		}
 	}
-	wg.Go(func() { s.Visualizer = get(ctx, l.Config.URL(l.Config.Ports.Visualizer)+"/") })
-	wg.Go(func() { s.App = get(ctx, l.Config.URL(l.Config.Ports.Ingress)+"/") })
+	wg.Go(func() { s.Visualizer = get(ctx, r.ep.URL(r.ep.Ports.Visualizer)+"/") })
+	wg.Go(func() { s.App = get(ctx, r.ep.URL(r.ep.Ports.Ingress)+"/") })
 	wg.Wait()
 	if swarmErr != nil {
 		s.Lab, s.Record = LabStarting, r.record
@@ -335,8 +339,7 @@ func (r *Reader) hostImages(ctx context.Context) map[string]bool {
 // registry reads the lab registry's repositories and tags; nil when it
 // does not answer.
 func (r *Reader) registry(ctx context.Context) map[string][]string {
-	cfg := r.Lab.Config
-	c := &regclient.Client{BaseURL: cfg.URL(cfg.Ports.Registry), HTTPClient: &http.Client{Timeout: 2 * time.Second}}
+	c := &regclient.Client{BaseURL: r.ep.URL(r.ep.Ports.Registry), HTTPClient: &http.Client{Timeout: 2 * time.Second}}
 	repos, err := c.Catalog(ctx)
 	if err != nil {
 		return nil

@@ -53,10 +53,7 @@ const Host = "host"
 
 // Swarmlab is a swarmlab command line for the env's lab.
 func (e Env) Swarmlab(args string) string {
-	if e.Lab == "" || e.Lab == lab.DefaultName {
-		return "swarmlab " + args
-	}
-	return "swarmlab --name " + e.Lab + " " + args
+	return lab.Config{Name: e.Lab}.Swarmlab(args)
 }
 
 // Container is a node's container name on the host.

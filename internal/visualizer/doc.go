@@ -9,7 +9,8 @@
 // events for tasks. The page itself is embedded and needs no network access
 // beyond this server.
 //
-// server.go holds the Server, its poller and its lifecycle; http.go its
-// routes; source.go the Source contract and MemorySource; docker.go the
-// DockerSource; state.go the State the page shows.
+// Files: server.go holds the Server, its poller and its lifecycle; http.go
+// its routes; source.go the Source contract and MemorySource; docker.go the
+// DockerSource; demo.go the made-up swarm of VISUALIZER_DEMO; state.go the
+// State the page shows; env.go the environment it reads.
 package visualizer

@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/swarmlab/swarmlab/internal/envconf"
 )
 
 // Env is the configuration read from the environment. The names follow
@@ -16,42 +17,35 @@ type Env struct {
 	Addr string
 	// BasePath is the URL prefix, from CTX_ROOT. Default "" (the root).
 	BasePath string
-	// Resync is the re-read interval, from RESYNC_INTERVAL: a Go duration
-	// ("750ms") or a number of milliseconds. Default 1s.
+	// Resync is the re-read interval, from RESYNC_INTERVAL, a Go duration
+	// ("750ms"). Default 1s.
 	Resync time.Duration
 	// Demo serves a made-up changing swarm instead of Docker's, from
-	// VISUALIZER_DEMO=1, to look at the page without a swarm.
+	// VISUALIZER_DEMO=true, to look at the page without a swarm.
 	Demo bool
+}
+
+// EnvVars are the environment variables FromEnv reads (see package
+// envconf for how they are written).
+type EnvVars struct {
+	Port   int           `env:"PORT" envDefault:"8080" desc:"port to listen on"`
+	Root   string        `env:"CTX_ROOT" desc:"URL prefix the page is served under"`
+	Resync time.Duration `env:"RESYNC_INTERVAL" envDefault:"1s" desc:"how often the swarm is read again, up to 1s"`
+	Demo   bool          `env:"VISUALIZER_DEMO" envDefault:"false" desc:"serve a made-up changing swarm, to look at the page without one"`
 }
 
 // FromEnv reads Env through getenv (os.Getenv in the command, a map in tests).
 func FromEnv(getenv func(string) string) (Env, error) {
-	e := Env{Addr: ":8080", BasePath: strings.TrimSpace(getenv("CTX_ROOT")), Resync: DefaultResync}
+	var v EnvVars
+	if err := envconf.Parse(&v, getenv); err != nil {
+		return Env{}, err
+	}
 	var errs []error
-	if p := strings.TrimSpace(getenv("PORT")); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 65535 {
-			errs = append(errs, fmt.Errorf("PORT=%q: want a port number such as 8080", p))
-		} else {
-			e.Addr = ":" + p
-		}
+	if v.Port < 1 || v.Port > 65535 {
+		errs = append(errs, fmt.Errorf("PORT=%d: want a port number such as 8080", v.Port))
 	}
-	if r := strings.TrimSpace(getenv("RESYNC_INTERVAL")); r != "" {
-		d, err := time.ParseDuration(r)
-		if err != nil {
-			ms, nerr := strconv.Atoi(r)
-			d, err = time.Duration(ms)*time.Millisecond, nerr
-		}
-		if err != nil || d <= 0 || d > time.Second {
-			errs = append(errs, fmt.Errorf("RESYNC_INTERVAL=%q: want a duration up to 1s, such as 500ms", r))
-		} else {
-			e.Resync = d
-		}
+	if v.Resync <= 0 || v.Resync > time.Second {
+		errs = append(errs, fmt.Errorf("RESYNC_INTERVAL=%s: want a duration up to 1s, such as 500ms", v.Resync))
 	}
-	switch strings.ToLower(strings.TrimSpace(getenv("VISUALIZER_DEMO"))) {
-	case "", "0", "false", "no":
-	default:
-		e.Demo = true
-	}
-	return e, errors.Join(errs...)
+	return Env{Addr: ":" + strconv.Itoa(v.Port), BasePath: v.Root, Resync: v.Resync, Demo: v.Demo}, errors.Join(errs...)
 }

@@ -1,10 +1,12 @@
 package chaos
 
 import (
+	"errors"
 	"log/slog"
 
 	"github.com/spf13/cobra"
 
+	"github.com/swarmlab/swarmlab/internal/chaos"
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
 	"github.com/swarmlab/swarmlab/internal/lab"
@@ -45,7 +47,11 @@ before, during and after the event.
 		Args: cobra.MaximumNArgs(1),
 	}
 	c.RunE = func(cmd *cobra.Command, args []string) error {
-		co, err := s.options(args)
+		cfg, err := lf.LabConfig(cmd, nil)
+		if err != nil {
+			return err
+		}
+		co, err := s.options(cfg, args)
 		if err != nil {
 			return err // before reaching for the engine
 		}
@@ -64,29 +70,29 @@ before, during and after the event.
 
 // options turns the flags and arguments into a scenario, refusing
 // combinations that make none.
-func (s scenarioFlags) options(args []string) (lab.ChaosOptions, error) {
-	o := lab.ChaosOptions{Scenario: lab.ScenarioStop, Leader: s.leader, Service: s.update, Order: s.order}
+func (s scenarioFlags) options(cfg lab.Config, args []string) (chaos.Options, error) {
+	o := chaos.Options{Scenario: chaos.ScenarioStop, Leader: s.leader, Service: s.update, Order: s.order}
 	if len(args) == 1 {
 		o.Node = args[0]
 	}
 	switch {
 	case s.update != "":
 		if s.kill || s.drain || s.leader || o.Node != "" {
-			return o, cli.Hintf("swarmlab chaos --update swtest_api", "--update takes a service and no node, --kill, --drain or --leader")
+			return o, cli.WithHint(errors.New("--update takes a service and no node, --kill, --drain or --leader"), cfg.Swarmlab("chaos --update swtest_api"))
 		}
-		o.Scenario = lab.ScenarioUpdate
+		o.Scenario = chaos.ScenarioUpdate
 	case s.drain:
 		if s.kill || s.leader {
-			return o, cli.Hintf("swarmlab chaos --drain worker01", "--drain takes a node and no --kill or --leader")
+			return o, cli.WithHint(errors.New("--drain takes a node and no --kill or --leader"), cfg.Swarmlab("chaos --drain worker01"))
 		}
-		o.Scenario = lab.ScenarioDrain
+		o.Scenario = chaos.ScenarioDrain
 	case s.leader && o.Node != "":
-		return o, cli.Hintf("swarmlab chaos --leader", "--leader finds the node itself: name none")
+		return o, cli.WithHint(errors.New("--leader finds the node itself: name none"), cfg.Swarmlab("chaos --leader"))
 	case s.kill:
-		o.Scenario = lab.ScenarioKill
+		o.Scenario = chaos.ScenarioKill
 	}
-	if o.Node == "" && !s.leader && o.Scenario != lab.ScenarioUpdate && o.Scenario != lab.ScenarioDrain {
+	if o.Node == "" && !s.leader && o.Scenario != chaos.ScenarioUpdate && o.Scenario != chaos.ScenarioDrain {
 		o.Node = DefaultNode
 	}
-	return o, o.Validate()
+	return o, o.Validate(cfg)
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/swarmlab/swarmlab/internal/chaos"
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/lab"
 )
@@ -12,17 +13,17 @@ func TestScenarioFromFlags(t *testing.T) {
 	tests := []struct {
 		flags scenarioFlags
 		args  []string
-		want  lab.ChaosOptions
+		want  chaos.Options
 	}{
-		{scenarioFlags{}, nil, lab.ChaosOptions{Scenario: lab.ScenarioStop, Node: "worker01"}},
-		{scenarioFlags{kill: true}, []string{"worker02"}, lab.ChaosOptions{Scenario: lab.ScenarioKill, Node: "worker02"}},
-		{scenarioFlags{drain: true}, []string{"worker03"}, lab.ChaosOptions{Scenario: lab.ScenarioDrain, Node: "worker03"}},
-		{scenarioFlags{update: "api", order: "start-first"}, nil, lab.ChaosOptions{Scenario: lab.ScenarioUpdate, Service: "api", Order: "start-first"}},
-		{scenarioFlags{leader: true}, nil, lab.ChaosOptions{Scenario: lab.ScenarioStop, Leader: true}},
-		{scenarioFlags{leader: true, kill: true}, nil, lab.ChaosOptions{Scenario: lab.ScenarioKill, Leader: true}},
+		{scenarioFlags{}, nil, chaos.Options{Scenario: chaos.ScenarioStop, Node: "worker01"}},
+		{scenarioFlags{kill: true}, []string{"worker02"}, chaos.Options{Scenario: chaos.ScenarioKill, Node: "worker02"}},
+		{scenarioFlags{drain: true}, []string{"worker03"}, chaos.Options{Scenario: chaos.ScenarioDrain, Node: "worker03"}},
+		{scenarioFlags{update: "api", order: "start-first"}, nil, chaos.Options{Scenario: chaos.ScenarioUpdate, Service: "api", Order: "start-first"}},
+		{scenarioFlags{leader: true}, nil, chaos.Options{Scenario: chaos.ScenarioStop, Leader: true}},
+		{scenarioFlags{leader: true, kill: true}, nil, chaos.Options{Scenario: chaos.ScenarioKill, Leader: true}},
 	}
 	for _, tt := range tests {
-		got, err := tt.flags.options(tt.args)
+		got, err := tt.flags.options(lab.Defaults(), tt.args)
 		if err != nil || got != tt.want {
 			t.Errorf("%+v %v: got %+v, %v; want %+v", tt.flags, tt.args, got, err, tt.want)
 		}
@@ -44,7 +45,7 @@ func TestScenarioFlagsThatMakeNone(t *testing.T) {
 		{scenarioFlags{update: "api", order: "first"}, nil, "--order is start-first or stop-first"},
 	}
 	for _, tt := range tests {
-		_, err := tt.flags.options(tt.args)
+		_, err := tt.flags.options(lab.Defaults(), tt.args)
 		if err == nil || !strings.Contains(err.Error(), tt.want) || cli.HintOf(err) == "" {
 			t.Errorf("%+v %v: got %v (hint %q), want %q with a hint", tt.flags, tt.args, err, cli.HintOf(err), tt.want)
 		}

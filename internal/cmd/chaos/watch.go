@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/swarmlab/swarmlab/internal/chaos"
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/lab"
 )
@@ -31,21 +32,21 @@ func (o *Options) AddFlags(c *cobra.Command, prefix string) {
 // Watch stops node and prints the failover as it happens: 'node stop
 // NODE --watch'.
 func Watch(ctx context.Context, l *lab.Lab, node string, o Options, out io.Writer) error {
-	return Run(ctx, l, lab.ChaosOptions{Scenario: lab.ScenarioStop, Node: node, Force: o.Force, Timeout: o.Timeout}, o.JSON, out)
+	return Run(ctx, l, chaos.Options{Scenario: chaos.ScenarioStop, Node: node, Force: o.Force, Timeout: o.Timeout}, o.JSON, out)
 }
 
 // Run does what co says and prints the timeline as it happens, then the
 // request loop's phases, a summary and what to do next (or all of it as
 // JSON).
-func Run(ctx context.Context, l *lab.Lab, co lab.ChaosOptions, asJSON bool, out io.Writer) error {
+func Run(ctx context.Context, l *lab.Lab, co chaos.Options, asJSON bool, out io.Writer) error {
 	// The timeline is the output; step lines would only interleave with it.
 	l.Status = cli.NewStatus(io.Discard, true)
-	report := func(e lab.Event) {
+	report := func(e chaos.Event) {
 		if !asJSON {
 			fmt.Fprintf(out, "  %+6.1fs  %s\n", e.At.Seconds(), e.What)
 		}
 	}
-	f, err := l.Chaos(ctx, co, report)
+	f, err := chaos.Run(ctx, l, co, report)
 	if asJSON {
 		if jerr := json.NewEncoder(out).Encode(f); jerr != nil {
 			return jerr
@@ -59,21 +60,21 @@ func Run(ctx context.Context, l *lab.Lab, co lab.ChaosOptions, asJSON bool, out 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nSummary: %s\n%s\n", f, next(f))
+	fmt.Fprintf(out, "\nSummary: %s\n%s\n", f, next(l.Config, f))
 	return nil
 }
 
 // next says how to undo the event, or what to try after it.
-func next(f lab.Failover) string {
+func next(cfg lab.Config, f chaos.Failover) string {
 	switch f.Scenario {
-	case lab.ScenarioDrain:
-		return fmt.Sprintf("%s stays drained: swarm runs nothing there. Make it active again with\n'swarmlab docker node update --availability active %s'; swarm moves no task back by itself\n('swarmlab docker service update --force swtest_api' spreads a service again).", f.Node, f.Node)
-	case lab.ScenarioUpdate:
-		other := lab.OrderStartFirst
-		if f.Update.Order == lab.OrderStartFirst {
-			other = lab.OrderStopFirst
+	case chaos.ScenarioDrain:
+		return fmt.Sprintf("%s stays drained: swarm runs nothing there. Make it active again with\n%s; swarm moves no task back by itself\n(%s spreads a service again).", f.Node, cfg.Cmd("docker node update --availability active "+f.Node), cfg.Cmd("docker service update --force swtest_api"))
+	case chaos.ScenarioUpdate:
+		other := chaos.OrderStartFirst
+		if f.Update.Order == chaos.OrderStartFirst {
+			other = chaos.OrderStopFirst
 		}
-		return fmt.Sprintf("Try the other order with 'swarmlab chaos --update %s --order %s' (it stays the service's\nupdate order until its stack is deployed again).", f.Service, other)
+		return fmt.Sprintf("Try the other order with %s (it stays the service's\nupdate order until its stack is deployed again).", cfg.Cmd("chaos --update "+f.Service+" --order "+other))
 	}
-	return fmt.Sprintf("Bring it back with 'swarmlab node start %s --rebalance'.", f.Node)
+	return fmt.Sprintf("Bring it back with %s.", cfg.Cmd("node start "+f.Node+" --rebalance"))
 }

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -34,7 +35,7 @@ that your services share with the ingress. Running it again updates them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if contextName == "" {
-				return cli.Hintf("name one with --context (see 'docker context ls'); the lab itself is deployed by 'swarmlab up'", "no Docker context given")
+				return cli.WithHint(errors.New("no Docker context given"), "name one with --context (see 'docker context ls'); the lab itself is deployed by 'swarmlab up'")
 			}
 			if withAuth {
 				auth, err := registryAuth(o.Images)
@@ -101,7 +102,7 @@ func registryAuth(images string) (string, error) {
 		return "", err
 	}
 	if user == "" {
-		return "", cli.Hintf("log in with 'docker login "+t.Host+"' first", "no login stored for %s", t.Host)
+		return "", cli.WithHint(fmt.Errorf("no login stored for %s", t.Host), "log in with 'docker login "+t.Host+"' first")
 	}
 	return registry.EncodeAuthConfig(registry.AuthConfig{Username: user, Password: secret, ServerAddress: t.Host})
 }

@@ -42,7 +42,7 @@ func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *c
 				}
 				in := streams.In
 				if stdin != nil {
-					l.Status.Infof("this kernel has no IPVS: deploying the file with endpoint_mode dnsrr and host-mode ports ('swarmlab doctor' explains)")
+					l.Status.Infof("this kernel has no IPVS: deploying the file with endpoint_mode dnsrr and host-mode ports (%s explains)", l.Config.Cmd("doctor"))
 					in = stdin
 				}
 				argv := append([]string{"docker"}, args...)

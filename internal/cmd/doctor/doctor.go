@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/swarmlab/swarmlab/internal/checks"
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
 	"github.com/swarmlab/swarmlab/internal/lab"
@@ -18,15 +19,15 @@ func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *c
 		Short: "Check the Docker engine and kernel, and say what will and will not work",
 		Args:  cobra.NoArgs,
 		RunE: lf.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
-			checks := l.Doctor(cmd.Context())
+			found := checks.Doctor(cmd.Context(), l)
 			failed := 0
 			marks := cli.MarksFor(streams.Out)
-			for _, c := range checks {
+			for _, c := range found {
 				mark := marks.Mark(cli.Pass)
 				switch c.Level {
-				case lab.CheckWarn:
+				case checks.CheckWarn:
 					mark = marks.Mark(cli.Warn)
-				case lab.CheckFail:
+				case checks.CheckFail:
 					mark, failed = marks.Mark(cli.Fail), failed+1
 				}
 				fmt.Fprintf(streams.Out, " %s %s: %s\n", mark, c.Name, c.Result)

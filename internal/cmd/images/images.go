@@ -22,13 +22,14 @@ func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *c
 		Short: "List the images in the lab registry, with their compressed sizes; 'images push' sends the ingress and visualizer to yours",
 		Args:  cobra.NoArgs,
 		RunE: lf.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
-			if err := l.Discover(cmd.Context()); err != nil {
+			ep, err := l.Endpoints(cmd.Context())
+			if err != nil {
 				return err
 			}
-			base := l.Config.URL(l.Config.Ports.Registry)
+			base := ep.URL(ep.Ports.Registry)
 			sizes, err := regclient.ImageSizes(cmd.Context(), base)
 			if err != nil {
-				return cli.WithHint(fmt.Errorf("read the registry at %s: %w", base, err), "is the lab up? 'swarmlab status' shows it; start it with 'swarmlab start'")
+				return cli.WithHint(fmt.Errorf("read the registry at %s: %w", base, err), "is the lab up? "+l.Config.Cmd("status")+" shows it; start it with "+l.Config.Cmd("start"))
 			}
 			if asJSON {
 				enc := json.NewEncoder(streams.Out)

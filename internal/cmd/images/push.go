@@ -34,7 +34,7 @@ with 'swarmlab deploy --context NAME --images REGISTRY/PREFIX --tag TAG'.`,
 				platform, path, ok := strings.Cut(b, "=")
 				arch, found := strings.CutPrefix(platform, "linux/")
 				if !ok || !found || (arch != "amd64" && arch != "arm64") {
-					return cli.Hintf("write --binary linux/amd64=PATH or --binary linux/arm64=PATH", "--binary %q", b)
+					return cli.WithHint(fmt.Errorf("--binary %q", b), "write --binary linux/amd64=PATH or --binary linux/arm64=PATH")
 				}
 				o.Binaries[arch] = path
 			}

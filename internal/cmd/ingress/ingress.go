@@ -48,7 +48,7 @@ Environment (each has a flag that overrides it):
   STATS_PORT        stats page, /stats.json and /metrics (default 1936; 0 disables)
   STATS_AUTH        user:password for the stats port (default stats:stats)
   RESYNC_INTERVAL   how often services and tasks are listed (default 1s)
-  ACCESS_LOG        on or off (default on)
+  ACCESS_LOG        true or false (default true)
   STATIC_BACKENDS   skip discovery; route everything to these host:port (comma list)
   INGRESS_NETWORKS  networks to route on instead of the ingress's own
   CONNECT_TIMEOUT, READ_TIMEOUT, IDLE_TIMEOUT, CLIENT_TIMEOUT, WRITE_TIMEOUT, DRAIN_TIMEOUT

@@ -1,6 +1,7 @@
 package labflags
 
 import (
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -12,13 +13,30 @@ import (
 	"github.com/swarmlab/swarmlab/internal/lab"
 )
 
-// Flags are the root's persistent flags. The root registers them and hands
-// the same *Flags to every lab command.
+// Connector opens a client to the host engine. The root passes one that
+// reaches the user's engine (Engine); tests pass one that returns a fake.
+type Connector func() (docker.Engine, error)
+
+// Engine is the Connector to the user's engine: DOCKER_HOST, else the
+// current docker context.
+func Engine() (docker.Engine, error) {
+	c, err := docker.Connect()
+	if err != nil {
+		return nil, err // not a nil *client.Client in an interface
+	}
+	return c, nil
+}
+
+// Flags are the root's persistent flags, and how the lab commands reach the
+// engine. The root registers them and hands the same *Flags to every lab
+// command.
 type Flags struct {
 	Name    string
-	Config  string
+	Config  string // the config file's path
 	Verbose bool
 	Quiet   bool
+	// Connect opens the host engine for each command; the root sets it.
+	Connect Connector
 
 	nameGiven bool // --name came in arguments that cobra did not parse
 }
@@ -57,9 +75,12 @@ func (f Flags) Take(args []string) (Flags, []string) {
 	return f, args
 }
 
-// LabConfig builds the lab's config: defaults, then the config file, then
-// --name when it was given or there is no config file.
-func (f Flags) LabConfig(cmd *cobra.Command) (lab.Config, error) {
+// LabConfig is the one place a lab's config is made, for every command:
+// the defaults, then the config file, then --name when it was given or there
+// is no config file, then the command's own flags (adjust, nil for none),
+// then Validate. A command sees a config that is whole and valid, or an
+// error that says what to fix.
+func (f Flags) LabConfig(cmd *cobra.Command, adjust func(*lab.Config)) (lab.Config, error) {
 	cfg := lab.Defaults()
 	if f.Config != "" {
 		var err error
@@ -70,21 +91,31 @@ func (f Flags) LabConfig(cmd *cobra.Command) (lab.Config, error) {
 	if f.nameGiven || cmd.Flags().Changed("name") || f.Config == "" {
 		cfg.Name = f.Name
 	}
-	return cfg, nil
-}
-
-// Run is the one way a lab command reaches its lab: it builds the config,
-// lets adjust change it (nil leaves it as it is), connects to the host
-// engine, runs do on the lab and closes the connection.
-func (f Flags) Run(cmd *cobra.Command, logger *slog.Logger, streams cli.Streams, adjust func(*lab.Config), do func(*lab.Lab) error) error {
-	cfg, err := f.LabConfig(cmd)
-	if err != nil {
-		return err
-	}
 	if adjust != nil {
 		adjust(&cfg)
 	}
-	eng, err := docker.Connect()
+	if err := cfg.Validate(); err != nil {
+		hint := "fix the flags"
+		if f.Config != "" {
+			hint = "fix the flags or the config file " + f.Config + "; every key is listed in docs/config.md"
+		}
+		return cfg, cli.WithHint(err, hint)
+	}
+	return cfg, nil
+}
+
+// Run is the one way a lab command reaches its lab: it builds the config
+// (LabConfig, with adjust), connects to the host engine through Connect,
+// runs do on the lab and closes the connection.
+func (f Flags) Run(cmd *cobra.Command, logger *slog.Logger, streams cli.Streams, adjust func(*lab.Config), do func(*lab.Lab) error) error {
+	cfg, err := f.LabConfig(cmd, adjust)
+	if err != nil {
+		return err
+	}
+	if f.Connect == nil {
+		return errors.New("internal error: no engine connector; the root sets Flags.Connect")
+	}
+	eng, err := f.Connect()
 	if err != nil {
 		return err
 	}

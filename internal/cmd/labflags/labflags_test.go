@@ -43,11 +43,11 @@ func TestLabConfigNameOverConfigFile(t *testing.T) {
 	cmd := &cobra.Command{}
 	(&Flags{}).Register(cmd)
 	f := Flags{Name: "swarmlab", Config: file}
-	if cfg, err := f.LabConfig(cmd); err != nil || cfg.Name != "fromfile" || cfg.Workers != 2 {
+	if cfg, err := f.LabConfig(cmd, nil); err != nil || cfg.Name != "fromfile" || cfg.Workers != 2 {
 		t.Fatalf("config file alone: %+v, %v", cfg, err)
 	}
 	f, _ = f.Take([]string{"--name", "given"})
-	if cfg, err := f.LabConfig(cmd); err != nil || cfg.Name != "given" || cfg.Workers != 2 {
+	if cfg, err := f.LabConfig(cmd, nil); err != nil || cfg.Name != "given" || cfg.Workers != 2 {
 		t.Fatalf("--name over the file: %+v, %v", cfg, err)
 	}
 }

@@ -1,11 +1,13 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 
 	"github.com/spf13/cobra"
 
+	labchaos "github.com/swarmlab/swarmlab/internal/chaos"
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/chaos"
 	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
@@ -33,7 +35,7 @@ func nodeStop(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *cob
 		Args: cobra.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 && !watch {
-				return cli.Hintf("swarmlab node stop worker01", "name the node to stop")
+				return cli.WithHint(errors.New("name the node to stop"), "swarmlab node stop worker01")
 			}
 			return lf.Run(cmd, logger, streams, nil, func(l *lab.Lab) error {
 				if !watch {
@@ -66,10 +68,10 @@ func nodeStart(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *co
 				return err
 			}
 			if rebalance {
-				return l.Rebalance(cmd.Context())
+				return labchaos.Rebalance(cmd.Context(), l)
 			}
 			if !lf.Quiet {
-				fmt.Fprintln(streams.Out, "Swarm does not move tasks back by itself: new tasks go to", args[0], "only when services change or are scaled.\nSpread them again with 'swarmlab node start "+args[0]+" --rebalance' (docker service update --force per service).")
+				fmt.Fprintln(streams.Out, "Swarm does not move tasks back by itself: new tasks go to", args[0], "only when services change or are scaled.\nSpread them again with "+l.Config.Cmd("node start "+args[0]+" --rebalance")+" (docker service update --force per service).")
 			}
 			return nil
 		}),

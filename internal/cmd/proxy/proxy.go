@@ -40,7 +40,7 @@ Environment (each has a flag that overrides it):
   PROXY_READ_TIMEOUT     backend response header timeout (default 60s)
   PROXY_IDLE_TIMEOUT     keep-alive idle timeout (default 75s)
   RESOLVE_INTERVAL       DNS re-resolution interval (default 2s)
-  ACCESS_LOG             on or off (default on)
+  ACCESS_LOG             true or false (default true)
   PROXY_HEDGE_DELAY      race a backend connect still pending after this (default auto)
   PROXY_UNACKED_TIMEOUT  drop a backend connection whose bytes go unacknowledged (default 100ms)
   PROXY_TUNNEL_TIMEOUT   close a WebSocket idle both ways this long (default 1h)`,

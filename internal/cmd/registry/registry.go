@@ -41,7 +41,10 @@ REGISTRY_<SECTION>_<FIELD> variables, such as REGISTRY_HTTP_SECRET, apply too.`,
 }
 
 func runE(cmd *cobra.Command, logger *slog.Logger, f flags) error {
-	cfg := registry.FromEnv(os.Getenv)
+	cfg, err := registry.FromEnv(os.Getenv)
+	if err != nil {
+		return cli.WithHint(err, "fix the environment variables above, or unset them to take the defaults")
+	}
 	// distribution's parser reads every REGISTRY_* variable as an override
 	// of its own configuration and warns about names it does not know, so
 	// ours would show up as a confusing warning at every start.

@@ -9,7 +9,7 @@ import (
 	"github.com/swarmlab/swarmlab/internal/cmd/api"
 	"github.com/swarmlab/swarmlab/internal/cmd/edge"
 	"github.com/swarmlab/swarmlab/internal/cmd/ingress"
-	"github.com/swarmlab/swarmlab/internal/cmd/kernelprobe"
+	"github.com/swarmlab/swarmlab/internal/cmd/kernelcheck"
 	"github.com/swarmlab/swarmlab/internal/cmd/probe"
 	"github.com/swarmlab/swarmlab/internal/cmd/proxy"
 	"github.com/swarmlab/swarmlab/internal/cmd/registry"
@@ -36,7 +36,7 @@ func Add(root *cobra.Command, logger *slog.Logger, streams cli.Streams) {
 	// Also a user command of the CLI, which a release keeps on its own.
 	root.AddCommand(probe.NewCommand(logger, streams))
 	// Hidden: up and doctor run it in the base image to ask the engine's kernel.
-	root.AddCommand(kernelprobe.NewCommand(logger, streams))
+	root.AddCommand(kernelcheck.NewCommand(logger, streams))
 }
 
 // NewRoot is swarmlab-server: the servers alone, under the name the images'

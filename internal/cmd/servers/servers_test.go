@@ -15,8 +15,8 @@ import (
 func TestEveryImageCommandIsAServer(t *testing.T) {
 	root := NewRoot(slog.New(slog.DiscardHandler), cli.Streams{Out: io.Discard, Err: io.Discard})
 	// probe runs in the api image ('swarmlab docker run ... probe'),
-	// kernel-probe in the base image (up and doctor).
-	cmds := []string{"probe", kernel.ProbeCommand}
+	// kernel-check in the base image (up and doctor).
+	cmds := []string{"probe", kernel.CheckCommand}
 	for _, img := range append([]lab.Image{lab.RegistryImage, lab.EdgeImage}, lab.AppImages...) {
 		cmds = append(cmds, img.Command)
 	}

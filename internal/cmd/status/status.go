@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -39,9 +40,10 @@ func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *c
 }
 
 // Print writes the status as tables.
-func Print(streams cli.Streams, st lab.LabStatus) {
+func Print(streams cli.Streams, st lab.Status) {
 	w := tabwriter.NewWriter(streams.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(w, "LAB %s\tregistry: %s\n\n", st.Name, dash(st.Registry))
+	fmt.Fprintf(w, "LAB %s\tregistry: %s\n", st.Name, dash(st.Registry))
+	fmt.Fprintf(w, "PORTS\t%s\n\n", ports(st.Endpoints))
 	fmt.Fprintln(w, "NODE\tROLE\tCONTAINER\tIP\tSTATUS\tAVAILABILITY\tMANAGER STATUS\tENGINE")
 	for _, n := range st.Nodes {
 		leader := ""
@@ -69,4 +71,21 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// ports lists the host ports the lab publishes, on its address.
+func ports(ep lab.Endpoints) string {
+	var out []string
+	for _, p := range []struct {
+		what string
+		port int
+	}{{"registry", ep.Ports.Registry}, {"ingress", ep.Ports.Ingress}, {"visualizer", ep.Ports.Visualizer}, {"stats", ep.Ports.Stats}} {
+		if p.port != 0 {
+			out = append(out, fmt.Sprintf("%s %d", p.what, p.port))
+		}
+	}
+	if len(out) == 0 {
+		return "-"
+	}
+	return strings.Join(out, ", ") + " on " + ep.Bind
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
 	"github.com/swarmlab/swarmlab/internal/lab"
-	"github.com/swarmlab/swarmlab/internal/tutorial"
 )
 
 type flags struct {
@@ -33,21 +32,15 @@ func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *c
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			apply := func(cfg *lab.Config) { apply(cmd, f, cfg) }
 			return lf.Run(cmd, logger, streams, apply, func(l *lab.Lab) error {
-				opts := lab.UpOptions{Bare: f.bare, Retain: f.retain, ImageBinary: f.imageBinary}
-				if f.handsOn {
-					if err := l.UpHandsOn(cmd.Context(), opts); err != nil {
-						return err
-					}
-					if !lf.Quiet {
-						printHandsOn(streams, l.Config)
-					}
-					return nil
-				}
-				if err := l.Up(cmd.Context(), opts); err != nil {
+				opts := lab.UpOptions{Bare: f.bare, HandsOn: f.handsOn, Retain: f.retain, ImageBinary: f.imageBinary}
+				ep, err := l.Up(cmd.Context(), opts)
+				if err != nil || lf.Quiet {
 					return err
 				}
-				if !lf.Quiet {
-					printURLs(streams, l.Config, f.bare)
+				if f.handsOn {
+					printHandsOn(streams, l.Config, ep)
+				} else {
+					printURLs(streams, l.Config, ep, f.bare)
 				}
 				return nil
 			})
@@ -92,28 +85,28 @@ func apply(cmd *cobra.Command, f *flags, cfg *lab.Config) {
 	set("heartbeat", func() { cfg.Heartbeat = f.heartbeat })
 }
 
-func printURLs(streams cli.Streams, cfg lab.Config, bare bool) {
+func printURLs(streams cli.Streams, cfg lab.Config, ep lab.Endpoints, bare bool) {
 	w := streams.Out
 	fmt.Fprintf(w, "\nLab %q is up.\n", cfg.Name)
 	if !bare {
-		if cfg.Ports.Ingress != 0 {
-			fmt.Fprintf(w, "  App (through the ingress):  %s/\n", cfg.URL(cfg.Ports.Ingress))
+		if ep.Ports.Ingress != 0 {
+			fmt.Fprintf(w, "  App (through the ingress):  %s/\n", ep.URL(ep.Ports.Ingress))
 		}
-		if cfg.Ports.Visualizer != 0 {
-			fmt.Fprintf(w, "  Visualizer:                 %s/\n", cfg.URL(cfg.Ports.Visualizer))
+		if ep.Ports.Visualizer != 0 {
+			fmt.Fprintf(w, "  Visualizer:                 %s/\n", ep.URL(ep.Ports.Visualizer))
 		}
-		if cfg.Ports.Stats != 0 {
-			fmt.Fprintf(w, "  Ingress stats (stats:stats): %s/\n", cfg.URL(cfg.Ports.Stats))
+		if ep.Ports.Stats != 0 {
+			fmt.Fprintf(w, "  Ingress stats (stats:stats): %s/\n", ep.URL(ep.Ports.Stats))
 		}
 	}
-	fmt.Fprintf(w, "  Registry:                   127.0.0.1:%d (registry:5000 from the nodes)\n", cfg.Ports.Registry)
-	fmt.Fprintf(w, "\nNext: 'swarmlab status', 'swarmlab docker node ls', 'swarmlab shell manager'.\n")
+	fmt.Fprintf(w, "  Registry:                   127.0.0.1:%d (registry:5000 from the nodes)\n", ep.Ports.Registry)
+	fmt.Fprintf(w, "\nNext: %s, %s, %s.\n", cfg.Cmd("status"), cfg.Cmd("docker node ls"), cfg.Cmd("shell manager"))
 }
 
-func printHandsOn(streams cli.Streams, cfg lab.Config) {
+func printHandsOn(streams cli.Streams, cfg lab.Config, ep lab.Endpoints) {
 	w := streams.Out
 	fmt.Fprintf(w, "\nLab %q is ready for the hands-on tutorial: registry, %s and %d workers are running; no swarm yet.\n", cfg.Name, cfg.ContainerName("manager"), cfg.Workers)
-	fmt.Fprintf(w, "  The manager's CLI:   docker exec -it %s sh   (or '%s')\n", cfg.ContainerName("manager"), tutorial.Env{Lab: cfg.Name}.Swarmlab("shell manager"))
-	fmt.Fprintf(w, "  Registry:            localhost:%d (registry:5000 from the nodes)\n", cfg.Ports.Registry)
-	fmt.Fprintf(w, "\nNext: 'swarmlab tutorial' says what to type; 'swarmlab tutorial --watch' in another terminal ticks each step.\n")
+	fmt.Fprintf(w, "  The manager's CLI:   docker exec -it %s sh   (or %s)\n", cfg.ContainerName("manager"), cfg.Cmd("shell manager"))
+	fmt.Fprintf(w, "  Registry:            localhost:%d (registry:5000 from the nodes)\n", ep.Ports.Registry)
+	fmt.Fprintf(w, "\nNext: %s says what to type; %s in another terminal ticks each step.\n", cfg.Cmd("tutorial"), cfg.Cmd("tutorial --watch"))
 }

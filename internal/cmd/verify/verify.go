@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/swarmlab/swarmlab/internal/checks"
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
 	"github.com/swarmlab/swarmlab/internal/lab"
@@ -20,7 +21,7 @@ func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *c
 		Short: "Check the tutorial's goals on the running lab; exits non-zero with what is wrong",
 		Args:  cobra.NoArgs,
 		RunE: lf.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
-			goals := l.Verify(cmd.Context())
+			goals := checks.Verify(cmd.Context(), l)
 			failed := 0
 			for _, g := range goals {
 				if !g.OK {

@@ -1,4 +1,4 @@
-package lab
+package checks
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 
+	"github.com/swarmlab/swarmlab/internal/lab"
 	"github.com/swarmlab/swarmlab/internal/probe"
 	"github.com/swarmlab/swarmlab/internal/regclient"
 )
@@ -25,9 +26,9 @@ type Goal struct {
 }
 
 // Verify checks the tutorial's goals on a running lab.
-func (l *Lab) Verify(ctx context.Context) []Goal {
+func Verify(ctx context.Context, l *lab.Lab) []Goal {
 	var goals []Goal
-	_ = l.Discover(ctx)
+	ep, _ := l.Endpoints(ctx) // an engine that does not answer fails the first goal
 	add := func(name string, err error, detail, hint string) {
 		g := Goal{Name: name, OK: err == nil, Detail: detail}
 		if err != nil {
@@ -37,14 +38,14 @@ func (l *Lab) Verify(ctx context.Context) []Goal {
 	}
 	st, err := l.ReadStatus(ctx)
 	if err != nil {
-		add("Nodes Ready with one Leader", err, "", "create the lab with 'swarmlab up'")
+		add("Nodes Ready with one Leader", err, "", "create the lab with "+l.Config.Cmd("up"))
 		return goals
 	}
 	nodesDetail, nodesErr := checkNodes(st)
-	add("Nodes Ready with one Leader", nodesErr, nodesDetail, "start stopped nodes with 'swarmlab start' (or 'swarmlab node start NAME'), or repair with 'swarmlab up'")
+	add("Nodes Ready with one Leader", nodesErr, nodesDetail, "start stopped nodes with "+l.Config.Cmd("start")+" (or "+l.Config.Cmd("node start NAME")+"), or repair with "+l.Config.Cmd("up"))
 
 	want := []string{"haproxy", "swtest/api", "swtest/nginx", "visualizer"}
-	repos, err := regclient.Catalog(ctx, l.Config.URL(l.Config.Ports.Registry))
+	repos, err := regclient.Catalog(ctx, ep.URL(ep.Ports.Registry))
 	if err == nil {
 		var missing []string
 		for _, w := range want {
@@ -56,11 +57,11 @@ func (l *Lab) Verify(ctx context.Context) []Goal {
 			err = fmt.Errorf("missing %s (has %s)", strings.Join(missing, ", "), strings.Join(repos, ", "))
 		}
 	}
-	add("Registry holds the 4 images", err, strings.Join(want, ", "), "'swarmlab up' pushes them again")
+	add("Registry holds the 4 images", err, strings.Join(want, ", "), l.Config.Cmd("up")+" pushes them again")
 
 	err = nil
 	detail := ""
-	byName := map[string]ServiceState{}
+	byName := map[string]lab.ServiceState{}
 	for _, s := range st.Services {
 		byName[s.Name] = s
 	}
@@ -79,20 +80,20 @@ func (l *Lab) Verify(ctx context.Context) []Goal {
 		}
 		detail += fmt.Sprintf("%s 3/3 ", name)
 	}
-	add("swtest_nginx and swtest_api 3/3 on workers", err, strings.TrimSpace(detail)+" on workers only", "deploy it with 'swarmlab docker stack deploy -c /stack/webapi.yml swtest' or 'swarmlab up'")
+	add("swtest_nginx and swtest_api 3/3 on workers", err, strings.TrimSpace(detail)+" on workers only", "deploy it with "+l.Config.Cmd("docker stack deploy -c /stack/webapi.yml swtest")+" or "+l.Config.Cmd("up"))
 
-	add("swtest_net is an attachable overlay", l.checkOverlay(ctx), "driver overlay, attachable", "'swarmlab up' creates it")
+	add("swtest_net is an attachable overlay", checkOverlay(ctx, l), "driver overlay, attachable", l.Config.Cmd("up")+" creates it")
 
-	if l.Config.Ports.Visualizer != 0 {
-		err := checkVisualizer(ctx, l.Config.URL(l.Config.Ports.Visualizer), st)
-		add("Visualizer shows every node", err, l.Config.URL(l.Config.Ports.Visualizer)+"/", "deploy it with 'swarmlab docker stack deploy -c /stack/visualizer.yml visualizer' or 'swarmlab up'")
+	if ep.Ports.Visualizer != 0 {
+		err := checkVisualizer(ctx, ep.URL(ep.Ports.Visualizer), st)
+		add("Visualizer shows every node", err, ep.URL(ep.Ports.Visualizer)+"/", "deploy it with "+l.Config.Cmd("docker stack deploy -c /stack/visualizer.yml visualizer")+" or "+l.Config.Cmd("up"))
 	}
-	if l.Config.Ports.Ingress != 0 {
-		detail, err := checkIngress(ctx, l.Config.URL(l.Config.Ports.Ingress), byName["swtest_api"].Running)
-		add("Ingress serves the API from every replica", err, detail, "deploy it with 'swarmlab docker stack deploy -c /stack/ingress.yml ingress' or 'swarmlab up'")
+	if ep.Ports.Ingress != 0 {
+		detail, err := checkIngress(ctx, ep.URL(ep.Ports.Ingress), byName["swtest_api"].Running)
+		add("Ingress serves the API from every replica", err, detail, "deploy it with "+l.Config.Cmd("docker stack deploy -c /stack/ingress.yml ingress")+" or "+l.Config.Cmd("up"))
 	}
-	if l.Config.Ports.Stats != 0 {
-		add("Stats page needs its password", checkStats(ctx, l.Config.URL(l.Config.Ports.Stats)), "401 without credentials, 200 with stats:stats", "the ingress serves it on manager:1936; is the ingress stack deployed?")
+	if ep.Ports.Stats != 0 {
+		add("Stats page needs its password", checkStats(ctx, ep.URL(ep.Ports.Stats)), "401 without credentials, 200 with stats:stats", "the ingress serves it on manager:1936; is the ingress stack deployed?")
 	}
 	return goals
 }
@@ -106,7 +107,7 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func checkNodes(st LabStatus) (string, error) {
+func checkNodes(st lab.Status) (string, error) {
 	if st.SwarmErr != "" {
 		return "", fmt.Errorf("%s", st.SwarmErr)
 	}
@@ -129,29 +130,29 @@ func checkNodes(st LabStatus) (string, error) {
 	return fmt.Sprintf("%d nodes Ready, 1 Leader", len(st.Nodes)), nil
 }
 
-func (l *Lab) checkOverlay(ctx context.Context) error {
+func checkOverlay(ctx context.Context, l *lab.Lab) error {
 	mgr, _, err := l.Manager(ctx)
 	if err != nil {
 		return err
 	}
 	defer mgr.Close()
-	nets, err := mgr.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", OverlayNetwork))})
+	nets, err := mgr.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", lab.OverlayNetwork))})
 	if err != nil {
 		return err
 	}
 	for _, n := range nets {
-		if n.Name != OverlayNetwork {
+		if n.Name != lab.OverlayNetwork {
 			continue
 		}
 		if n.Driver != "overlay" || !n.Attachable {
-			return fmt.Errorf("%s has driver %s, attachable %v", OverlayNetwork, n.Driver, n.Attachable)
+			return fmt.Errorf("%s has driver %s, attachable %v", lab.OverlayNetwork, n.Driver, n.Attachable)
 		}
 		return nil
 	}
-	return fmt.Errorf("%s does not exist", OverlayNetwork)
+	return fmt.Errorf("%s does not exist", lab.OverlayNetwork)
 }
 
-func checkVisualizer(ctx context.Context, base string, st LabStatus) error {
+func checkVisualizer(ctx context.Context, base string, st lab.Status) error {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/state", nil)
 	resp, err := httpClient.Do(req)
 	if err != nil {
@@ -258,4 +259,13 @@ func checkStats(ctx context.Context, base string) error {
 		return fmt.Errorf("with stats:stats it answered %d (was STATS_AUTH changed?)", code)
 	}
 	return nil
+}
+
+// httpClient bounds every request the checks make to the lab's servers.
+var httpClient = &http.Client{Timeout: 5 * time.Second}
+
+// firstLine is an error's first line, for a one-line result.
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
 }

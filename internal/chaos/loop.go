@@ -1,4 +1,4 @@
-package lab
+package chaos
 
 // The request loop of chaos: what users of the app would have seen, split
 // into before, during and after the event.

@@ -1,4 +1,4 @@
-package lab
+package chaos
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/lab"
 	"github.com/swarmlab/swarmlab/internal/probe"
 )
 
@@ -45,7 +46,7 @@ type watched struct {
 	t0     time.Time
 }
 
-func watch(o ChaosOptions, nodeID string, before swarmView) *watched {
+func watch(o Options, nodeID string, before swarmView) *watched {
 	x := &watched{f: &Failover{Scenario: o.Scenario, Node: o.Node}, t0: time.Now()}
 	tl := &timeline{t0: x.t0, report: func(e Event) { x.events = append(x.events, e.What) }}
 	x.w = newWatcher(o, nodeID, "s1", x.t0, before, x.f, tl)
@@ -68,7 +69,7 @@ func TestWatcherKill(t *testing.T) {
 	}
 	before := swarmView{nodes: nodes(swarm.NodeStateReady), svcs: []swarm.Service{service(2, nil)},
 		tasks: []swarm.Task{task("a", "w1", 1, old, run, run), task("b", "w2", 2, old, run, run)}}
-	x := watch(ChaosOptions{Scenario: ScenarioKill, Node: "worker01"}, "w1", before)
+	x := watch(Options{Scenario: ScenarioKill, Node: "worker01"}, "w1", before)
 	x.step(t, before, time.Second, false)
 
 	down := before
@@ -91,7 +92,7 @@ func TestWatcherLeader(t *testing.T) {
 	m2.ManagerStatus = &swarm.ManagerStatus{}
 	before := swarmView{nodes: []swarm.Node{swarmNode("m", "manager", swarm.NodeStateReady, "active", true), m2}, svcs: []swarm.Service{service(1, nil)},
 		tasks: []swarm.Task{task("a", "m2", 1, old, run, run)}}
-	x := watch(ChaosOptions{Scenario: ScenarioStop, Node: "manager", Leader: true}, "m", before)
+	x := watch(Options{Scenario: ScenarioStop, Node: "manager", Leader: true}, "m", before)
 	x.f.WasLeader = true
 	after := swarmView{nodes: []swarm.Node{swarmNode("m", "manager", swarm.NodeStateDown, "active", false), swarmNode("m2", "manager2", swarm.NodeStateReady, "active", true)},
 		svcs: before.svcs, tasks: before.tasks}
@@ -108,7 +109,7 @@ func TestWatcherDrain(t *testing.T) {
 	}
 	before := swarmView{nodes: nodes("active"), svcs: []swarm.Service{service(2, nil)},
 		tasks: []swarm.Task{task("a", "w1", 1, old, run, run), task("b", "w2", 2, old, run, run)}}
-	x := watch(ChaosOptions{Scenario: ScenarioDrain, Node: "worker01"}, "w1", before)
+	x := watch(Options{Scenario: ScenarioDrain, Node: "worker01"}, "w1", before)
 	moved := swarmView{nodes: nodes("drain"), svcs: before.svcs,
 		tasks: []swarm.Task{task("a", "w1", 1, old, stop, stop), task("b", "w2", 2, old, run, run), task("c", "w2", 1, x.t0.Add(time.Second), run, run)}}
 	x.step(t, moved, 2*time.Second, true, "task swtest_api.1 on worker01 stopped (shutdown)", "task swtest_api.1 running on worker02", "every service back at its desired replicas")
@@ -118,7 +119,7 @@ func TestWatcherUpdate(t *testing.T) {
 	old := time.Now().Add(-time.Hour)
 	nodes := []swarm.Node{swarmNode("m", "manager", swarm.NodeStateReady, "active", true), swarmNode("w1", "worker01", swarm.NodeStateReady, "active", false)}
 	before := swarmView{nodes: nodes, svcs: []swarm.Service{service(1, nil)}, tasks: []swarm.Task{task("a", "w1", 1, old, run, run)}}
-	x := watch(ChaosOptions{Scenario: ScenarioUpdate, Service: "swtest_api"}, "", before)
+	x := watch(Options{Scenario: ScenarioUpdate, Service: "swtest_api"}, "", before)
 	started := x.t0.Add(100 * time.Millisecond)
 	updating := swarmView{nodes: nodes, svcs: []swarm.Service{service(1, &swarm.UpdateStatus{State: swarm.UpdateStateUpdating, StartedAt: &started})},
 		tasks: []swarm.Task{task("a", "w1", 1, old, stop, run)}}
@@ -130,7 +131,7 @@ func TestWatcherUpdate(t *testing.T) {
 		"swarm reports the update of swtest_api completed", "every service back at its desired replicas")
 
 	// An update that swarm paused will not converge.
-	y := watch(ChaosOptions{Scenario: ScenarioUpdate, Service: "swtest_api"}, "", before)
+	y := watch(Options{Scenario: ScenarioUpdate, Service: "swtest_api"}, "", before)
 	paused := updating
 	paused.svcs = []swarm.Service{service(1, &swarm.UpdateStatus{State: swarm.UpdateStatePaused, StartedAt: &started, Message: "update paused due to failure"})}
 	if _, err := y.w.observe(paused, y.t0.Add(time.Second)); err == nil || !strings.Contains(err.Error(), "update paused due to failure") {
@@ -148,24 +149,24 @@ func TestResolveTarget(t *testing.T) {
 		swarmNode("w2", "worker02", swarm.NodeStateDown, "active", false)}, svcs: []swarm.Service{nginx, api}}
 
 	var f Failover
-	if _, id, err := resolveTarget(ChaosOptions{Scenario: ScenarioUpdate, Service: "api", Order: "stop-first"}, v, &f); err != nil || id != "s1" || f.Service != "swtest_api" {
+	if _, id, err := resolveTarget(lab.Defaults(), Options{Scenario: ScenarioUpdate, Service: "api", Order: "stop-first"}, v, &f); err != nil || id != "s1" || f.Service != "swtest_api" {
 		t.Fatalf("update api: %q %v %+v", id, err, f)
 	}
 	if want := (UpdatePolicy{Order: "stop-first", Parallelism: 2, Delay: time.Second, Monitor: 5 * time.Second, FailureAction: "pause"}); *f.Update != want {
 		t.Errorf("policy = %+v, want %+v", *f.Update, want)
 	}
-	if id, _, err := resolveTarget(ChaosOptions{Scenario: ScenarioStop, Node: "manager"}, v, &f); err != nil || id != "m" || !f.WasLeader {
+	if id, _, err := resolveTarget(lab.Defaults(), Options{Scenario: ScenarioStop, Node: "manager"}, v, &f); err != nil || id != "m" || !f.WasLeader {
 		t.Errorf("stop manager: %q %v leader %v", id, err, f.WasLeader)
 	}
 	for _, tt := range []struct {
-		o    ChaosOptions
+		o    Options
 		want string
 	}{
-		{ChaosOptions{Scenario: ScenarioUpdate, Service: "web"}, "services are: swtest_api, swtest_nginx"},
-		{ChaosOptions{Scenario: ScenarioDrain, Node: "worker01"}, "--availability active worker01"},
-		{ChaosOptions{Scenario: ScenarioKill, Node: "worker02"}, "swarmlab status"},
+		{Options{Scenario: ScenarioUpdate, Service: "web"}, "services are: swtest_api, swtest_nginx"},
+		{Options{Scenario: ScenarioDrain, Node: "worker01"}, "--availability active worker01"},
+		{Options{Scenario: ScenarioKill, Node: "worker02"}, "swarmlab status"},
 	} {
-		if _, _, err := resolveTarget(tt.o, v, &Failover{}); err == nil || !strings.Contains(cli.HintOf(err), tt.want) {
+		if _, _, err := resolveTarget(lab.Defaults(), tt.o, v, &Failover{}); err == nil || !strings.Contains(cli.HintOf(err), tt.want) {
 			t.Errorf("%+v: %v, hint %q; want a hint with %q", tt.o, err, cli.HintOf(err), tt.want)
 		}
 	}
@@ -223,12 +224,12 @@ func TestRequestLines(t *testing.T) {
 	}
 }
 
-func TestChaosOptionsValidate(t *testing.T) {
-	for _, o := range []ChaosOptions{
+func TestOptionsValidate(t *testing.T) {
+	for _, o := range []Options{
 		{Scenario: ScenarioStop}, {Scenario: ScenarioDrain, Leader: true, Node: "x"}, {Scenario: ScenarioUpdate},
 		{Scenario: ScenarioKill, Node: "x", Order: "start-first"}, {Scenario: "explode", Node: "x"},
 	} {
-		if o.Validate() == nil {
+		if o.Validate(lab.Defaults()) == nil {
 			t.Errorf("%+v: want an error", o)
 		}
 	}

@@ -1,4 +1,4 @@
-package ipvsprobe
+package ipvscheck
 
 import (
 	"os"
@@ -31,13 +31,13 @@ func TestLookupFamilyUnknown(t *testing.T) {
 	}
 }
 
-// Probe agrees with /proc afterwards: where the family answers, ip_vs is
+// Check agrees with /proc afterwards: where the family answers, ip_vs is
 // loaded and /proc/sys/net/ipv4/vs exists (on this kernel or the other).
-func TestProbeAgreesWithProc(t *testing.T) {
+func TestCheckAgreesWithProc(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("generic netlink is Linux only")
 	}
-	r := Probe()
+	r := Check()
 	if !r.Answered() {
 		t.Fatalf("the kernel did not answer: %+v", r)
 	}

@@ -1,10 +1,10 @@
 //go:build !linux
 
-package ipvsprobe
+package ipvscheck
 
 import "errors"
 
-// The probe runs in a Linux container on the engine; elsewhere there is no
+// The check runs in a Linux container on the engine; elsewhere there is no
 // kernel of interest to ask.
 func lookupFamily(string) (uint16, error) { return 0, errors.New("only Linux has generic netlink") }
 

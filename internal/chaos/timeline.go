@@ -1,4 +1,4 @@
-package lab
+package chaos
 
 // The timeline of chaos: successive reads of the swarm through a manager,
 // turned into events, until the swarm has converged after the event.
@@ -69,7 +69,7 @@ func readSwarm(ctx context.Context, mgr docker.Swarm) (swarmView, error) {
 // converged: the scenario's own condition, every service at its desired
 // replicas, and no task meant to run left on the node.
 type watcher struct {
-	o         ChaosOptions
+	o         Options
 	nodeID    string // the node the event hits; "" for an update
 	serviceID string // the service updated
 	t0        time.Time
@@ -81,7 +81,7 @@ type watcher struct {
 }
 
 // newWatcher remembers which tasks ran before the event.
-func newWatcher(o ChaosOptions, nodeID, serviceID string, t0 time.Time, before swarmView, f *Failover, tl *timeline) *watcher {
+func newWatcher(o Options, nodeID, serviceID string, t0 time.Time, before swarmView, f *Failover, tl *timeline) *watcher {
 	w := &watcher{o: o, nodeID: nodeID, serviceID: serviceID, t0: t0, f: f, tl: tl, old: map[string]string{}, seen: map[string]bool{}}
 	names := nodeNamesByID(before.nodes)
 	svcs := serviceNamesByID(before.svcs)

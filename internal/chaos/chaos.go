@@ -1,4 +1,4 @@
-package lab
+package chaos
 
 // The scenarios of chaos: what is done to the lab, to which node or
 // service, and the run that frames it with the request loop and the
@@ -6,6 +6,7 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/docker"
+	"github.com/swarmlab/swarmlab/internal/lab"
 )
 
 // Scenario is what chaos does to the lab.
@@ -34,8 +36,8 @@ const (
 	OrderStartFirst = "start-first"
 )
 
-// ChaosOptions say what Chaos does.
-type ChaosOptions struct {
+// Options say what Chaos does.
+type Options struct {
 	Scenario Scenario
 	Node     string // the node to stop, kill or drain
 	Leader   bool   // stop or kill the Raft Leader instead of Node
@@ -47,26 +49,27 @@ type ChaosOptions struct {
 	Timeout time.Duration
 }
 
-// Validate reports options that make no scenario.
-func (o ChaosOptions) Validate() error {
+// Validate reports options that make no scenario; its hints name the lab
+// of cfg.
+func (o Options) Validate(cfg lab.Config) error {
 	switch o.Scenario {
 	case ScenarioStop, ScenarioKill:
 		if o.Node == "" && !o.Leader {
-			return cli.Hintf("swarmlab chaos worker01", "name the node to %s", o.Scenario)
+			return cli.WithHint(fmt.Errorf("name the node to %s", o.Scenario), cfg.Swarmlab("chaos worker01"))
 		}
 	case ScenarioDrain:
 		if o.Node == "" || o.Leader {
-			return cli.Hintf("swarmlab chaos --drain worker01", "name the node to drain")
+			return cli.WithHint(errors.New("name the node to drain"), cfg.Swarmlab("chaos --drain worker01"))
 		}
 	case ScenarioUpdate:
 		if o.Service == "" {
-			return cli.Hintf("swarmlab chaos --update swtest_api", "name the service to update")
+			return cli.WithHint(errors.New("name the service to update"), cfg.Swarmlab("chaos --update swtest_api"))
 		}
 	default:
 		return fmt.Errorf("unknown scenario %q", o.Scenario)
 	}
 	if o.Order != "" && (o.Scenario != ScenarioUpdate || o.Order != OrderStartFirst && o.Order != OrderStopFirst) {
-		return cli.Hintf("swarmlab chaos --update swtest_api --order start-first", "--order is start-first or stop-first, with --update")
+		return cli.WithHint(errors.New("--order is start-first or stop-first, with --update"), cfg.Swarmlab("chaos --update swtest_api --order start-first"))
 	}
 	return nil
 }
@@ -75,18 +78,21 @@ func (o ChaosOptions) Validate() error {
 // ingress, and follows the swarm through a manager until it has converged,
 // calling report for each event as it happens. It leaves the lab as the
 // event left it: a node stopped or drained stays so.
-func (l *Lab) Chaos(ctx context.Context, o ChaosOptions, report func(Event)) (Failover, error) {
+func Run(ctx context.Context, l *lab.Lab, o Options, report func(Event)) (Failover, error) {
 	f := Failover{Scenario: o.Scenario, Node: o.Node}
-	if err := o.Validate(); err != nil {
+	if err := o.Validate(l.Config); err != nil {
 		return f, err
 	}
-	_ = l.Discover(ctx)
 	inv, err := l.Inventory(ctx)
 	if err != nil {
 		return f, err
 	}
+	ep, err := l.EndpointsOf(ctx, inv)
+	if err != nil {
+		return f, err
+	}
 	if o.Leader {
-		if o.Node, err = l.leader(ctx, inv); err != nil {
+		if o.Node, err = leader(ctx, l, inv); err != nil {
 			return f, err
 		}
 		f.Node = o.Node
@@ -96,27 +102,27 @@ func (l *Lab) Chaos(ctx context.Context, o ChaosOptions, report func(Event)) (Fa
 	if o.Scenario == ScenarioStop || o.Scenario == ScenarioKill {
 		skip = o.Node
 	}
-	mgr, mgrName, err := l.managerExcept(ctx, inv, skip)
+	mgr, mgrName, err := l.ManagerExcept(ctx, inv, skip)
 	if err != nil {
-		return f, cli.WithHint(err, "with one manager nothing reschedules; try a worker, or 'swarmlab up --managers 3'")
+		return f, cli.WithHint(err, "with one manager nothing reschedules; try a worker, or "+l.Config.Cmd("up --managers 3"))
 	}
 	defer mgr.Close()
 	before, err := readSwarm(ctx, mgr)
 	if err != nil {
 		return f, err
 	}
-	nodeID, serviceID, err := resolveTarget(o, before, &f)
+	nodeID, serviceID, err := resolveTarget(l.Config, o, before, &f)
 	if err != nil {
 		return f, err
 	}
 	o.Service = f.Service
 	// The event starts at t0, once the loop has run loopBefore.
 	tl := &timeline{t0: time.Now(), report: report}
-	do := l.action(o, inv.Containers[mgrName].ID, tl.now)
+	do := actionFor(l, o, inv.Containers[mgrName].ID, tl.now)
 	url := ""
-	if l.Config.Ports.Ingress != 0 && !o.NoLoop {
+	if ep.Ports.Ingress != 0 && !o.NoLoop {
 		tl.t0 = tl.t0.Add(loopBefore)
-		url = l.Config.URL(l.Config.Ports.Ingress) + "/api/info"
+		url = ep.URL(ep.Ports.Ingress) + "/api/info"
 		tl.now(fmt.Sprintf("request loop: GET %s, %d clients, %s timeout", url, loopClients, loopTimeout))
 	}
 	if f.Update != nil {
@@ -135,7 +141,7 @@ func (l *Lab) Chaos(ctx context.Context, o ChaosOptions, report func(Event)) (Fa
 	defer cancel()
 	var actErr error
 	done := false
-	err = poll(wctx, 200*time.Millisecond, func() (bool, error) {
+	err = lab.Poll(wctx, 200*time.Millisecond, func() (bool, error) {
 		if !done {
 			select {
 			case actErr = <-acted:
@@ -178,8 +184,8 @@ func (l *Lab) Chaos(ctx context.Context, o ChaosOptions, report func(Event)) (Fa
 
 // leader returns the Raft Leader's hostname, in a swarm that can elect
 // another one.
-func (l *Lab) leader(ctx context.Context, inv Inventory) (string, error) {
-	mgr, _, err := l.managerFrom(ctx, inv)
+func leader(ctx context.Context, l *lab.Lab, inv lab.Inventory) (string, error) {
+	mgr, _, err := l.ManagerFrom(ctx, inv)
 	if err != nil {
 		return "", err
 	}
@@ -198,15 +204,14 @@ func (l *Lab) leader(ctx context.Context, inv Inventory) (string, error) {
 		}
 	}
 	if managers < 3 || leader == "" {
-		return "", cli.Hintf("swarmlab up --managers 3 --heartbeat 5s (in a lab of its own: --name ha and other ports)",
-			"the swarm has %d manager(s): without the Leader, fewer than 2 are left to elect another one", managers)
+		return "", cli.WithHint(fmt.Errorf("the swarm has %d manager(s): without the Leader, fewer than 2 are left to elect another one", managers), "swarmlab --name ha up --managers 3 --heartbeat 5s (a lab of its own; it picks free host ports)")
 	}
 	return leader, nil
 }
 
 // resolveTarget finds the node or service o names in v, checks that the
 // event can happen to it, and records what the report needs in f.
-func resolveTarget(o ChaosOptions, v swarmView, f *Failover) (nodeID, serviceID string, err error) {
+func resolveTarget(cfg lab.Config, o Options, v swarmView, f *Failover) (nodeID, serviceID string, err error) {
 	if o.Scenario == ScenarioUpdate {
 		var names []string
 		for _, s := range v.svcs {
@@ -221,7 +226,7 @@ func resolveTarget(o ChaosOptions, v swarmView, f *Failover) (nodeID, serviceID 
 			}
 		}
 		slices.Sort(names)
-		return "", "", cli.Hintf("services are: "+strings.Join(names, ", "), "no service %q in the swarm", o.Service)
+		return "", "", cli.WithHint(fmt.Errorf("no service %q in the swarm", o.Service), "services are: "+strings.Join(names, ", "))
 	}
 	for _, n := range v.nodes {
 		if n.Description.Hostname != o.Node || n.Status.State != swarm.NodeStateReady {
@@ -229,12 +234,11 @@ func resolveTarget(o ChaosOptions, v swarmView, f *Failover) (nodeID, serviceID 
 		}
 		f.WasLeader = n.ManagerStatus != nil && n.ManagerStatus.Leader
 		if o.Scenario == ScenarioDrain && n.Spec.Availability != swarm.NodeAvailabilityActive {
-			return "", "", cli.Hintf("swarmlab docker node update --availability active "+o.Node,
-				"%s is already %s", o.Node, n.Spec.Availability)
+			return "", "", cli.WithHint(fmt.Errorf("%s is already %s", o.Node, n.Spec.Availability), cfg.Swarmlab("docker node update --availability active "+o.Node))
 		}
 		return n.ID, "", nil
 	}
-	return "", "", cli.Hintf("'swarmlab status' lists the nodes; 'swarmlab node start NODE' brings one back", "%s is not a Ready node of the swarm", o.Node)
+	return "", "", cli.WithHint(fmt.Errorf("%s is not a Ready node of the swarm", o.Node), cfg.Cmd("status")+" lists the nodes; "+cfg.Cmd("node start NODE")+" brings one back")
 }
 
 // action is the event itself: what it does, and the timeline's words for
@@ -247,7 +251,7 @@ type action struct {
 // action returns the event of o. The docker commands run in the manager
 // container mid, and the timeline quotes them as a learner would type them;
 // warn adds a line to it.
-func (l *Lab) action(o ChaosOptions, mid string, warn func(string)) action {
+func actionFor(l *lab.Lab, o Options, mid string, warn func(string)) action {
 	inManager := func(cmd ...string) func(context.Context) error {
 		return func(ctx context.Context) error {
 			res, err := docker.Exec(ctx, l.Engine, mid, cmd, nil)

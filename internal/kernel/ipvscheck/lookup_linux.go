@@ -1,4 +1,4 @@
-package ipvsprobe
+package ipvscheck
 
 import (
 	"errors"

@@ -1,12 +1,12 @@
-// Package ipvsprobe asks the running kernel whether it can do IPVS. It is
-// what 'swarmlab kernel-probe' runs inside a container on the engine; the
+// Package ipvscheck asks the running kernel whether it can do IPVS. It is
+// what 'swarmlab kernel-check' runs inside a container on the engine; the
 // CLI only reads its report (internal/kernel), so a release's CLI carries
 // no netlink code.
 //
 // Asking generic netlink for the "IPVS" family, as dockerd's IPVS library
 // does, makes the kernel load ip_vs where it exists, so the answer is what
 // the kernel can do, not what it has loaded so far.
-package ipvsprobe
+package ipvscheck
 
 import (
 	"os"
@@ -20,8 +20,8 @@ const family = "IPVS"
 // procIPVS appears once ip_vs is loaded, in every network namespace.
 const procIPVS = "/proc/sys/net/ipv4/vs"
 
-// Probe asks the kernel for the IPVS family.
-func Probe() kernel.Report {
+// Check asks the kernel for the IPVS family.
+func Check() kernel.Report {
 	r := kernel.Report{ProcBefore: exists(procIPVS)}
 	id, err := lookupFamily(family)
 	switch {

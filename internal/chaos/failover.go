@@ -1,4 +1,4 @@
-package lab
+package chaos
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmlab/swarmlab/internal/docker"
+	"github.com/swarmlab/swarmlab/internal/lab"
 	"github.com/swarmlab/swarmlab/internal/probe"
 )
 
@@ -105,7 +106,7 @@ func (p UpdatePolicy) String() string {
 
 // Rebalance forces an update of every replicated service, so that swarm
 // spreads tasks again over nodes that came back.
-func (l *Lab) Rebalance(ctx context.Context) error {
+func Rebalance(ctx context.Context, l *lab.Lab) error {
 	mgr, name, err := l.Manager(ctx)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package kernelprobe
+package kernelcheck
 
 import (
 	"encoding/json"
@@ -8,18 +8,18 @@ import (
 
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/kernel"
-	"github.com/swarmlab/swarmlab/internal/kernel/ipvsprobe"
+	"github.com/swarmlab/swarmlab/internal/kernel/ipvscheck"
 )
 
-// NewCommand returns the kernel-probe command.
+// NewCommand returns the kernel-check command.
 func NewCommand(_ *slog.Logger, streams cli.Streams) *cobra.Command {
 	return &cobra.Command{
-		Use:    kernel.ProbeCommand,
+		Use:    kernel.CheckCommand,
 		Short:  "Ask this kernel whether it can do IPVS (loading ip_vs if it is a module) and print JSON",
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return json.NewEncoder(streams.Out).Encode(ipvsprobe.Probe())
+			return json.NewEncoder(streams.Out).Encode(ipvscheck.Check())
 		},
 	}
 }

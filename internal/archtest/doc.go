@@ -1,0 +1,6 @@
+// Package archtest holds the tests of rules that span the whole source
+// tree rather than one package: for now, that every package's file map (a
+// doc.go paragraph that starts with "Files:") names exactly the package's
+// non-test Go files, so that a newcomer reading it finds every file and no
+// file that is gone.
+package archtest

@@ -1,3 +1,0 @@
-// Package build implements 'swarmlab build node-image': a Docker-in-Docker
-// node image made offline from Debian packages, for engines that cannot pull.
-package build
