@@ -35,7 +35,7 @@ type Config struct {
 	// ResyncInterval is how often services and tasks are listed again (swarm
 	// sends no task events). Env RESYNC_INTERVAL. Default 1s.
 	ResyncInterval time.Duration
-	// AccessLog logs one line per request. Env ACCESS_LOG (on/off). Default on.
+	// AccessLog logs one line per request. Env ACCESS_LOG (true/false). Default true.
 	AccessLog bool
 	// StaticBackends skips discovery and routes every request to these
 	// host:port addresses. Env STATIC_BACKENDS (comma list; http:// allowed).
