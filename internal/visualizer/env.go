@@ -22,6 +22,9 @@ type Env struct {
 	// Demo serves a made-up changing swarm instead of Docker's, from
 	// VISUALIZER_DEMO=1, to look at the page without a swarm.
 	Demo bool
+	// Hosts are extra names the Host header may carry (Config.Hosts), from
+	// VISUALIZER_HOSTS, comma-separated. Default none.
+	Hosts []string
 }
 
 // FromEnv reads Env through getenv (os.Getenv in the command, a map in tests).
@@ -53,5 +56,6 @@ func FromEnv(getenv func(string) string) (Env, error) {
 	default:
 		e.Demo = true
 	}
+	e.Hosts = strings.FieldsFunc(getenv("VISUALIZER_HOSTS"), func(r rune) bool { return r == ',' || r == ' ' })
 	return e, errors.Join(errs...)
 }
