@@ -85,7 +85,9 @@ class NodeTerm {
     });
     this.fit = new FitAddon.FitAddon();
     this.term.loadAddon(this.fit);
-    this.term.open(this.box);
+    // Opened when first shown: xterm.js measures its cells as it opens,
+    // which a hidden element cannot give.
+    this.opened = false;
     this.term.onData(d => this.keys(d));
     this.term.onResize(() => this.sendSize());
     this.delay = 500;
@@ -159,6 +161,10 @@ function show(name) {
     o.tab.setAttribute('aria-selected', String(n === name));
   }
   shown = t;
+  if (!t.opened) {
+    t.opened = true;
+    t.term.open(t.box);
+  }
   fitShown();
   t.term.focus();
 }
