@@ -55,3 +55,6 @@ bench-tutorial: build ## hands-on lab ready, goto the last step, a step typed to
 
 vendor-xterm: ## refresh the window's terminal widget (xterm.js, pinned) from npm into internal/window/assets/vendor
 	bash scripts/vendor-xterm.sh
+
+bench-window: build ## the learner's window on a running hands-on lab (LAB=name): first load, keystroke to echo, memory of 4 idle terminals (IDLE=1h)
+	SWARMLAB_BIN=$(BIN) bash bench/window.sh $${IDLE:-1h}

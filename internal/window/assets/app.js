@@ -244,6 +244,11 @@ function renderSteps(p) {
   $('lab').textContent = W.lab(p.lab);
   $('position').textContent = p.finished ? W.finished : (p.position ? W.position(p.position, p.total) : '');
   $('message').textContent = p.message || '';
+  if (p.current !== lastCurrent) {
+    // A new step to do: the open ones follow it.
+    opened.clear();
+    closed.clear();
+  }
   const next = nextIDs(p);
   const list = $('step-list');
   list.replaceChildren();
@@ -253,11 +258,13 @@ function renderSteps(p) {
     li.dataset.id = s.id;
     const d = el('details');
     d.open = opened.has(s.id) || (next.has(s.id) && !closed.has(s.id));
-    d.addEventListener('toggle', () => {
-      (d.open ? opened : closed).add(s.id);
-      (d.open ? closed : opened).delete(s.id);
-    });
     const sum = el('summary');
+    // Only the learner's clicks count: setting open fires 'toggle' too.
+    sum.addEventListener('click', () => {
+      const opening = !d.open;
+      (opening ? opened : closed).add(s.id);
+      (opening ? closed : opened).delete(s.id);
+    });
     sum.append(el('span', 'mark', mark(s)), el('span', 'n', String(s.n)), el('span', 'title', s.title),
       el('span', 'where', s.where === 'host' ? W.host : W.inNode(s.where)));
     d.append(sum);
@@ -275,9 +282,6 @@ function renderSteps(p) {
   }
   if (p.current !== lastCurrent) {
     lastCurrent = p.current;
-    // A new step to do: the open ones follow it.
-    opened.clear();
-    closed.clear();
     if (currentEl) currentEl.scrollIntoView({ block: 'center' });
   }
 }
