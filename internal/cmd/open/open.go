@@ -48,7 +48,7 @@ your computer itself: commands to type on the host are shown with a copy button.
   swarmlab open --no-browser --port 8765   # print the link only`,
 		Args: cobra.NoArgs,
 		RunE: lf.RunE(logger, streams, func(cmd *cobra.Command, _ []string, l *lab.Lab) error {
-			return run(cmd, logger, streams, f, l)
+			return run(cmd, streams, f, l)
 		}),
 	}
 	fl := c.Flags()
@@ -58,7 +58,7 @@ your computer itself: commands to type on the host are shown with a copy button.
 	return c
 }
 
-func run(cmd *cobra.Command, logger *slog.Logger, streams cli.Streams, f *flags, l *lab.Lab) error {
+func run(cmd *cobra.Command, streams cli.Streams, f *flags, l *lab.Lab) error {
 	lang, err := tutorial.Lang(f.lang)
 	if err != nil {
 		return cli.WithHint(err, "--lang en or --lang ja")
@@ -86,8 +86,8 @@ func run(cmd *cobra.Command, logger *slog.Logger, streams cli.Streams, f *flags,
 			return tutorial.Watch(ctx, r, lang, tutorial.DefaultInterval, show)
 		},
 		Visualizer: viz,
-		Notices:    Notices(logger),
-		Logger:     logger,
+		Notices:    Notices(l.Log),
+		Logger:     l.Log, // quiet unless -v
 	})
 	if err != nil {
 		return err
@@ -106,5 +106,5 @@ func run(cmd *cobra.Command, logger *slog.Logger, streams cli.Streams, f *flags,
 	}
 	fmt.Fprintln(streams.Out, "Keep this running while you learn; Ctrl-C stops it.")
 	go srv.Watch(ctx)
-	return web.Serve(ctx, "window", ln, srv.Handler(), logger)
+	return web.Serve(ctx, "window", ln, srv.Handler(), l.Log)
 }

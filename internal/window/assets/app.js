@@ -118,7 +118,7 @@ class NodeTerm {
     if (s.type !== 'status') return;
     if (s.state === 'connected' && s.session > 1) this.term.write('\r\n\x1b[2m' + W.newShell(this.name) + '\x1b[0m\r\n');
     if (s.state === 'waiting' && this.state !== 'waiting') this.term.write('\r\n\x1b[33m' + W.stopped(this.name) + '\x1b[0m\r\n');
-    this.setState(s.state === 'ended' ? 'waiting' : s.state);
+    this.setState(s.state);
   }
 
   setState(state) {
