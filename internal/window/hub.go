@@ -51,13 +51,6 @@ func (h *hub) set(event string, v any) {
 	}
 }
 
-// get returns an event's latest value.
-func (h *hub) get(event string) []byte {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.latest[event]
-}
-
 // keepAlive is how often an idle event stream gets a ping, so that a dead
 // page is noticed.
 const keepAlive = 15 * time.Second
