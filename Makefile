@@ -7,7 +7,7 @@ LDFLAGS := -s -w -X github.com/swarmlab/swarmlab/internal/version.Version=$(VERS
 # clean clone needs nothing but Go.
 STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build check unit conformance e2e e2e-ipvs e2e-tutorial-full vet cross dist node-image bench bench-tutorial
+.PHONY: build check unit conformance e2e e2e-ipvs e2e-tutorial-full vet cross dist node-image bench bench-tutorial vendor-xterm bench-window
 build: ## a static binary: it also ships itself in the lab's images
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/swarmlab
 
@@ -52,3 +52,9 @@ bench: build
 
 bench-tutorial: build ## hands-on lab ready, goto the last step, a step typed to its tick (docs/benchmarks.md)
 	bash bench/tutorial.sh
+
+vendor-xterm: ## refresh the window's terminal widget (xterm.js, pinned) from npm into internal/window/assets/vendor
+	bash scripts/vendor-xterm.sh
+
+bench-window: build ## the learner's window on a running hands-on lab (LAB=name): first load, keystroke to echo, memory of 4 idle terminals (IDLE=1h)
+	SWARMLAB_BIN=$(BIN) bash bench/window.sh $${IDLE:-1h}

@@ -16,6 +16,7 @@ import (
 	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
 	"github.com/swarmlab/swarmlab/internal/cmd/lifecycle"
 	"github.com/swarmlab/swarmlab/internal/cmd/node"
+	"github.com/swarmlab/swarmlab/internal/cmd/open"
 	"github.com/swarmlab/swarmlab/internal/cmd/shell"
 	"github.com/swarmlab/swarmlab/internal/cmd/status"
 	"github.com/swarmlab/swarmlab/internal/cmd/tutorial"
@@ -51,7 +52,7 @@ a registry, a manager and three workers (Docker-in-Docker), the demo app
 		lifecycle.NewStopCommand, lifecycle.NewStartCommand,
 		shell.NewCommand, dockercmd.NewCommand, node.NewCommand, chaos.NewCommand,
 		verify.NewCommand, doctor.NewCommand, buildcmd.NewCommand, images.NewCommand, deploy.NewCommand,
-		tutorial.NewCommand,
+		tutorial.NewCommand, open.NewCommand,
 	} {
 		root.AddCommand(newCommand(logger, streams, lf))
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/swarmlab/swarmlab/internal/envconf"
@@ -23,6 +24,9 @@ type Env struct {
 	// Demo serves a made-up changing swarm instead of Docker's, from
 	// VISUALIZER_DEMO=true, to look at the page without a swarm.
 	Demo bool
+	// Hosts are extra names the Host header may carry (Config.Hosts), from
+	// VISUALIZER_HOSTS, comma-separated. Default none.
+	Hosts []string
 }
 
 // EnvVars are the environment variables FromEnv reads (see package
@@ -32,6 +36,7 @@ type EnvVars struct {
 	Root   string        `env:"CTX_ROOT" desc:"URL prefix the page is served under"`
 	Resync time.Duration `env:"RESYNC_INTERVAL" envDefault:"1s" desc:"how often the swarm is read again, up to 1s"`
 	Demo   bool          `env:"VISUALIZER_DEMO" envDefault:"false" desc:"serve a made-up changing swarm, to look at the page without one"`
+	Hosts  string        `env:"VISUALIZER_HOSTS" desc:"names the Host header may carry besides IP addresses and localhost (comma list); any other is refused, against DNS rebinding"`
 }
 
 // FromEnv reads Env through getenv (os.Getenv in the command, a map in tests).
@@ -47,5 +52,6 @@ func FromEnv(getenv func(string) string) (Env, error) {
 	if v.Resync <= 0 || v.Resync > time.Second {
 		errs = append(errs, fmt.Errorf("RESYNC_INTERVAL=%s: want a duration up to 1s, such as 500ms", v.Resync))
 	}
-	return Env{Addr: ":" + strconv.Itoa(v.Port), BasePath: v.Root, Resync: v.Resync, Demo: v.Demo}, errors.Join(errs...)
+	hosts := strings.FieldsFunc(v.Hosts, func(r rune) bool { return r == ',' || r == ' ' })
+	return Env{Addr: ":" + strconv.Itoa(v.Port), BasePath: v.Root, Resync: v.Resync, Demo: v.Demo, Hosts: hosts}, errors.Join(errs...)
 }

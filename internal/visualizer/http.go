@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/swarmlab/swarmlab/internal/web"
 )
 
 // Handler serves, under the base path: the page at "/", static assets at
@@ -26,7 +28,21 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /healthz", s.serveHealth)
 		mux.Handle("GET "+b+"", http.RedirectHandler(b+"/", http.StatusMovedPermanently))
 	}
-	return secureHeaders(mux)
+	return secureHeaders(s.hostCheck(mux))
+}
+
+// hostCheck refuses a Host header that names neither an address nor
+// localhost nor one of Config.Hosts: the browser of a page that rebound
+// its DNS name to the lab's address (DNS rebinding) would otherwise read
+// the swarm's state as its own origin.
+func (s *Server) hostCheck(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !web.HostAllowed(r.Host, s.cfg.Hosts) {
+			http.Error(w, "421 unknown host: open the visualizer by its address (localhost, 127.0.0.1 or an IP address), or add the name to VISUALIZER_HOSTS", http.StatusMisdirectedRequest)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func secureHeaders(h http.Handler) http.Handler {

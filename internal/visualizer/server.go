@@ -41,6 +41,11 @@ type Config struct {
 	ReadTimeout time.Duration
 	// Logger receives the server's logs. Default: discarded.
 	Logger *slog.Logger
+	// Hosts are the names the Host header may carry besides IP literals and
+	// "localhost" (web.HostAllowed), such as a classroom machine's name.
+	// Default none: a page that rebinds its own DNS name to the lab's
+	// address cannot read the swarm.
+	Hosts []string
 }
 
 // Defaults for Config.

@@ -444,7 +444,9 @@ func TestConcurrentStateReadsShareOneRead(t *testing.T) {
 		go func() {
 			<-start
 			w := httptest.NewRecorder()
-			h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/state", nil))
+			r := httptest.NewRequest(http.MethodGet, "/api/state", nil)
+			r.Host = "127.0.0.1:9000" // httptest's example.com is refused as a rebound name
+			h.ServeHTTP(w, r)
 			if !strings.Contains(w.Body.String(), `"nodes"`) {
 				t.Errorf("GET /api/state body: %.100s", w.Body.String())
 			}

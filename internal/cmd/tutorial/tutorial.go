@@ -1,9 +1,15 @@
 package tutorial
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/spf13/cobra"
 
@@ -52,16 +58,14 @@ ticked as you finish it. A step that went wrong gets a hint from what the lab sh
 			ctx, cancel := cli.SignalContext(cmd)
 			defer cancel()
 			tty := cli.IsTerminal(streams.Out) && !f.json
+			if tty {
+				return watchScreen(ctx, r, lang, f.interval, streams.Out.(*os.File))
+			}
 			var prev *tutorial.Progress
 			return tutorial.Watch(ctx, r, lang, f.interval, func(p tutorial.Progress) {
-				switch {
-				case f.json:
+				if f.json {
 					_ = tutorial.WriteJSON(streams.Out, p)
-				case tty:
-					fmt.Fprint(streams.Out, "\033[H\033[2J")
-					tutorial.WriteText(streams.Out, p)
-					fmt.Fprintf(streams.Out, "(%s, %s)\n", p.At.Format("15:04:05"), tutorial.Watching(lang))
-				default:
+				} else {
 					tutorial.WriteChanges(streams.Out, prev, p)
 				}
 				prev = &p
@@ -75,6 +79,45 @@ ticked as you finish it. A step that went wrong gets a hint from what the lab sh
 	c.Flags().DurationVar(&f.interval, "interval", tutorial.DefaultInterval, "with --watch, how often the lab is read")
 	c.AddCommand(newGoto(logger, streams, lf, f), newReset(logger, streams, lf, f))
 	return c
+}
+
+// watchScreen is --watch on a terminal: the progress fitted to the
+// terminal's size, drawn again when the lab changes or the terminal is
+// resized.
+func watchScreen(ctx context.Context, r *tutorial.Reader, lang string, interval time.Duration, out *os.File) error {
+	var mu sync.Mutex
+	var last *tutorial.Progress
+	draw := func() {
+		if last == nil {
+			return
+		}
+		w, h, err := term.GetSize(int(out.Fd()))
+		if err != nil {
+			w, h = 80, 24
+		}
+		var b strings.Builder
+		b.WriteString("\033[H\033[2J")
+		lines := tutorial.Fit(*last, tutorial.Screen{Width: w, Height: h,
+			Footer: fmt.Sprintf("(%s, %s)", last.At.Format("15:04:05"), tutorial.Watching(lang))})
+		// No newline after the last line: it would scroll the header away.
+		b.WriteString(strings.Join(lines, "\r\n"))
+		fmt.Fprint(out, b.String())
+	}
+	go func() {
+		for range resizes(ctx, out) {
+			mu.Lock()
+			draw()
+			mu.Unlock()
+		}
+	}()
+	err := tutorial.Watch(ctx, r, lang, interval, func(p tutorial.Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		last = &p
+		draw()
+	})
+	fmt.Fprintln(out)
+	return err
 }
 
 func show(streams cli.Streams, asJSON bool, p tutorial.Progress) error {

@@ -29,7 +29,9 @@ the local socket), read-only, and is configured by the environment:
   PORT              port to listen on (default 8080)
   CTX_ROOT          URL prefix when served behind a proxy, such as /viz
   RESYNC_INTERVAL   how often the swarm is re-read, up to 1s (default 1s)
-  VISUALIZER_DEMO   1 to serve a made-up changing swarm instead (same as --demo)`,
+  VISUALIZER_DEMO   1 to serve a made-up changing swarm instead (same as --demo)
+  VISUALIZER_HOSTS  host names the page may be opened by besides addresses and
+                    localhost, comma-separated (default none)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := cli.SignalContext(cmd)
@@ -67,6 +69,7 @@ func runE(ctx context.Context, logger *slog.Logger, streams cli.Streams, f *flag
 		BasePath: env.BasePath,
 		Resync:   env.Resync,
 		Logger:   logger,
+		Hosts:    env.Hosts,
 	})
 	if err != nil {
 		return cli.WithHint(err, "check CTX_ROOT and RESYNC_INTERVAL")
