@@ -54,7 +54,9 @@ type upContext struct {
 	stackDir      string        // mounted at /stack in the managers
 	mgr           docker.Swarm  // the first manager's engine; see firstManager
 	ipvs          *bool         // whether the nodes' kernel has IPVS; nil until deploy checks
-	autoHeartbeat time.Duration // the heartbeat up chose for a new swarm; 0 when given or kept
+	autoHeartbeat time.Duration // the heartbeat swarmlab chose, now or before; 0 when the user gave it
+	speed         engineSpeed   // how fast the first manager's engine answered, over the rounds so far
+	flapped       bool          // whether a node was Ready, then not, while up waited
 
 	mu      sync.Mutex
 	created []func(context.Context) error // how to undo what this run made, newest last
