@@ -50,7 +50,7 @@ func TestLab(t *testing.T) {
 }
 
 func testUpOutput(ctx context.Context, t *testing.T) {
-	for _, want := range []string{"✓ Initialising the swarm", "✓ Deploying stack swtest", `Lab "e2e" is up.`, url(ports.Ingress, "/")} {
+	for _, want := range []string{"✓ Initialising the swarm", "✓ Waiting for stack swtest", `Lab "e2e" is up.`, url(ports.Ingress, "/")} {
 		contains(t, upOut, want)
 	}
 	// up chose the heartbeat from the engine's speed, and said which.

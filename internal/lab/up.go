@@ -127,8 +127,13 @@ func (u *upContext) steps() []step {
 		step{"Pushing images to the registry", u.pushImages},
 		step{"Creating overlay network " + OverlayNetwork, u.createOverlay},
 	)
+	names := make([]string, len(stack.Stacks))
+	for i, s := range stack.Stacks {
+		names[i] = s.Name
+	}
+	steps = append(steps, step{"Deploying stacks " + strings.Join(names, ", "), u.deployAll})
 	for _, s := range stack.Stacks {
-		steps = append(steps, step{"Deploying stack " + s.Name, func(ctx context.Context) error { return u.deploy(ctx, s.Name, s.File) }})
+		steps = append(steps, step{"Waiting for stack " + s.Name, func(ctx context.Context) error { return u.waitDeployed(ctx, s.Name) }})
 	}
 	return append(steps, step{"Checking the ingress", func(ctx context.Context) error { return waitIngress(ctx, u.ep, u.status.Progress) }})
 }
