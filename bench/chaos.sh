@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Failures as they really happen: every 'swarmlab chaos' scenario RUNS times
-# (default 3) under its request loop (2 clients through the ingress, 1 s
+# (default 5) under its request loop (2 clients through the ingress, 1 s
 # timeout), each run listed with the machine's load, then the median and the
-# worst; and the overlay's round trip (TCP connects and kept-alive requests
+# worst, with the heartbeat each lab's swarm has and why (status --json), and
+# for a stopped or killed node the time until the manager recorded it Down; and
+# the overlay's round trip (TCP connects and kept-alive requests
 # from a container on swtest_net). Uses labs of its own ("chaos", and
 # "chaos-ha" with three managers for the Leader) on other ports, and removes
 # them at the end. The machine may be shared: hold the lab lock throughout.
@@ -14,7 +16,7 @@
 # update-nginx-start leader (default: all of them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-3}
+runs=${1:-5}
 shift || true
 scenarios=("$@")
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(rtt stop kill drain update-api update-api-start update-nginx update-nginx-start leader)
@@ -34,6 +36,8 @@ cleanup() {
 }
 trap cleanup EXIT
 load() { cut -d' ' -f1 /proc/loadavg; }
+# heartbeat NAME: the heartbeat of that lab's swarm, who chose it and why.
+heartbeat() { "$bin" --name "$1" status --json >"$out/heartbeat.$1.json"; }
 
 # run LABEL RESTORE CHAOS-ARGS...: one chaos run, its load, then RESTORE (a
 # function) to bring the lab back as it was.
@@ -59,6 +63,7 @@ for s in "${scenarios[@]}"; do
   leader)
     ha down --purge -q >/dev/null 2>&1 || true
     ha up -q --managers 3 --workers 2 --heartbeat 5s "${haports[@]}"
+    heartbeat chaos-ha
     sleep 5
     chaos=("$bin" --name chaos-ha)
     run leader leaderback --leader
@@ -68,6 +73,7 @@ for s in "${scenarios[@]}"; do
   if [ -z "$lab" ]; then
     sl down --purge -q >/dev/null 2>&1 || true
     sl up -q "${ports[@]}"
+    heartbeat chaos
     sleep 5
     lab=up
   fi
@@ -102,8 +108,12 @@ names = {"stop": "`chaos worker01` (docker stop)", "kill": "`chaos worker01 --ki
          "drain": "`chaos --drain worker01`", "update-api": "`chaos --update swtest_api` stop-first",
          "update-api-start": "`chaos --update swtest_api` start-first", "update-nginx": "`chaos --update swtest_nginx` stop-first",
          "update-nginx-start": "`chaos --update swtest_nginx` start-first", "leader": "`chaos --leader` (3 managers, 5 s heartbeat)"}
-print("| scenario | run | load (1 min) | converged (s) | requests during | failed | p50 (ms) | p99 (ms) | max (ms) | p99 before / after (ms) |")
-print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+for p in sorted(glob.glob(os.path.join(out, "heartbeat.*.json"))):
+    h = json.load(open(p)).get("heartbeat") or {}
+    print("- lab %s: heartbeat %gs, chosen by %s: %s" % (p.split(".")[-2], h.get("period", 0) / 1e9, h.get("by") or "?", h.get("why") or "no reason recorded"))
+print()
+print("| scenario | run | load (1 min) | node Down (s) | converged (s) | requests during | failed | p50 (ms) | p99 (ms) | max (ms) | p99 before / after (ms) |")
+print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 for key, name in names.items():
     rows = []
     for i in range(1, runs + 1):
@@ -114,19 +124,19 @@ for key, name in names.items():
         try:
             f = json.loads(open(p).read().strip().splitlines()[-1])
         except Exception:
-            print("| %s | %d | %.2f | did not run: %s | | | | | | |" % (name, i, load, open(p).read()[-120:].replace("\n", " ")))
+            print("| %s | %d | %.2f | did not run: %s | | | | | | | |" % (name, i, load, open(p).read()[-120:].replace("\n", " ")))
             continue
         l = f["loop"]; d = l["during"]
-        rows.append(dict(load=load, restored=f["restored"] / 1e9, requests=d["requests"], failed=f["failed"],
+        rows.append(dict(load=load, down=f.get("nodeDown", 0) / 1e9, restored=f["restored"] / 1e9, requests=d["requests"], failed=f["failed"],
                          p50=ms(d["p50"]), p99=ms(d["p99"]), max=ms(d["max"]), b=ms(l["before"]["p99"]), a=ms(l["after"]["p99"])))
         r = rows[-1]
-        print("| %s | %d | %.2f | %.1f | %d | %d | %s | %s | %s | %s / %s |" % (name, i, r["load"], r["restored"], r["requests"], r["failed"],
+        print("| %s | %d | %.2f | %s | %.1f | %d | %d | %s | %s | %s | %s / %s |" % (name, i, r["load"], ("%.1f" % r["down"]) if r["down"] else "-", r["restored"], r["requests"], r["failed"],
               fmt(r["p50"]), fmt(r["p99"]), fmt(r["max"]), fmt(r["b"]), fmt(r["a"])))
     if rows:
         med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
         worst = {k: max(r[k] for r in rows) for k in rows[0]}
         for label, r in (("median", med), ("worst", worst)):
-            print("| %s | **%s** | %.2f | **%.1f** | %d | **%d** | %s | **%s** | **%s** | %s / %s |" % (name, label, r["load"], r["restored"], r["requests"],
+            print("| %s | **%s** | %.2f | %s | **%.1f** | %d | **%d** | %s | **%s** | **%s** | %s / %s |" % (name, label, r["load"], ("%.1f" % r["down"]) if r["down"] else "-", r["restored"], r["requests"],
                   r["failed"], fmt(r["p50"]), fmt(r["p99"]), fmt(r["max"]), fmt(r["b"]), fmt(r["a"])))
 
 rtt = sorted(glob.glob(os.path.join(out, "rtt-connect.*.json")))

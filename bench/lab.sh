@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Lab benchmarks: times of up --bare, stop/start, down, stack convergence,
-# a full up to a passing verify, image sizes, and failover with the tuned and
-# the default heartbeat. Medians of RUNS runs (default 3). Needs a Docker
+# a full up to a passing verify with each of its steps, the hands-on up,
+# image sizes, and failover with the heartbeat up chose (and why) and with
+# swarm's default one. Medians of RUNS runs (default 5). Needs a Docker
 # engine and the node image; uses a lab of its own ("bench") on other ports.
 #
 #   bench/lab.sh [RUNS]        (make bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-3}
+runs=${1:-5}
 bin=./bin/swarmlab
 [ -x "$bin" ] || make build >/dev/null
 sl() { "$bin" --name bench "$@"; }
@@ -27,11 +28,18 @@ for i in $(seq "$runs"); do
   t0=$(now); sl down -q; t1=$(now); secs "$t0" "$t1" >>"$out/down"
 done
 
+echo "hands-on up from nothing" >&2
+for i in $(seq "$runs"); do
+  sl down --purge -q >/dev/null 2>&1 || true
+  t0=$(now); sl up --hands-on -q "${ports[@]}" >/dev/null; t1=$(now); secs "$t0" "$t1" >>"$out/handson"
+done
 echo "full up from nothing to a passing verify" >&2
 for i in $(seq "$runs"); do
   sl down --purge -q >/dev/null 2>&1 || true
-  t0=$(now); sl up -q "${ports[@]}"; until sl verify >/dev/null 2>&1; do sleep 0.5; done; t1=$(now)
+  # Not a terminal: up prints each step with its time (" ✓ Step (1.2s)").
+  t0=$(now); sl up "${ports[@]}" >"$out/up-$i.log" 2>&1; until sl verify >/dev/null 2>&1; do sleep 0.5; done; t1=$(now)
   secs "$t0" "$t1" >>"$out/full"
+  sl status --json | python3 -c 'import json,sys; h=json.load(sys.stdin).get("heartbeat") or {}; print("%gs\t%s" % (h.get("period", 0)/1e9, h.get("why", "")))' >>"$out/heartbeats"
 done
 sl images --json >"$out/images.json"
 
@@ -40,7 +48,7 @@ failover() { # $1: label
   python3 -c 'import json,sys; f=json.load(open(sys.argv[1])); print("%.1f %.1f %d %d" % (f["nodeDown"]/1e9, f["restored"]/1e9, f["failed"], f["requests"]))' "$out/f.json" >>"$out/$1"
   sl node start worker01 --rebalance -q >/dev/null
 }
-echo "failover, heartbeat 2s" >&2
+echo "failover, the heartbeat up chose" >&2
 for i in $(seq "$runs"); do failover tuned; done
 echo "failover, swarm's default heartbeat (5s)" >&2
 sl down -q; sl up -q --heartbeat 5s "${ports[@]}"
@@ -57,12 +65,34 @@ cat <<EOT
 | \`swarmlab up\` after \`--bare\`: images pushed, stacks converged | $(median <"$out/converge") | $(tr '\n' ' ' <"$out/converge") |
 | \`swarmlab down\` | $(median <"$out/down") | $(tr '\n' ' ' <"$out/down") |
 | \`swarmlab up\` from nothing to \`verify\` passing | $(median <"$out/full") | $(tr '\n' ' ' <"$out/full") |
+| \`swarmlab up --hands-on\` from nothing | $(median <"$out/handson") | $(tr '\n' ' ' <"$out/handson") |
+
+### The steps of \`swarmlab up\` from nothing (seconds, median, then every run)
+
+$(python3 -c '
+import re,sys,statistics
+def secs(d):
+    m = re.fullmatch(r"(?:(\d+)m)?([\d.]+)(ms|s)", d)
+    return (int(m[1] or 0)*60 + float(m[2])/(1000 if m[3] == "ms" else 1)) if m else float("nan")
+steps, order = {}, []
+for f in sys.argv[1:]:
+    for line in open(f):
+        m = re.match(r"\s*✓ (.*) \(([^()]*)\)$", line)
+        if m:
+            if m[1] not in steps: order.append(m[1]); steps[m[1]] = []
+            steps[m[1]].append(secs(m[2]))
+print("| step | median | runs |\n|---|--:|---|")
+for s in order: print("| %s | %.1f | %s |" % (s, statistics.median(steps[s]), " ".join("%.1f" % v for v in steps[s])))' "$out"/up-*.log)
+
+### The heartbeat each full \`up\` chose, and why (from \`swarmlab status --json\`)
+
+$(awk -F '\t' '{ printf "- %s: %s\n", $1, $2 }' "$out/heartbeats")
 
 ## Failover (\`swarmlab chaos worker01\`: stop a worker under a request loop through the ingress)
 
 | heartbeat | node Down (s) | replicas restored (s) | failed requests | requests | runs |
 |---|---|---|---|---|---|
-| 2s (swarmlab's default) | $(col 1 "$out/tuned") | $(col 2 "$out/tuned") | $(col 3 "$out/tuned") | $(col 4 "$out/tuned") | $(wc -l <"$out/tuned") |
+| $(tail -1 "$out/heartbeats" | cut -f1) (chosen by \`up\`) | $(col 1 "$out/tuned") | $(col 2 "$out/tuned") | $(col 3 "$out/tuned") | $(col 4 "$out/tuned") | $(wc -l <"$out/tuned") |
 | 5s (swarm's default) | $(col 1 "$out/default") | $(col 2 "$out/default") | $(col 3 "$out/default") | $(col 4 "$out/default") | 1 |
 
 ## Image sizes in the lab registry (compressed, as \`swarmlab images --json\` reads them from the registry's manifests)

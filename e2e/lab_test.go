@@ -50,7 +50,7 @@ func TestLab(t *testing.T) {
 }
 
 func testUpOutput(ctx context.Context, t *testing.T) {
-	for _, want := range []string{"✓ Initialising the swarm", "✓ Deploying stack swtest", `Lab "e2e" is up.`, url(ports.Ingress, "/")} {
+	for _, want := range []string{"✓ Initialising the swarm", "✓ Waiting for stack swtest", `Lab "e2e" is up.`, url(ports.Ingress, "/")} {
 		contains(t, upOut, want)
 	}
 	// up chose the heartbeat from the engine's speed, and said which.
@@ -59,9 +59,18 @@ func testUpOutput(ctx context.Context, t *testing.T) {
 		t.Fatal(err)
 	}
 	hb := sw.Spec.Dispatcher.HeartbeatPeriod.String()
-	if !strings.Contains(upOut, "heartbeat "+hb+";") && !strings.Contains(upOut, "heartbeat is "+hb+" ") {
+	if !strings.Contains(upOut, "heartbeat "+hb+";") && !strings.Contains(upOut, "heartbeat is "+hb+" ") && !strings.Contains(upOut, " to "+hb+": ") {
 		t.Errorf("the swarm's heartbeat is %s, but up did not say so:\n%s", hb, upOut)
 	}
+	// The swarm says who chose it and why, and status shows it.
+	if by := sw.Spec.Labels[lab.LabelHeartbeatBy]; by != lab.HeartbeatBySwarmlab || sw.Spec.Labels[lab.LabelHeartbeatWhy] == "" {
+		t.Errorf("the swarm's heartbeat labels: %v", sw.Spec.Labels)
+	}
+	out, err := swarmlab("status")
+	if err != nil {
+		t.Fatalf("status: %v\n%s", err, out)
+	}
+	contains(t, strings.Join(strings.Fields(out), " "), "HEARTBEAT "+hb+", chosen by swarmlab")
 }
 
 func manager(ctx context.Context, t *testing.T) docker.Swarm {

@@ -10,7 +10,8 @@
 // API.
 //
 // Files: Up is an ordered list of named steps sharing an upContext (up.go),
-// written by phase: the containers (up_nodes.go), the swarm (up_swarm.go)
+// written by phase: the containers (up_nodes.go), the swarm (up_swarm.go,
+// with its heartbeat in heartbeat.go)
 // and what is deployed on it (up_deploy.go); a hands-on lab stops after the
 // nodes (up_handson.go). checkpoint.go offers up's steps one by one, for
 // 'tutorial goto'. Config, its derived names and the hints that name a

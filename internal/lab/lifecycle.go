@@ -144,6 +144,10 @@ func (l *Lab) Start(ctx context.Context) error {
 	if err := l.WaitReady(ctx, ReadyPatience); err != nil {
 		return err
 	}
+	// A heartbeat chosen at a busy moment need not last the lab's life.
+	if err := l.RecheckHeartbeat(ctx); err != nil {
+		l.Log.Warn("checking the heartbeat again", "err", err)
+	}
 	return l.WaitServices(ctx, StackPatience)
 }
 

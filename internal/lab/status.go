@@ -30,6 +30,8 @@ type Status struct {
 	// Endpoints are where the lab answers on the host, as its containers publish them.
 	Endpoints Endpoints `json:"endpoints"`
 	SwarmErr  string    `json:"swarmError,omitempty"`
+	// Heartbeat is the swarm's dispatcher heartbeat and why it was chosen.
+	Heartbeat *HeartbeatChoice `json:"heartbeat,omitempty"`
 }
 
 // ReadStatus gathers the lab's state from the host engine and a manager.
@@ -96,6 +98,9 @@ func (l *Lab) ReadStatus(ctx context.Context) (Status, error) {
 		ns.Availability = string(n.Spec.Availability)
 		ns.Leader = n.ManagerStatus != nil && n.ManagerStatus.Leader
 		ns.Engine = n.Description.Engine.EngineVersion
+	}
+	if hb, err := readHeartbeat(ctx, mgr); err == nil {
+		st.Heartbeat = &hb
 	}
 	st.Services, err = Services(ctx, mgr, "")
 	if err != nil {

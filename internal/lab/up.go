@@ -54,7 +54,9 @@ type upContext struct {
 	stackDir      string        // mounted at /stack in the managers
 	mgr           docker.Swarm  // the first manager's engine; see firstManager
 	ipvs          *bool         // whether the nodes' kernel has IPVS; nil until deploy checks
-	autoHeartbeat time.Duration // the heartbeat up chose for a new swarm; 0 when given or kept
+	autoHeartbeat time.Duration // the heartbeat swarmlab chose, now or before; 0 when the user gave it
+	speed         engineSpeed   // how fast the first manager's engine answered, over the rounds so far
+	flapped       bool          // whether a node was Ready, then not, while up waited
 
 	mu      sync.Mutex
 	created []func(context.Context) error // how to undo what this run made, newest last
@@ -125,8 +127,13 @@ func (u *upContext) steps() []step {
 		step{"Pushing images to the registry", u.pushImages},
 		step{"Creating overlay network " + OverlayNetwork, u.createOverlay},
 	)
+	names := make([]string, len(stack.Stacks))
+	for i, s := range stack.Stacks {
+		names[i] = s.Name
+	}
+	steps = append(steps, step{"Deploying stacks " + strings.Join(names, ", "), u.deployAll})
 	for _, s := range stack.Stacks {
-		steps = append(steps, step{"Deploying stack " + s.Name, func(ctx context.Context) error { return u.deploy(ctx, s.Name, s.File) }})
+		steps = append(steps, step{"Waiting for stack " + s.Name, func(ctx context.Context) error { return u.waitDeployed(ctx, s.Name) }})
 	}
 	return append(steps, step{"Checking the ingress", func(ctx context.Context) error { return waitIngress(ctx, u.ep, u.status.Progress) }})
 }

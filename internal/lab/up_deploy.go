@@ -12,6 +12,7 @@ import (
 
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/swarmlab/swarmlab/internal/docker"
 	"github.com/swarmlab/swarmlab/stack"
@@ -43,6 +44,58 @@ func (u *upContext) createOverlay(ctx context.Context) error {
 // deploy runs `docker stack deploy` on the manager, as the tutorial does,
 // then waits for the stack's services to converge.
 func (u *upContext) deploy(ctx context.Context, name, file string) error {
+	if err := u.startDeploy(ctx, name, file); err != nil {
+		return err
+	}
+	return u.waitDeployed(ctx, name)
+}
+
+// deployAll starts every stack's deploy at once: their tasks run on
+// different nodes (the demo on the workers, the rest on the managers) and
+// pull their images from the registry in parallel, so that waiting for
+// each one in turn (waitDeployed) only waits for the slowest.
+func (u *upContext) deployAll(ctx context.Context) error {
+	// What a deploy sets up once per run, set up before the deploys share it.
+	if _, err := u.firstManager(); err != nil {
+		return err
+	}
+	if err := u.checkIPVS(ctx); err != nil {
+		return err
+	}
+	var g errgroup.Group
+	for _, s := range stack.Stacks {
+		g.Go(func() error { return u.startDeploy(ctx, s.Name, s.File) })
+	}
+	return g.Wait()
+}
+
+// checkIPVS asks, once per run and before the first stack, whether the
+// nodes' kernel has IPVS, and says what a kernel without it changes.
+func (u *upContext) checkIPVS(ctx context.Context) error {
+	if u.ipvs != nil {
+		return nil
+	}
+	has, err := u.hasIPVS(ctx)
+	if err != nil {
+		return err
+	}
+	if !has {
+		u.status.Infof("this kernel has no IPVS, so swarm's service VIPs and routing mesh do not work: stacks are deployed with endpoint_mode dnsrr and host-mode ports (%s explains)", u.lab.Config.Cmd("doctor"))
+	}
+	return nil
+}
+
+// waitDeployed waits for a deployed stack's services to converge.
+func (u *upContext) waitDeployed(ctx context.Context, name string) error {
+	mgr, err := u.firstManager()
+	if err != nil {
+		return err
+	}
+	return WaitStack(ctx, mgr, name, StackPatience, u.status.Progress)
+}
+
+// startDeploy runs `docker stack deploy` on the manager, as the tutorial does.
+func (u *upContext) startDeploy(ctx context.Context, name, file string) error {
 	data, err := os.ReadFile(filepath.Join(u.stackDir, file))
 	if err != nil {
 		return fmt.Errorf("read stack file: %w", err)
@@ -51,14 +104,8 @@ func (u *upContext) deploy(ctx context.Context, name, file string) error {
 		return err
 	}
 	mid := u.containerOf(u.lab.Config.Nodes()[0].Name)
-	if u.ipvs == nil { // once per run, before the first stack
-		has, err := u.hasIPVS(ctx)
-		if err != nil {
-			return err
-		}
-		if !has {
-			u.status.Infof("this kernel has no IPVS, so swarm's service VIPs and routing mesh do not work: stacks are deployed with endpoint_mode dnsrr and host-mode ports (%s explains)", u.lab.Config.Cmd("doctor"))
-		}
+	if err := u.checkIPVS(ctx); err != nil {
+		return err
 	}
 	cmd := []string{"docker", "stack", "deploy", "-c", "/stack/" + file, name}
 	var stdin io.Reader
@@ -74,13 +121,9 @@ func (u *upContext) deploy(ctx context.Context, name, file string) error {
 		return err
 	}
 	if err := res.Err(cmd); err != nil {
-		return err
+		return fmt.Errorf("stack %s: %w", name, err)
 	}
-	mgr, err := u.firstManager()
-	if err != nil {
-		return err
-	}
-	return WaitStack(ctx, mgr, name, StackPatience, u.status.Progress)
+	return nil
 }
 
 // hasIPVS asks, once per run, whether the nodes' kernel can do IPVS.

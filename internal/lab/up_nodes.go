@@ -147,14 +147,23 @@ func (u *upContext) prepareNodeImage(ctx context.Context) error {
 	}
 	u.nodeImage = img
 	u.status.Progress(img)
-	u.privileged, err = TryPrivileged(ctx, u.engine, img, u.lab.Config.Name)
-	if err != nil {
+	// The two trial containers are independent: one container start, not two.
+	var g errgroup.Group
+	g.Go(func() (err error) {
+		u.privileged, err = TryPrivileged(ctx, u.engine, img, u.lab.Config.Name)
+		return err
+	})
+	g.Go(func() error {
+		u.init = TryInit(ctx, u.engine, img, u.lab.Config.Name)
+		return nil
+	})
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	if !u.privileged {
 		u.status.Infof("this engine refuses --privileged; nodes run with explicit capabilities instead (all but SYS_RESOURCE)")
 	}
-	if u.init = TryInit(ctx, u.engine, img, u.lab.Config.Name); !u.init {
+	if !u.init {
 		u.status.Infof("this engine has no docker-init; nodes run dockerd as PID 1, which leaves ended tasks' processes defunct")
 	}
 	return nil

@@ -5,7 +5,6 @@ package lab
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/docker/docker/api/types/swarm"
@@ -30,98 +29,58 @@ func (u *upContext) initSwarm(ctx context.Context) error {
 	}
 	if info.Swarm.LocalNodeState == swarm.LocalNodeStateActive && info.Swarm.ControlAvailable {
 		u.status.Progress("already initialised")
-		return u.setHeartbeat(ctx, cl)
+		return u.keepHeartbeat(ctx, cl)
 	}
 	ip := NodeIP(u.subnet, first).String()
+	hb := u.heartbeat(ctx, cl)
 	spec := swarm.Spec{}
-	spec.Dispatcher.HeartbeatPeriod = u.heartbeat(ctx, cl)
+	spec.Dispatcher.HeartbeatPeriod = hb.Period
+	spec.Labels = hb.labels(nil)
 	_, err = cl.SwarmInit(ctx, swarm.InitRequest{ListenAddr: "0.0.0.0:2377", AdvertiseAddr: ip, Spec: spec})
 	if err != nil {
 		return fmt.Errorf("swarm init on %s: %w", first.Name, err)
 	}
-	return nil
+	// Init merges the spec with swarm's defaults; the update makes sure
+	// the labels are there for status.
+	return writeHeartbeat(ctx, cl, hb)
 }
 
-// setHeartbeat applies a --heartbeat to an existing swarm; without one the
-// swarm keeps the heartbeat it was given.
-func (u *upContext) setHeartbeat(ctx context.Context, cl docker.Swarm) error {
-	if u.askedHeartbeat == 0 {
-		return nil
+// keepHeartbeat applies a --heartbeat to an existing swarm. Without one the
+// swarm keeps the heartbeat it was given, and one swarmlab chose is checked
+// again once the nodes are Ready (nodesReady).
+func (u *upContext) keepHeartbeat(ctx context.Context, cl docker.Swarm) error {
+	if u.askedHeartbeat != 0 {
+		return writeHeartbeat(ctx, cl, HeartbeatChoice{Period: u.askedHeartbeat, By: HeartbeatByUser, Why: "--heartbeat or the config file"})
 	}
-	return updateHeartbeat(ctx, cl, u.askedHeartbeat)
-}
-
-func updateHeartbeat(ctx context.Context, cl docker.Swarm, hb time.Duration) error {
-	sw, err := cl.SwarmInspect(ctx)
+	cur, err := readHeartbeat(ctx, cl)
 	if err != nil {
 		return err
 	}
-	if sw.Spec.Dispatcher.HeartbeatPeriod == hb {
-		return nil
+	if cur.By == HeartbeatBySwarmlab {
+		u.autoHeartbeat = cur.Period
 	}
-	sw.Spec.Dispatcher.HeartbeatPeriod = hb
-	return cl.SwarmUpdate(ctx, sw.Version, sw.Spec, swarm.UpdateFlags{})
+	return nil
 }
 
 // heartbeat is the dispatcher heartbeat of a new swarm: --heartbeat when
-// given, else one the engine's speed allows. A node is marked Down after
-// about three missed heartbeats, and on a slow machine a busy node's
-// heartbeat comes late: a 2 s one would make its nodes flap.
-func (u *upContext) heartbeat(ctx context.Context, cl docker.Swarm) time.Duration {
+// given, else one the engine's speed allows (heartbeat.go).
+func (u *upContext) heartbeat(ctx context.Context, cl docker.Swarm) HeartbeatChoice {
 	if u.askedHeartbeat != 0 {
 		u.status.Progress(fmt.Sprintf("heartbeat %s (--heartbeat)", u.askedHeartbeat))
-		return u.askedHeartbeat
+		return HeartbeatChoice{Period: u.askedHeartbeat, By: HeartbeatByUser, Why: "--heartbeat or the config file"}
 	}
-	rtt, err := roundTrip(ctx, cl, 5)
-	if err != nil {
+	if err := u.speed.sample(ctx, cl); err != nil {
 		u.lab.Log.Warn("timing the manager's engine", "err", err)
-		rtt = 0
 	}
-	u.autoHeartbeat = heartbeatFor(rtt)
-	if u.autoHeartbeat > DefaultHeartbeat {
-		u.status.Infof("the manager's engine answers in %s (median of 5 calls), a slow machine: the swarm's heartbeat is %s instead of %s, so that busy nodes are not marked Down (--heartbeat sets one)",
-			rtt.Round(time.Millisecond), u.autoHeartbeat, DefaultHeartbeat)
+	c := u.speed.choice()
+	u.autoHeartbeat = c.Period
+	if c.Period > DefaultHeartbeat {
+		u.status.Infof("the manager's engine answers in %s (median of %d calls), a slow machine: the swarm's heartbeat is %s instead of %s for now, so that busy nodes are not marked Down; it is checked again once the nodes are Ready (--heartbeat sets one)",
+			u.speed.best.Round(time.Millisecond), callsPerRound, c.Period, DefaultHeartbeat)
 	} else {
-		u.status.Progress(fmt.Sprintf("heartbeat %s; the manager's engine answers in %s", u.autoHeartbeat, rtt.Round(time.Millisecond)))
+		u.status.Progress(fmt.Sprintf("heartbeat %s; the manager's engine answers in %s", c.Period, u.speed.best.Round(time.Millisecond)))
 	}
-	return u.autoHeartbeat
-}
-
-// Heartbeats up chooses from, by how long the manager's engine takes to
-// answer Info (the median of a few calls through dial-stdio): 10 ms on a
-// 2-core CI machine busy with other work, 5-20x that in an emulated VM.
-const (
-	DefaultHeartbeat = 2 * time.Second  // a laptop, or CI
-	slowHeartbeat    = 5 * time.Second  // swarm's own default
-	maxHeartbeat     = 20 * time.Second // what a flap backs off to at most
-)
-
-func heartbeatFor(rtt time.Duration) time.Duration {
-	switch {
-	case rtt < 60*time.Millisecond:
-		return DefaultHeartbeat
-	case rtt < 300*time.Millisecond:
-		return slowHeartbeat
-	}
-	return 2 * slowHeartbeat
-}
-
-// roundTrip times n Info calls after a first one, which opens the
-// connection, and returns the median.
-func roundTrip(ctx context.Context, cl docker.Swarm, n int) (time.Duration, error) {
-	if _, err := cl.Info(ctx); err != nil {
-		return 0, err
-	}
-	times := make([]time.Duration, n)
-	for i := range times {
-		t0 := time.Now()
-		if _, err := cl.Info(ctx); err != nil {
-			return 0, err
-		}
-		times[i] = time.Since(t0)
-	}
-	slices.Sort(times)
-	return times[n/2], nil
+	return c
 }
 
 func (u *upContext) joinNodes(ctx context.Context) error {
@@ -221,17 +180,32 @@ func (u *upContext) nodesReady(ctx context.Context) error {
 	if u.autoHeartbeat != 0 {
 		onFlap = func(node string) { u.backOffHeartbeat(ctx, mgr, node) }
 	}
-	return waitNodesReady(ctx, u.lab.clock, mgr, nodeNames(u.lab.Config.Nodes()), ReadyPatience, u.status.Progress, onFlap)
+	if err := waitNodesReady(ctx, u.lab.clock, mgr, nodeNames(u.lab.Config.Nodes()), ReadyPatience, u.status.Progress, onFlap); err != nil {
+		return err
+	}
+	// The nodes' engines have started: the manager's engine is timed
+	// again, out of the busy moment up itself made, unless a flap showed
+	// that the heartbeat must be long.
+	if u.autoHeartbeat == 0 || u.flapped {
+		return nil
+	}
+	say := func(s string) { u.status.Infof("%s", s) }
+	if err := recheckHeartbeat(ctx, mgr, &u.speed, say); err != nil {
+		u.lab.Log.Warn("checking the heartbeat again", "err", err)
+	}
+	return nil
 }
 
 // backOffHeartbeat doubles a heartbeat up chose when a node that was Ready
 // is not any more: the engine is slower than it measured.
 func (u *upContext) backOffHeartbeat(ctx context.Context, mgr docker.Swarm, node string) {
+	u.flapped = true
 	hb := min(2*u.autoHeartbeat, maxHeartbeat)
 	if hb == u.autoHeartbeat {
 		return
 	}
-	if err := updateHeartbeat(ctx, mgr, hb); err != nil {
+	why := fmt.Sprintf("%s was Ready, then not, while up waited: backed off from %s", node, u.autoHeartbeat)
+	if err := writeHeartbeat(ctx, mgr, HeartbeatChoice{Period: hb, By: HeartbeatBySwarmlab, Why: why}); err != nil {
 		u.lab.Log.Warn("backing off the heartbeat", "err", err)
 		return
 	}

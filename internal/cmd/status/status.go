@@ -43,7 +43,11 @@ func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *c
 func Print(streams cli.Streams, st lab.Status) {
 	w := tabwriter.NewWriter(streams.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "LAB %s\tregistry: %s\n", st.Name, dash(st.Registry))
-	fmt.Fprintf(w, "PORTS\t%s\n\n", ports(st.Endpoints))
+	fmt.Fprintf(w, "PORTS\t%s\n", ports(st.Endpoints))
+	if st.Heartbeat != nil {
+		fmt.Fprintf(w, "HEARTBEAT\t%s\n", heartbeat(*st.Heartbeat))
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintln(w, "NODE\tROLE\tCONTAINER\tIP\tSTATUS\tAVAILABILITY\tMANAGER STATUS\tENGINE")
 	for _, n := range st.Nodes {
 		leader := ""
@@ -88,4 +92,15 @@ func ports(ep lab.Endpoints) string {
 		return "-"
 	}
 	return strings.Join(out, ", ") + " on " + ep.Bind
+}
+
+// heartbeat says what the swarm's heartbeat is, who chose it and why.
+func heartbeat(hb lab.HeartbeatChoice) string {
+	switch hb.By {
+	case lab.HeartbeatByUser:
+		return fmt.Sprintf("%s, given: %s", hb.Period, hb.Why)
+	case lab.HeartbeatBySwarmlab:
+		return fmt.Sprintf("%s, chosen by swarmlab: %s", hb.Period, hb.Why)
+	}
+	return fmt.Sprintf("%s (no reason recorded: a swarm made before swarmlab recorded one)", hb.Period)
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
 
@@ -68,5 +69,28 @@ func TestStatusValidatesTheConfig(t *testing.T) {
 	}
 	if r.Connects != 0 {
 		t.Fatalf("the engine was opened %d times for a config that is not valid", r.Connects)
+	}
+}
+
+// status says which heartbeat the swarm has, who chose it and why.
+func TestPrintSaysTheHeartbeat(t *testing.T) {
+	for _, tt := range []struct {
+		hb   lab.HeartbeatChoice
+		want string
+	}{
+		{lab.HeartbeatChoice{Period: 2 * time.Second, By: lab.HeartbeatBySwarmlab, Why: "the manager's engine answered in 9ms"}, "HEARTBEAT 2s, chosen by swarmlab: the manager's engine answered in 9ms"},
+		{lab.HeartbeatChoice{Period: 5 * time.Second, By: lab.HeartbeatByUser, Why: "--heartbeat or the config file"}, "HEARTBEAT 5s, given: --heartbeat or the config file"},
+		{lab.HeartbeatChoice{Period: 5 * time.Second}, "HEARTBEAT 5s (no reason recorded"},
+	} {
+		var out strings.Builder
+		Print(cli.Streams{Out: &out}, lab.Status{Name: "swarmlab", Heartbeat: &tt.hb})
+		if got := strings.Join(strings.Fields(out.String()), " "); !strings.Contains(got, tt.want) {
+			t.Errorf("output lacks %q:\n%s", tt.want, out.String())
+		}
+	}
+	var out strings.Builder
+	Print(cli.Streams{Out: &out}, lab.Status{Name: "swarmlab"})
+	if strings.Contains(out.String(), "HEARTBEAT") {
+		t.Errorf("a heartbeat without a swarm:\n%s", out.String())
 	}
 }
