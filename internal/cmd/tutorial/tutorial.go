@@ -1,12 +1,15 @@
 package tutorial
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/swarmlab/swarmlab/internal/class/learner"
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
 	"github.com/swarmlab/swarmlab/internal/lab"
@@ -47,23 +50,52 @@ ticked as you finish it. A step that went wrong gets a hint from what the lab sh
 				if err != nil {
 					return err
 				}
+				learner.Once(cmd.Context(), p, readLab(cmd.Context(), r))
 				return show(streams, f.json, p)
 			}
 			ctx, cancel := cli.SignalContext(cmd)
 			defer cancel()
 			tty := cli.IsTerminal(streams.Out) && !f.json
+			// In a class, each progress also goes to the teacher's board, and
+			// what the teacher says shows under the steps (docs/class.md).
+			cls := learner.Start(ctx)
+			defer cls.Close()
+			var mu sync.Mutex
 			var prev *tutorial.Progress
-			return tutorial.Watch(ctx, r, lang, f.interval, func(p tutorial.Progress) {
+			draw := func(p tutorial.Progress) {
 				switch {
 				case f.json:
 					_ = tutorial.WriteJSON(streams.Out, p)
 				case tty:
 					fmt.Fprint(streams.Out, "\033[H\033[2J")
 					tutorial.WriteText(streams.Out, p)
+					for _, line := range cls.Lines(lang) {
+						fmt.Fprintln(streams.Out, line)
+					}
 					fmt.Fprintf(streams.Out, "(%s, %s)\n", p.At.Format("15:04:05"), tutorial.Watching(lang))
 				default:
 					tutorial.WriteChanges(streams.Out, prev, p)
 				}
+			}
+			cls.OnFeed(func() {
+				mu.Lock()
+				defer mu.Unlock()
+				if tty && prev != nil {
+					draw(*prev)
+				} else if !f.json {
+					for _, line := range cls.Lines(lang) {
+						fmt.Fprintln(streams.Out, line)
+					}
+				}
+			})
+			if tty && cls != nil {
+				go cls.Keys(ctx, streams.In, func(string) {})
+			}
+			return tutorial.Watch(ctx, r, lang, f.interval, func(p tutorial.Progress) {
+				cls.Progress(p, readLab(ctx, r))
+				mu.Lock()
+				defer mu.Unlock()
+				draw(p)
 				prev = &p
 			})
 		}),
@@ -131,8 +163,14 @@ func report(cmd *cobra.Command, streams cli.Streams, l *lab.Lab, f *flags, lang 
 	if err != nil {
 		return err
 	}
+	learner.Once(cmd.Context(), p, readLab(cmd.Context(), r))
 	if !f.json {
 		fmt.Fprintln(streams.Out)
 	}
 	return show(streams, f.json, p)
+}
+
+// readLab reads the lab again for the class's summary of nodes and services.
+func readLab(ctx context.Context, r *tutorial.Reader) func() (*tutorial.State, error) {
+	return func() (*tutorial.State, error) { return r.Read(ctx) }
 }
