@@ -38,16 +38,16 @@
     const hs = $("head-steps"), hc = $("head-counts");
     hs.replaceChildren();
     hc.replaceChildren();
-    for (const h of ["Learner", "Step", "On it", "Hint now", "Stuck", "Hand"]) hs.appendChild(el("th", { rowspan: "1" }, h));
+    hs.appendChild(el("th", null, "Learner"));
+    hc.appendChild(el("th", null, "at each step →"));
     const counts = {};
     for (const l of learners.values()) if (!l.left && l.current) counts[l.current] = (counts[l.current] || 0) + 1;
-    const c0 = el("th", { colspan: "6" }, "learners at each step →");
-    hc.appendChild(c0);
     for (const st of steps) {
-      const th = el("th", { class: "step" + (cls && cls.step === st.id ? " classstep" : ""), title: st.n + ". " + title(st) }, st.n);
-      hs.appendChild(th);
-      hc.appendChild(el("th", { class: "step", title: title(st) }, counts[st.id] || ""));
+      hs.appendChild(el("th", { class: "step" + (cls && cls.step === st.id ? " classstep" : ""), title: st.n + ". " + title(st) }, st.n));
+      hc.appendChild(el("th", { class: "step count", title: title(st) }, counts[st.id] || ""));
     }
+    for (const h of ["Step", "On it", "Hint now", "Stuck", "Hand"]) hs.appendChild(el("th", null, h));
+    hc.appendChild(el("th", { colspan: "5" }));
   }
 
   function visible() {
@@ -83,18 +83,18 @@
       name.appendChild(a);
       if (l.left) name.appendChild(el("span", { class: "muted" }, " (left)"));
       tr.appendChild(name);
+      for (const s of steps) {
+        const status = (l.steps && l.steps[s.id]) || "todo";
+        const td = el("td", { class: "c" + (cls && cls.step === s.id ? " classstep" : ""), title: s.n + ". " + title(s) + ": " + status });
+        td.appendChild(el("span", { class: "cell " + status }));
+        tr.appendChild(td);
+      }
       const st = stepById(l.current);
       tr.appendChild(el("td", { class: "current-step" }, l.finished ? "finished" : st ? st.n + ". " + title(st) : l.labState || "not started"));
       tr.appendChild(el("td", { class: "time" }, l.finished || !l.stepSince ? "" : dur(now() - t(l.stepSince))));
       tr.appendChild(el("td", { class: "hint", title: l.hint || "" }, l.hint || ""));
       tr.appendChild(el("td", { class: "stuck" }, why ? "⚠ " + why : ""));
-      tr.appendChild(el("td", { class: "hand", title: l.hand ? l.hand.question : "" }, l.hand ? "✋" : ""));
-      for (const s of steps) {
-        const status = (l.steps && l.steps[s.id]) || "todo";
-        const td = el("td", { class: "cell" + (cls && cls.step === s.id ? " classstep" : ""), title: s.n + ". " + title(s) + ": " + status });
-        td.appendChild(el("span", { class: "cell " + status }));
-        tr.appendChild(td);
-      }
+      tr.appendChild(el("td", { class: "hand", title: l.hand ? l.hand.question : "" }, l.hand ? "raised" : ""));
       frag.appendChild(tr);
     }
     body.replaceChildren(frag);
