@@ -66,6 +66,12 @@ const maxHints = 50
 
 // apply folds a tick received at now into the state.
 func (s *State) apply(t proto.Tick, now time.Time) {
+	if t.Steps == nil && t.Current == "" && t.Verify != nil {
+		// A 'swarmlab verify': the tutorial's state is unchanged.
+		s.Verify, s.LastSeen = t.Verify, now
+		s.Ticks++
+		return
+	}
 	if s.Steps == nil {
 		s.Steps = map[string]string{}
 	}

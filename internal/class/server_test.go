@@ -431,3 +431,18 @@ func TestBoardStreamsWithinASecond(t *testing.T) {
 		t.Fatalf("hand event %q", e)
 	}
 }
+
+func TestVerifyKeepsTheStep(t *testing.T) {
+	t.Parallel()
+	s, ts := newTestServer(t, Options{})
+	a := join(t, ts, s.Code, "Aiko")
+	do(t, "POST", ts.URL+proto.PathTick, a.Token, tick(1, "tag", "init"))
+	v := proto.Tick{Seq: 2, Verify: &proto.VerifyResult{OK: false, Failed: []string{"api: 2/3 <x>"}}}
+	if r := do(t, "POST", ts.URL+proto.PathTick, a.Token, v); r.code != 200 {
+		t.Fatalf("verify: %d", r.code)
+	}
+	l := s.Learners()[0]
+	if l.Current != "tag" || l.Steps["init"] != "done" || l.Verify == nil || l.Verify.OK || l.Verify.Failed[0] != "api: 2/3 <x>" {
+		t.Fatalf("after verify: %+v", l)
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/swarmlab/swarmlab/internal/class/client"
 	"github.com/swarmlab/swarmlab/internal/class/proto"
+	"github.com/swarmlab/swarmlab/internal/lab"
 	"github.com/swarmlab/swarmlab/internal/tutorial"
 )
 
@@ -133,6 +134,26 @@ func Once(ctx context.Context, p tutorial.Progress, read func() (*tutorial.State
 		}
 	}
 	r.Report(t)
+	ctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+	defer cancel()
+	_ = r.Flush(ctx)
+}
+
+// Verified reports a 'swarmlab verify' to the class, when in one: which
+// goals failed, by name. Like Once, it waits a second and a half at most.
+func Verified(ctx context.Context, goals []lab.Goal) {
+	r := client.NewReporter()
+	if r == nil {
+		return
+	}
+	v := &proto.VerifyResult{At: time.Now(), OK: true}
+	for _, g := range goals {
+		if !g.OK {
+			v.OK = false
+			v.Failed = append(v.Failed, g.Name+": "+g.Detail)
+		}
+	}
+	r.Report(proto.Tick{Verify: v})
 	ctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
 	defer cancel()
 	_ = r.Flush(ctx)
