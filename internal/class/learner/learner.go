@@ -33,7 +33,7 @@ func Tick(p tutorial.Progress) proto.Tick {
 
 // Lines is the block --watch shows under the steps: the class's step, the
 // teacher's last broadcast, the hand, and the key to raise one.
-func Lines(r *client.Reporter, lang string) []string {
+func Lines(r *client.Reporter, lang string, last *tutorial.Progress) []string {
 	if r == nil {
 		return nil
 	}
@@ -53,10 +53,11 @@ func Lines(r *client.Reporter, lang string) []string {
 	}
 	out = append(out, head)
 	if f.Step != "" {
+		// Numbered as the learner's own tutorial numbers it.
 		title := f.Step
-		for i, s := range tutorial.Steps(tutorial.Env{}) {
-			if s.ID == f.Step {
-				title = fmt.Sprintf("%d. %s", i+1, s.Title.In(lang))
+		if last != nil {
+			if st, ok := last.Step(f.Step); ok {
+				title = fmt.Sprintf("%d. %s", st.N, st.Title)
 			}
 		}
 		out = append(out, pick(ja, "  Class step: ", "  クラスの現在のステップ: ")+title)

@@ -22,6 +22,7 @@ type Session struct {
 	mu          sync.Mutex
 	lastSummary time.Time
 	lastCurrent string
+	last        *tutorial.Progress
 }
 
 // Start starts reporting in the background until Close.
@@ -49,6 +50,7 @@ func (s *Session) Progress(p tutorial.Progress, read func() (*tutorial.State, er
 	s.mu.Lock()
 	due := read != nil && (p.Current != s.lastCurrent || time.Since(s.lastSummary) > summaryEvery)
 	s.lastCurrent = p.Current
+	s.last = &p
 	if due {
 		s.lastSummary = time.Now()
 	}
@@ -96,7 +98,10 @@ func (s *Session) Lines(lang string) []string {
 	if s == nil {
 		return nil
 	}
-	return Lines(s.r, lang)
+	s.mu.Lock()
+	last := s.last
+	s.mu.Unlock()
+	return Lines(s.r, lang, last)
 }
 
 // Keys reads hand-raising lines from in.
