@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -444,5 +446,52 @@ func TestVerifyKeepsTheStep(t *testing.T) {
 	l := s.Learners()[0]
 	if l.Current != "tag" || l.Steps["init"] != "done" || l.Verify == nil || l.Verify.OK || l.Verify.Failed[0] != "api: 2/3 <x>" {
 		t.Fatalf("after verify: %+v", l)
+	}
+}
+
+func TestDownloadPointRangeAndCode(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rel := filepath.Join(dir, ReleasesDir)
+	os.MkdirAll(rel, 0o755)
+	os.WriteFile(filepath.Join(rel, "swarmlab.tar.gz"), []byte("0123456789abcdef"), 0o644)
+	os.WriteFile(filepath.Join(rel, "secret.txt"), []byte("not listed"), 0o644)
+	if _, err := sumReleases(rel, func(string) {}); err != nil {
+		t.Fatal(err)
+	}
+	// Listed only when the teacher's SHA256SUMS names it: drop secret.txt.
+	sums := readSums(filepath.Join(rel, SumsFile))
+	delete(sums, "secret.txt")
+	writeSums(filepath.Join(rel, SumsFile), sums)
+	s, ts := newTestServer(t, Options{Dir: dir})
+	r := do(t, "GET", ts.URL+proto.PathFile+"releases/swarmlab.tar.gz", "", nil, proto.HeaderCode, strings.ToLower(s.Code), "Range", "bytes=10-")
+	if r.code != 206 || r.body != "abcdef" {
+		t.Fatalf("range with the class code: %d %q", r.code, r.body)
+	}
+	if r := do(t, "GET", ts.URL+proto.PathFile+"releases/swarmlab.tar.gz", "", nil, proto.HeaderCode, "WRONG"); r.code != 403 {
+		t.Fatalf("wrong code: %d", r.code)
+	}
+	if r := do(t, "GET", ts.URL+proto.PathFile+"releases/secret.txt", "", nil, proto.HeaderCode, s.Code); r.code != 404 {
+		t.Fatalf("an unlisted file: %d %q", r.code, r.body)
+	}
+}
+
+func TestExportTimePerStep(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	s, ts := newTestServer(t, Options{Now: clock})
+	a := join(t, ts, s.Code, "Aiko")
+	do(t, "POST", ts.URL+proto.PathTick, a.Token, tick(1, "init"))
+	now = now.Add(90 * time.Second)
+	do(t, "POST", ts.URL+proto.PathTick, a.Token, tick(2, "tag", "init"))
+	e := s.Export()
+	if len(e.Learners) != 1 || e.Learners[0].Steps["init"].Seconds != 90 || !e.Learners[0].Steps["init"].Done || e.Completion["init"] != 1 || e.Completion["tag"] != 0 {
+		t.Fatalf("export %+v", e)
+	}
+	r := do(t, "GET", ts.URL+"/api/teacher/export.csv", s.Secret, nil)
+	lines := strings.Split(strings.TrimSpace(r.body), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "id,name,joined") || !strings.Contains(lines[1], ",Aiko,") || !strings.Contains(lines[1], "true,90") {
+		t.Fatalf("csv:\n%s", r.body)
 	}
 }
