@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/swarmlab/swarmlab/internal/class/client"
 	"github.com/swarmlab/swarmlab/internal/class/proto"
@@ -91,9 +92,9 @@ func Keys(ctx context.Context, in io.Reader, said func(string)) {
 		}
 		q := strings.TrimSpace(strings.TrimPrefix(line, "h"))
 		if _, err := client.RaiseHand(ctx, q); err != nil {
-			said(err.Error())
+			said("hand not raised: " + err.Error())
 		} else {
-			said("✋")
+			said("hand raised at " + time.Now().Format("15:04:05"))
 		}
 	}
 }

@@ -23,6 +23,8 @@ type Session struct {
 	lastSummary time.Time
 	lastCurrent string
 	last        *tutorial.Progress
+	note        string // what came of the last hand raised from the keyboard
+	redraw      func()
 }
 
 // Start starts reporting in the background until Close.
@@ -90,6 +92,9 @@ func (s *Session) OnFeed(fn func()) {
 	if s == nil {
 		return
 	}
+	s.mu.Lock()
+	s.redraw = fn
+	s.mu.Unlock()
 	s.r.OnFeed(func(proto.Feed) { fn() })
 }
 
@@ -99,9 +104,13 @@ func (s *Session) Lines(lang string) []string {
 		return nil
 	}
 	s.mu.Lock()
-	last := s.last
+	last, note := s.last, s.note
 	s.mu.Unlock()
-	return Lines(s.r, lang, last)
+	lines := Lines(s.r, lang, last)
+	if note != "" {
+		lines = append(lines, "  "+note)
+	}
+	return lines
 }
 
 // Keys reads hand-raising lines from in.
@@ -109,7 +118,18 @@ func (s *Session) Keys(ctx context.Context, in io.Reader, said func(string)) {
 	if s == nil || in == nil {
 		return
 	}
-	Keys(ctx, in, said)
+	Keys(ctx, in, func(msg string) {
+		s.mu.Lock()
+		s.note = msg
+		redraw := s.redraw
+		s.mu.Unlock()
+		if said != nil {
+			said(msg)
+		}
+		if redraw != nil {
+			redraw()
+		}
+	})
 }
 
 // Close stops the background sender, giving what is queued up to a second
