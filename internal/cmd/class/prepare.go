@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -33,15 +34,23 @@ them to the learners, and their 'swarmlab up' loads the node image from it.`,
 			if !ok {
 				return errors.New("this engine client cannot save images")
 			}
+			// The node image up would use: the configured one, else (for
+			// the default) the one 'build node-image' makes. One is enough:
+			// each is hundreds of megabytes.
 			var refs []string
-			for _, ref := range []string{l.Config.NodeImage, lab.LocalNodeImage} {
-				if _, err := l.Engine.ImageInspect(cmd.Context(), ref); err == nil && !contains(refs, ref) {
+			candidates := []string{l.Config.NodeImage}
+			if l.Config.NodeImage == lab.Defaults().NodeImage {
+				candidates = append(candidates, lab.LocalNodeImage)
+			}
+			for _, ref := range candidates {
+				if _, err := l.Engine.ImageInspect(cmd.Context(), ref); err == nil {
 					refs = append(refs, ref)
+					break
 				}
 			}
 			if len(refs) == 0 {
-				return cli.Hintf("pull it ('docker pull "+l.Config.NodeImage+"') or build it ('swarmlab build node-image'), then run this again",
-					"neither %s nor %s is on this engine", l.Config.NodeImage, lab.LocalNodeImage)
+				return cli.Hintf("pull it ('docker pull "+l.Config.NodeImage+"') or build one ('swarmlab build node-image'), then run this again",
+					"no node image on this engine (looked for %s)", strings.Join(candidates, ", "))
 			}
 			for _, ref := range extra {
 				if _, err := l.Engine.ImageInspect(cmd.Context(), ref); err != nil {
@@ -65,11 +74,3 @@ them to the learners, and their 'swarmlab up' loads the node image from it.`,
 	return c
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
