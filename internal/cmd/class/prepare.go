@@ -73,4 +73,3 @@ them to the learners, and their 'swarmlab up' loads the node image from it.`,
 	c.Flags().StringArrayVar(&extra, "image", nil, "another image to serve (repeatable)")
 	return c
 }
-
