@@ -191,14 +191,13 @@ func TestClass(t *testing.T) {
 
 	// tutorial --watch reports in the background.
 	wctx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
 	watchCmd := exec.CommandContext(wctx, bin, "--config", conf, "tutorial", "--watch", "--json")
 	watchCmd.Env = env
 	watchCmd.Stdout, watchCmd.Stderr = io.Discard, io.Discard
 	if err := watchCmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer watchCmd.Wait()
+	defer func() { stopWatch(); watchCmd.Wait() }()
 	name := "E2E <learner>"
 	exe := func(node, command string) string {
 		t.Helper()
