@@ -8,6 +8,7 @@ import (
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/buildcmd"
 	"github.com/swarmlab/swarmlab/internal/cmd/chaos"
+	"github.com/swarmlab/swarmlab/internal/cmd/class"
 	"github.com/swarmlab/swarmlab/internal/cmd/deploy"
 	"github.com/swarmlab/swarmlab/internal/cmd/dockercmd"
 	"github.com/swarmlab/swarmlab/internal/cmd/doctor"
@@ -52,7 +53,7 @@ a registry, a manager and three workers (Docker-in-Docker), the demo app
 		lifecycle.NewStopCommand, lifecycle.NewStartCommand,
 		shell.NewCommand, dockercmd.NewCommand, node.NewCommand, chaos.NewCommand,
 		verify.NewCommand, doctor.NewCommand, buildcmd.NewCommand, images.NewCommand, deploy.NewCommand,
-		tutorial.NewCommand, open.NewCommand,
+		tutorial.NewCommand, open.NewCommand, class.NewCommand,
 	} {
 		root.AddCommand(newCommand(logger, streams, lf))
 	}

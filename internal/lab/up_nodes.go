@@ -134,6 +134,7 @@ func portFree(addr string, port int) error {
 
 func (u *upContext) prepareNodeImage(ctx context.Context) error {
 	img, note, err := u.lab.NodeImage(ctx, true)
+	img, note, err = u.classNodeImage(ctx, img, note, err)
 	if missing := (*noNodeImageError)(nil); errors.As(err, &missing) {
 		if err = u.buildNodeImageForUp(ctx, missing); err == nil {
 			img = LocalNodeImage

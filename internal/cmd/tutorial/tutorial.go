@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/swarmlab/swarmlab/internal/class/learner"
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
 	"github.com/swarmlab/swarmlab/internal/lab"
@@ -53,16 +54,35 @@ ticked as you finish it. A step that went wrong gets a hint from what the lab sh
 				if err != nil {
 					return err
 				}
+				learner.Once(cmd.Context(), p, readLab(cmd.Context(), r))
 				return show(streams, f.json, p)
 			}
 			ctx, cancel := cli.SignalContext(cmd)
 			defer cancel()
 			tty := cli.IsTerminal(streams.Out) && !f.json
+			// In a class, each progress also goes to the teacher's board, and
+			// what the teacher says shows under the steps (docs/class.md).
+			cls := learner.Start(ctx)
+			defer cls.Close()
 			if tty {
-				return watchScreen(ctx, r, lang, f.interval, streams.Out.(*os.File))
+				go cls.Keys(ctx, streams.In, nil)
+				return watchScreen(ctx, r, lang, f.interval, streams.Out.(*os.File), cls)
 			}
+			var mu sync.Mutex
 			var prev *tutorial.Progress
+			cls.OnFeed(func() {
+				mu.Lock()
+				defer mu.Unlock()
+				if !f.json {
+					for _, line := range cls.Lines(lang) {
+						fmt.Fprintln(streams.Out, line)
+					}
+				}
+			})
 			return tutorial.Watch(ctx, r, lang, f.interval, func(p tutorial.Progress) {
+				cls.Progress(p, readLab(ctx, r))
+				mu.Lock()
+				defer mu.Unlock()
 				if f.json {
 					_ = tutorial.WriteJSON(streams.Out, p)
 				} else {
@@ -83,8 +103,8 @@ ticked as you finish it. A step that went wrong gets a hint from what the lab sh
 
 // watchScreen is --watch on a terminal: the progress fitted to the
 // terminal's size, drawn again when the lab changes or the terminal is
-// resized.
-func watchScreen(ctx context.Context, r *tutorial.Reader, lang string, interval time.Duration, out *os.File) error {
+// resized; in a class, with the teacher's block (cls may be nil).
+func watchScreen(ctx context.Context, r *tutorial.Reader, lang string, interval time.Duration, out *os.File, cls *learner.Session) error {
 	var mu sync.Mutex
 	var last *tutorial.Progress
 	draw := func() {
@@ -97,12 +117,17 @@ func watchScreen(ctx context.Context, r *tutorial.Reader, lang string, interval 
 		}
 		var b strings.Builder
 		b.WriteString("\033[H\033[2J")
-		lines := tutorial.Fit(*last, tutorial.Screen{Width: w, Height: h,
+		lines := tutorial.Fit(*last, tutorial.Screen{Width: w, Height: h, Extra: cls.Lines(lang),
 			Footer: fmt.Sprintf("(%s, %s)", last.At.Format("15:04:05"), tutorial.Watching(lang))})
 		// No newline after the last line: it would scroll the header away.
 		b.WriteString(strings.Join(lines, "\r\n"))
 		fmt.Fprint(out, b.String())
 	}
+	cls.OnFeed(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		draw()
+	})
 	go func() {
 		for range resizes(ctx, out) {
 			mu.Lock()
@@ -111,6 +136,7 @@ func watchScreen(ctx context.Context, r *tutorial.Reader, lang string, interval 
 		}
 	}()
 	err := tutorial.Watch(ctx, r, lang, interval, func(p tutorial.Progress) {
+		cls.Progress(p, readLab(ctx, r))
 		mu.Lock()
 		defer mu.Unlock()
 		last = &p
@@ -174,8 +200,14 @@ func report(cmd *cobra.Command, streams cli.Streams, l *lab.Lab, f *flags, lang 
 	if err != nil {
 		return err
 	}
+	learner.Once(cmd.Context(), p, readLab(cmd.Context(), r))
 	if !f.json {
 		fmt.Fprintln(streams.Out)
 	}
 	return show(streams, f.json, p)
+}
+
+// readLab reads the lab again for the class's summary of nodes and services.
+func readLab(ctx context.Context, r *tutorial.Reader) func() (*tutorial.State, error) {
+	return func() (*tutorial.State, error) { return r.Read(ctx) }
 }
