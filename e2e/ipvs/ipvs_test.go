@@ -180,6 +180,7 @@ func TestSmoke(t *testing.T) {
 		{"HandoutServiceMesh", func(t *testing.T) { testHandoutService(ctx, t) }},
 		{"StackWithVIP", func(t *testing.T) { testStackVIP(ctx, t) }},
 		{"Down", testDown},
+		{"NoBuiltImagesLeft", testNoBuiltImages},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, s.run) && (s.name == "UpBare" || s.name == "PushHandoutImages") {
@@ -273,6 +274,19 @@ func testStackVIP(ctx context.Context, t *testing.T) {
 	record(t, "30 requests to swtest_nginx's VIP", time.Since(start), firstMatch(out, "replica"))
 	if err != nil {
 		t.Fatalf("through swtest_nginx's VIP: %v\n%s", err, out)
+	}
+}
+
+// testNoBuiltImages: after 'down --purge' of the engine's only lab, none of
+// the images swarmlab built (tagged or left untagged) stays.
+func testNoBuiltImages(t *testing.T) {
+	out, err := runQuiet(t, 2*time.Minute, "docker", "image", "ls", "--all", "--filter", "label=io.swarmlab.binary", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}")
+	if err != nil {
+		t.Fatalf("docker image ls: %v\n%s", err, out)
+	}
+	record(t, "images swarmlab built, left after down --purge", 0, fmt.Sprint(len(strings.Fields(out))/2))
+	if strings.TrimSpace(out) != "" {
+		t.Errorf("down --purge left images swarmlab built:\n%s", out)
 	}
 }
 
