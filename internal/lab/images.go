@@ -243,7 +243,7 @@ func (l *Lab) RemoveBuiltImages(ctx context.Context) error {
 			return nil
 		}
 	}
-	imgs, err := l.Engine.ImageList(ctx, image.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", labelBinary))})
+	imgs, err := l.Engine.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("label", labelBinary))})
 	if err != nil {
 		return engineErr(err)
 	}
