@@ -13,6 +13,7 @@
 //	SWARMLAB_ARTIFACTS       where logs and timings go (default /root/e2e-ipvs)
 //	SWARMLAB_E2E_FRESH=1|0   ip_vs must (0) or must not (1) be loaded before the first check
 //	SWARMLAB_E2E_UP_TRIES    runs of 'up' allowed when one stops on a wait (default 2: one fallback rerun)
+//	SWARMLAB_E2E_WORKERS     workers of TestSmoke's lab (default 3, the handout's)
 //
 // The VM is emulated and 5-20x slower than a laptop, so every step has a
 // generous timeout, and commands are stopped early only when their output
@@ -171,11 +172,19 @@ func TestSmoke(t *testing.T) {
 	if out, err := swarmlab(t, 5*time.Minute, 15*time.Minute, "down", "--purge"); err != nil {
 		t.Fatalf("down before the run: %v\n%s", err, out)
 	}
+	// The node image is in the VM; nothing can be pulled there.
+	upArgs := []string{"--bare", "--node-image", lab.LocalNodeImage}
+	if n, err := strconv.Atoi(os.Getenv("SWARMLAB_E2E_WORKERS")); err == nil && n >= 1 && n < len(workers) {
+		// Fewer emulated nodes, for a shorter run.
+		workers = workers[:n]
+		testLab.Config.Workers = n
+		upArgs = append(upArgs, "--workers", strconv.Itoa(n))
+	}
 	steps := []struct {
 		name string
 		run  func(t *testing.T)
 	}{
-		{"UpBare", func(t *testing.T) { upLab(t, "--bare") }},
+		{"UpBare", func(t *testing.T) { upLab(t, upArgs...) }},
 		{"PushHandoutImages", func(t *testing.T) { testPushImages(ctx, t) }},
 		{"HandoutServiceMesh", func(t *testing.T) { testHandoutService(ctx, t) }},
 		{"StackWithVIP", func(t *testing.T) { testStackVIP(ctx, t) }},

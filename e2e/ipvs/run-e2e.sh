@@ -96,7 +96,7 @@ run_checks() {
   "$VM" cp bin/swarmlab /usr/local/bin/swarmlab < /dev/null
   "$VM" cp bin/e2e-ipvs.test /root/e2e-ipvs.test < /dev/null
   "$VM" ssh "cd /root && rm -rf e2e-ipvs/$phase && SWARMLAB_E2E_IPVS=1 SWARMLAB_BIN=/usr/local/bin/swarmlab \
-    SWARMLAB_ARTIFACTS=/root/e2e-ipvs/$phase SWARMLAB_E2E_FRESH=$fresh \
+    SWARMLAB_ARTIFACTS=/root/e2e-ipvs/$phase SWARMLAB_E2E_FRESH=$fresh SWARMLAB_E2E_WORKERS=${SWARMLAB_E2E_WORKERS:-} \
     ./e2e-ipvs.test -test.v -test.run '^$test\$' -test.timeout 150m" < /dev/null 2>&1 | tee "$ART/$phase.log" || rc=$?
   mkdir -p "$ART/$phase"
   "$VM" ssh "tar -C /root/e2e-ipvs/$phase -c ." < /dev/null | tar -x -C "$ART/$phase" || true
