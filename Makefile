@@ -29,8 +29,8 @@ e2e: build ## end-to-end tests on a real lab
 e2e-ipvs: node-image ## the end-to-end checks on a kernel with IPVS, in a VM (not in CI: 30-45 min; see README)
 	bash e2e/ipvs/run-e2e.sh
 
-e2e-ipvs-smoke: ## CI's short run of the IPVS path in the VM: builds the VM when missing (as root), up --bare, the handout's service and a stack with VIPs
-	BUILD_VM=1 PHASES=smoke bash e2e/ipvs/run-e2e.sh
+e2e-ipvs-smoke: ## CI's short run of the IPVS path in the VM: builds the VM when missing (as root), up --bare with one worker, the handout's service and a stack with VIPs
+	BUILD_VM=1 PHASES=smoke SWARMLAB_E2E_WORKERS=$${SWARMLAB_E2E_WORKERS:-1} bash e2e/ipvs/run-e2e.sh
 
 e2e-tutorial-full: build ## the tutorial's whole checkpoint matrix: goto every step from an empty and a finished lab, then type to the end (about an hour)
 	mkdir -p artifacts
