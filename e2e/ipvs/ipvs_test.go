@@ -519,8 +519,18 @@ func testHandoutService(ctx context.Context, t *testing.T) {
 
 	start = time.Now()
 	out, err = inManager(t, 15*time.Minute, "docker", "service", "scale", "api=6")
+	note := ""
+	if err != nil && strings.Contains(out, "context deadline exceeded") {
+		// The CLI gave up on a manager slowed by emulation; the learner
+		// types it again (it is idempotent). Reported, not hidden.
+		note = "FALLBACK: typed twice, the first gave 'context deadline exceeded'"
+		t.Logf("%s", note)
+		var again string
+		again, err = inManager(t, 15*time.Minute, "docker", "service", "scale", "api=6")
+		out += "\n--- typed again ---\n" + again
+	}
 	save("service-scale.log", out)
-	record(t, "service scale api=6", time.Since(start), "")
+	record(t, "service scale api=6", time.Since(start), note)
 	if err != nil {
 		t.Fatalf("service scale: %v\n%s", err, out)
 	}
