@@ -7,7 +7,7 @@ LDFLAGS := -s -w -X github.com/swarmlab/swarmlab/internal/version.Version=$(VERS
 # clean clone needs nothing but Go.
 STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build check unit conformance e2e e2e-ipvs e2e-tutorial-full vet cross dist node-image bench bench-tutorial vendor-xterm bench-window
+.PHONY: build check unit conformance e2e e2e-ipvs e2e-ipvs-smoke e2e-tutorial-full vet cross dist node-image bench bench-tutorial vendor-xterm bench-window
 build: ## a static binary: it also ships itself in the lab's images
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/swarmlab
 
@@ -28,6 +28,9 @@ e2e: build ## end-to-end tests on a real lab
 
 e2e-ipvs: node-image ## the end-to-end checks on a kernel with IPVS, in a VM (not in CI: 30-45 min; see README)
 	bash e2e/ipvs/run-e2e.sh
+
+e2e-ipvs-smoke: ## CI's short run of the IPVS path in the VM: builds the VM when missing (as root), up --bare with one worker, the handout's service and a stack with VIPs
+	BUILD_VM=1 PHASES=smoke SWARMLAB_E2E_WORKERS=$${SWARMLAB_E2E_WORKERS:-1} bash e2e/ipvs/run-e2e.sh
 
 e2e-tutorial-full: build ## the tutorial's whole checkpoint matrix: goto every step from an empty and a finished lab, then type to the end (about an hour)
 	mkdir -p artifacts

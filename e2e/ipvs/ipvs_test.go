@@ -13,6 +13,7 @@
 //	SWARMLAB_ARTIFACTS       where logs and timings go (default /root/e2e-ipvs)
 //	SWARMLAB_E2E_FRESH=1|0   ip_vs must (0) or must not (1) be loaded before the first check
 //	SWARMLAB_E2E_UP_TRIES    runs of 'up' allowed when one stops on a wait (default 2: one fallback rerun)
+//	SWARMLAB_E2E_WORKERS     workers of TestSmoke's lab (default 3, the handout's)
 //
 // The VM is emulated and 5-20x slower than a laptop, so every step has a
 // generous timeout, and commands are stopped early only when their output
@@ -30,6 +31,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -162,18 +164,157 @@ func TestLab(t *testing.T) {
 	}
 }
 
+// TestSmoke is the short run CI takes on every submission ('make
+// e2e-ipvs-smoke'): a bare lab, the handout's published service scaled to 6
+// and answered on port 8000 of every node through the routing mesh, and one
+// stack file deployed unchanged and reached through its VIP.
+func TestSmoke(t *testing.T) {
+	ctx := context.Background()
+	if out, err := swarmlab(t, 5*time.Minute, 15*time.Minute, "down", "--purge"); err != nil {
+		t.Fatalf("down before the run: %v\n%s", err, out)
+	}
+	// The node image is in the VM; nothing can be pulled there.
+	upArgs := []string{"--bare", "--node-image", lab.LocalNodeImage}
+	if n, err := strconv.Atoi(os.Getenv("SWARMLAB_E2E_WORKERS")); err == nil && n >= 1 && n < len(workers) {
+		// Fewer emulated nodes, for a shorter run.
+		workers = workers[:n]
+		testLab.Config.Workers = n
+		upArgs = append(upArgs, "--workers", strconv.Itoa(n))
+	}
+	steps := []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"UpBare", func(t *testing.T) { upLab(t, upArgs...) }},
+		{"PushHandoutImages", func(t *testing.T) { testPushImages(ctx, t) }},
+		{"HandoutServiceMesh", func(t *testing.T) { testHandoutService(ctx, t) }},
+		{"StackWithVIP", func(t *testing.T) { testStackVIP(ctx, t) }},
+		{"Down", testDown},
+		{"NoBuiltImagesLeft", testNoBuiltImages},
+	}
+	for _, s := range steps {
+		if !t.Run(s.name, s.run) && (s.name == "UpBare" || s.name == "PushHandoutImages") {
+			t.Fatal("no lab to go on with: the other checks would only repeat the failure")
+		}
+	}
+}
+
+// testPushImages puts the handout's two images in the bare lab's registry,
+// as the handout's 'docker build' and 'docker push' do (a bare lab deploys
+// nothing, so up pushes nothing).
+func testPushImages(ctx context.Context, t *testing.T) {
+	start := time.Now()
+	path, err := exec.LookPath(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, sum, err := lab.ImageBinary(path, "linux", runtime.GOARCH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgs := lab.AppImages[:2] // swtest/api and swtest/nginx
+	if err := testLab.BuildImages(ctx, path, sum, imgs); err != nil {
+		t.Fatal(err)
+	}
+	if err := testLab.PushImages(ctx, imgs); err != nil {
+		t.Fatal(err)
+	}
+	record(t, "build and push swtest/api, swtest/nginx", time.Since(start), "")
+}
+
+// testStackVIP deploys the handout's webapi.yml unchanged, as the handout
+// types it, and reaches the proxy through its VIP from the overlay network.
+func testStackVIP(ctx context.Context, t *testing.T) {
+	start := time.Now()
+	if out, err := inManager(t, 10*time.Minute, "docker", "network", "create", "--driver=overlay", "--attachable", "swtest_net"); err != nil {
+		t.Fatalf("network create: %v\n%s", err, out)
+	}
+	want, _ := stack.Files.ReadFile("webapi.yml")
+	if got := managerExec(t, 2*time.Minute, "cat", "/stack/webapi.yml"); got != string(want) {
+		t.Fatal("/stack/webapi.yml in the manager differs from the built-in file")
+	}
+	out, err := inManager(t, 15*time.Minute, "docker", "stack", "deploy", "-c", "/stack/webapi.yml", "swtest")
+	save("stack-deploy.log", out)
+	if err != nil {
+		t.Fatalf("stack deploy: %v\n%s", err, out)
+	}
+	mgr := manager(ctx, t)
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		svcs, err := mgr.ServiceList(ctx, swarm.ServiceListOptions{Status: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var notes []string
+		ready := len(svcs) > 0
+		for _, s := range svcs {
+			if s.Spec.Labels["com.docker.stack.namespace"] != "swtest" {
+				continue
+			}
+			if s.ServiceStatus == nil || s.ServiceStatus.RunningTasks < s.ServiceStatus.DesiredTasks || s.ServiceStatus.DesiredTasks == 0 {
+				ready = false
+			}
+			mode := swarm.ResolutionModeVIP
+			if s.Spec.EndpointSpec != nil && s.Spec.EndpointSpec.Mode != "" {
+				mode = s.Spec.EndpointSpec.Mode
+			}
+			if mode != swarm.ResolutionModeVIP || len(s.Endpoint.VirtualIPs) == 0 {
+				t.Fatalf("%s: endpoint mode %s, %d VIPs; want vip with a VIP", s.Spec.Name, mode, len(s.Endpoint.VirtualIPs))
+			}
+			if s.ServiceStatus != nil {
+				notes = append(notes, fmt.Sprintf("%s %d/%d VIP %s", s.Spec.Name, s.ServiceStatus.RunningTasks, s.ServiceStatus.DesiredTasks, s.Endpoint.VirtualIPs[0].Addr))
+			}
+		}
+		if ready && len(notes) == 2 {
+			sort.Strings(notes)
+			record(t, "stack deploy swtest, converged", time.Since(start), strings.Join(notes, "; "))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("swtest did not converge in 10 minutes: %v", notes)
+		}
+		time.Sleep(3 * time.Second)
+	}
+	// swtest_nginx is its VIP on the overlay network; the proxy behind it
+	// reaches the api replicas.
+	start = time.Now()
+	out, err = inManager(t, 10*time.Minute, "docker", "run", "--rm", "--network", "swtest_net", "--entrypoint", "/swarmlab",
+		"registry:5000/swtest/api:latest", "probe", "http://swtest_nginx/api/info", "-n", "30", "--timeout", "10s")
+	save("stack-vip-probe.log", out)
+	record(t, "30 requests to swtest_nginx's VIP", time.Since(start), firstMatch(out, "replica"))
+	if err != nil {
+		t.Fatalf("through swtest_nginx's VIP: %v\n%s", err, out)
+	}
+}
+
+// testNoBuiltImages: after 'down --purge' of the engine's only lab, none of
+// the images swarmlab built (tagged or left untagged) stays.
+func testNoBuiltImages(t *testing.T) {
+	out, err := runQuiet(t, 2*time.Minute, "docker", "image", "ls", "--all", "--filter", "label=io.swarmlab.binary", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}")
+	if err != nil {
+		t.Fatalf("docker image ls: %v\n%s", err, out)
+	}
+	record(t, "images swarmlab built, left after down --purge", 0, fmt.Sprint(len(strings.Fields(out))/2))
+	if strings.TrimSpace(out) != "" {
+		t.Errorf("down --purge left images swarmlab built:\n%s", out)
+	}
+}
+
 // testUp runs 'up' as a learner would: on the emulated machine its waits
 // follow progress and it chooses a longer heartbeat by itself. Should it
 // still stop on a wait, it is run again on what the failed run made
 // (--retain), at most SWARMLAB_E2E_UP_TRIES-1 times: a fallback, reported in
 // timings.tsv and the log, with which wait gave up and which node
 // containers had stopped.
-func testUp(t *testing.T) {
+func testUp(t *testing.T) { upLab(t) }
+
+// upLab is testUp with more arguments for up.
+func upLab(t *testing.T, args ...string) {
 	tries, _ := strconv.Atoi(envOr("SWARMLAB_E2E_UP_TRIES", "2"))
 	start := time.Now()
 	for i := 1; ; i++ {
 		t0 := time.Now()
-		out, err := swarmlab(t, 12*time.Minute, 45*time.Minute, "up", "--retain")
+		out, err := swarmlab(t, 12*time.Minute, 45*time.Minute, append([]string{"up", "--retain"}, args...)...)
 		save(fmt.Sprintf("up-%d.log", i), out)
 		if err == nil {
 			record(t, fmt.Sprintf("up run %d", i), time.Since(t0), "passed; "+firstMatch(out, "heartbeat"))
@@ -379,8 +520,18 @@ func testHandoutService(ctx context.Context, t *testing.T) {
 
 	start = time.Now()
 	out, err = inManager(t, 15*time.Minute, "docker", "service", "scale", "api=6")
+	note := ""
+	if err != nil && strings.Contains(out, "context deadline exceeded") {
+		// The CLI gave up on a manager slowed by emulation; the learner
+		// types it again (it is idempotent). Reported, not hidden.
+		note = "FALLBACK: typed twice, the first gave 'context deadline exceeded'"
+		t.Logf("%s", note)
+		var again string
+		again, err = inManager(t, 15*time.Minute, "docker", "service", "scale", "api=6")
+		out += "\n--- typed again ---\n" + again
+	}
 	save("service-scale.log", out)
-	record(t, "service scale api=6", time.Since(start), "")
+	record(t, "service scale api=6", time.Since(start), note)
 	if err != nil {
 		t.Fatalf("service scale: %v\n%s", err, out)
 	}

@@ -12,14 +12,19 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
+	"sort"
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/pkg/jsonmessage"
 
 	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/elfstrip"
 	"github.com/swarmlab/swarmlab/internal/payload"
 )
 
@@ -45,7 +50,10 @@ var (
 	}
 )
 
-const labelBinary = "io.swarmlab.binary"
+const (
+	labelBinary = "io.swarmlab.binary"
+	labelTitle  = "org.opencontainers.image.title" // only on the lab images, not on the base
+)
 
 // ImageBinary finds the Linux binary to put in images: path if given; else
 // the server this release embeds for the engine's architecture; else, built
@@ -135,6 +143,10 @@ func (l *Lab) BuildImages(ctx context.Context, binPath, sum string, images []Ima
 		if err != nil {
 			return err
 		}
+		// A plain 'go build' carries DWARF and symbols: half the image.
+		if bin, err = elfstrip.Strip(bin); err != nil {
+			return fmt.Errorf("strip %s: %w", binPath, err)
+		}
 		df := fmt.Sprintf("FROM scratch\nCOPY swarmlab /swarmlab\nLABEL %s=%s\n", labelBinary, sum)
 		if err := l.build(ctx, base, map[string][]byte{"Dockerfile": []byte(df), "swarmlab": bin}); err != nil {
 			return fmt.Errorf("build %s: %w", base, err)
@@ -145,7 +157,7 @@ func (l *Lab) BuildImages(ctx context.Context, binPath, sum string, images []Ima
 		if l.builtFrom(ctx, tag, sum) {
 			continue
 		}
-		df := fmt.Sprintf("FROM %s\nEXPOSE %d\nENTRYPOINT [\"/swarmlab\", %q]\nLABEL org.opencontainers.image.title=%q\n", base, img.Port, img.Command, img.Repo)
+		df := fmt.Sprintf("FROM %s\nEXPOSE %d\nENTRYPOINT [\"/swarmlab\", %q]\nLABEL %s=%q\n", base, img.Port, img.Command, labelTitle, img.Repo)
 		if err := l.build(ctx, tag, map[string][]byte{"Dockerfile": []byte(df)}); err != nil {
 			return fmt.Errorf("build %s: %w", tag, err)
 		}
@@ -209,6 +221,60 @@ func (l *Lab) PushImages(ctx context.Context, images []Image) error {
 		if err != nil {
 			return fmt.Errorf("push %s: %w", dst, err)
 		}
+	}
+	return nil
+}
+
+// RemoveBuiltImages removes from the host engine what swarmlab built there:
+// the base and lab images of every binary (those an older binary left
+// untagged too) and their tags for a lab registry. Every lab on the engine
+// shares them, so they stay while another lab has containers, and so does
+// an image that a container still uses.
+func (l *Lab) RemoveBuiltImages(ctx context.Context) error {
+	cs, err := l.Engine.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", LabelLab))})
+	if err != nil {
+		return engineErr(err)
+	}
+	for _, c := range cs {
+		if other := c.Labels[LabelLab]; other != l.Config.Name {
+			l.Status.Infof("kept the images swarmlab built on the engine: lab %q uses them ('swarmlab --name %s down --purge' removes them last)", other, other)
+			return nil
+		}
+	}
+	imgs, err := l.Engine.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("label", labelBinary))})
+	if err != nil {
+		return engineErr(err)
+	}
+	if len(imgs) == 0 {
+		return nil
+	}
+	// The lab images first, then the base images they are made from.
+	isBase := func(i int) bool { return imgs[i].Labels[labelTitle] == "" }
+	sort.SliceStable(imgs, func(i, j int) bool { return !isBase(i) && isBase(j) })
+	l.Status.Start("Removing the images swarmlab built on the engine")
+	removed, kept := 0, 0
+	for _, img := range imgs {
+		refs := append([]string{}, img.RepoTags...)
+		if len(refs) == 0 || slices.Contains(refs, "<none>:<none>") {
+			refs = []string{img.ID}
+		}
+		ok := true
+		for _, ref := range refs {
+			l.Status.Progress(ref)
+			if _, err := l.Engine.ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true}); err != nil && !cerrdefs.IsNotFound(err) {
+				l.Log.Info("image kept", "ref", ref, "err", err)
+				ok = false
+			}
+		}
+		if ok {
+			removed++
+		} else {
+			kept++
+		}
+	}
+	l.Status.End(true)
+	if kept > 0 {
+		l.Status.Infof("removed %d images; kept %d that containers still use", removed, kept)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/swarmlab/swarmlab/internal/lb"
@@ -33,6 +34,8 @@ type Proxy struct {
 	handler  *lb.Handler
 	host     string
 	port     string
+	// followsTasks is set once tasks.<host> has answered (lookup).
+	followsTasks atomic.Bool
 
 	logMu sync.Mutex
 	log   io.Writer
@@ -72,11 +75,8 @@ func (p *Proxy) Handler() *lb.Handler { return p.handler }
 // Pool returns the backend pool, for tests and stats.
 func (p *Proxy) Pool() *lb.Pool { return p.pool }
 
-// Resolve looks up the backend once and updates the pool. tasks.<host>
-// (swarm's DNS name listing every task) is tried first so that the proxy
-// balances over tasks itself; the plain name (a VIP, or a task with
-// endpoint_mode dnsrr) is the fallback. On failure the pool is kept: a DNS
-// blip must not take every backend away.
+// Resolve looks up the backend once (lookup) and updates the pool. On
+// failure the pool is kept: a DNS blip must not take every backend away.
 func (p *Proxy) Resolve(ctx context.Context) error {
 	var ips []string
 	if net.ParseIP(p.host) != nil {
@@ -85,10 +85,7 @@ func (p *Proxy) Resolve(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, max(p.cfg.ResolveInterval, time.Second))
 		defer cancel()
 		var err error
-		ips, err = p.resolver.LookupHost(ctx, "tasks."+p.host)
-		if err != nil || len(ips) == 0 {
-			ips, err = p.resolver.LookupHost(ctx, p.host)
-		}
+		ips, err = p.lookup(ctx)
 		if err != nil || len(ips) == 0 {
 			return fmt.Errorf("resolve %s: %w", p.host, errors.Join(err, errors.New("no addresses")))
 		}
@@ -103,6 +100,25 @@ func (p *Proxy) Resolve(ctx context.Context) error {
 		p.logger.Info("backends changed", "backend", p.cfg.BackendHost, "addrs", addrs, "added", len(added), "removed", len(removed))
 	}
 	return nil
+}
+
+// lookup returns the backend's addresses: the service's tasks (swarm's
+// tasks.<host>) whenever they resolve, so that the proxy balances over the
+// tasks itself and its passive health and hedging see each one, on kernels
+// with IPVS too, where <host> is a VIP that swarm updates late when a node
+// dies. The plain name (a VIP, a dnsrr service, any other host) serves only
+// until tasks.<host> has answered once: after that a failed tasks lookup is
+// an error, which keeps the pool, rather than a swap of the tasks for the VIP.
+func (p *Proxy) lookup(ctx context.Context) ([]string, error) {
+	ips, err := p.resolver.LookupHost(ctx, "tasks."+p.host)
+	if err == nil && len(ips) > 0 {
+		p.followsTasks.Store(true)
+		return ips, nil
+	}
+	if p.followsTasks.Load() {
+		return nil, fmt.Errorf("tasks.%s: %w", p.host, errors.Join(err, errors.New("no addresses")))
+	}
+	return p.resolver.LookupHost(ctx, p.host)
 }
 
 // resolveLoop re-resolves every ResolveInterval until ctx ends.

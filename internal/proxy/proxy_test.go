@@ -201,6 +201,50 @@ func TestReResolution(t *testing.T) {
 	}
 }
 
+// Once tasks.<host> has answered, the proxy never swaps the tasks for the
+// service's VIP: through a VIP that swarm updates late, passive health and
+// hedging could not tell a dead task from a live one.
+func TestTasksNotSwappedForVIP(t *testing.T) {
+	res := &fakeResolver{ans: map[string][]string{}}
+	res.set("api", "10.0.1.2") // the VIP
+	cfg := Defaults()
+	cfg.BackendHost = "api:8080"
+	p, err := New(cfg, nil, nil, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs := func() []string {
+		var a []string
+		for _, u := range p.Pool().Upstreams() {
+			a = append(a, u.Addr)
+		}
+		return a
+	}
+	ctx := context.Background()
+	steps := []struct {
+		what    string
+		tasks   []string
+		wantErr bool
+		want    string
+	}{
+		{"before any task resolves, the plain name", nil, false, "10.0.1.2:8080"},
+		{"the tasks once they resolve", []string{"10.0.1.5", "10.0.1.4"}, false, "10.0.1.4:8080 10.0.1.5:8080"},
+		{"a task gone", []string{"10.0.1.5"}, false, "10.0.1.5:8080"},
+		{"tasks.api failing: the last tasks, not the VIP", nil, true, "10.0.1.5:8080"},
+		{"the tasks again", []string{"10.0.1.6"}, false, "10.0.1.6:8080"},
+	}
+	for _, s := range steps {
+		res.set("tasks.api", s.tasks...)
+		err := p.Resolve(ctx)
+		if (err != nil) != s.wantErr {
+			t.Fatalf("%s: error %v, want an error: %v", s.what, err, s.wantErr)
+		}
+		if got := strings.Join(addrs(), " "); got != s.want {
+			t.Fatalf("%s: pool %q, want %q", s.what, got, s.want)
+		}
+	}
+}
+
 func TestHeadersAndAccessLog(t *testing.T) {
 	t.Parallel()
 	port := listenSamePort(t, "127.0.0.1")

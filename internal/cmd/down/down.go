@@ -15,12 +15,15 @@ func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *c
 	var purge bool
 	c := &cobra.Command{
 		Use:   "down",
-		Short: "Remove the lab's nodes, volumes and network; the registry's images stay unless --purge",
+		Short: "Remove the lab's nodes, volumes and network; the registry's images, and the images swarmlab built on the engine, stay unless --purge",
 		Args:  cobra.NoArgs,
 		RunE: lf.RunE(logger, streams, func(cmd *cobra.Command, args []string, l *lab.Lab) error {
-			return l.Down(cmd.Context(), purge)
+			if err := l.Down(cmd.Context(), purge); err != nil || !purge {
+				return err
+			}
+			return l.RemoveBuiltImages(cmd.Context())
 		}),
 	}
-	c.Flags().BoolVar(&purge, "purge", false, "also remove the registry's data")
+	c.Flags().BoolVar(&purge, "purge", false, "also remove the registry's data, and the images swarmlab built on the engine when no other lab uses them")
 	return c
 }
