@@ -19,7 +19,8 @@
 // addresses; endpoints.go the host ports as published; paths.go the checks
 // of the stack folder's path. Every wait is written once, in wait.go, and
 // follow.go follows a swarm until it settles. The images: images.go (the
-// swarmlab images and their binary) and nodeimage.go (the node image).
+// swarmlab images and their binary) and nodeimage.go (the node image), classimage.go (the node image from a
+// class server, for a learner who joined one).
 // ipvs.go asks the kernel whether it has IPVS. The other commands' work has
 // a file each: lab.go (the inventory and the managers), lifecycle.go (down,
 // stop, start, node stop/start/kill), status.go and stacks.go.

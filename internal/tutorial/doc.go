@@ -8,7 +8,8 @@
 // Files: steps.go lists the steps (Steps); checks.go and checks_stack.go
 // hold their checks; state.go is the State they read, which read.go fills
 // from a lab (tests write it by hand); progress.go works out where the
-// learner is (Evaluate); output.go prints it as text or JSON; lang.go holds
+// learner is (Evaluate); output.go prints it as text or JSON;
+// fit.go fits it to a terminal's size for --watch; lang.go holds
 // the two languages; panel.go publishes it on the swarm, where the
 // visualizer shows it and where the steps seen done are remembered; watch.go
 // reads again and again; goto.go brings the lab to the start of any step
