@@ -17,9 +17,9 @@ import (
 	"github.com/swarmlab/swarmlab/internal/window"
 )
 
-// Notices gives the window the broadcasts of the class the learner joined.
-// The default is no class; 'swarmlab class' provides the real one.
-var Notices = func(*slog.Logger) window.Notices { return window.NoNotices{} }
+// Notices gives the window the broadcasts of the class the learner joined
+// ('swarmlab class join'); without a class there are none.
+func Notices(*slog.Logger) window.Notices { return classNotices{} }
 
 type flags struct {
 	port      int
