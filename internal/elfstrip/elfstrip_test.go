@@ -38,7 +38,11 @@ func main() {
 		}
 	}
 	bin := filepath.Join(dir, "hello")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".")
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the test builds a program and needs go on PATH: %v", err)
+	}
+	build := exec.Command(goBin, "build", "-o", bin, ".")
 	build.Dir, build.Env = dir, append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
