@@ -11,7 +11,7 @@ import (
 
 // feedInterval is how often the window asks the class server what the
 // teacher says: the learner asks (outbound only, so NAT is no obstacle).
-const feedInterval = 3 * time.Second
+var feedInterval = 3 * time.Second
 
 // classNotices follows the broadcasts of the class the learner joined.
 type classNotices struct{}
