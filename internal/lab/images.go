@@ -237,7 +237,9 @@ func (l *Lab) RemoveBuiltImages(ctx context.Context) error {
 	}
 	for _, c := range cs {
 		if other := c.Labels[LabelLab]; other != l.Config.Name {
-			l.Status.Infof("kept the images swarmlab built on the engine: lab %q uses them ('swarmlab --name %s down --purge' removes them last)", other, other)
+			oc := l.Config
+			oc.Name = other
+			l.Status.Infof("kept the images swarmlab built on the engine: lab %q uses them (%s removes them last)", other, oc.Cmd("down --purge"))
 			return nil
 		}
 	}
