@@ -36,7 +36,7 @@ type Config struct {
 	// Ports published on the host.
 	Ports Ports `yaml:"ports"`
 	// Heartbeat is the swarm dispatcher heartbeat. Default 0: up chooses
-	// from the engine's speed, DefaultHeartbeat (2s) on a fast one (swarm's own is 5s).
+	// from the engine's speed, up.DefaultHeartbeat (2s) on a fast one (swarm's own is 5s).
 	Heartbeat time.Duration `yaml:"-"`
 	// StackDir is mounted at /stack in the managers. Default: ./stack when it
 	// holds webapi.yml, else a copy of the built-in stack files in the lab's data directory.
@@ -231,10 +231,10 @@ func (c Config) HostPorts(p Ports) []HostPort {
 	}
 }
 
-// candidateSubnets lists the /24s tried for a lab without a configured
+// CandidateSubnets lists the /24s tried for a lab without a configured
 // subnet, starting at one derived from its name so that two labs rarely
 // try the same one first.
-func (c Config) candidateSubnets() []netip.Prefix {
+func (c Config) CandidateSubnets() []netip.Prefix {
 	if c.Subnet != "" {
 		return []netip.Prefix{netip.MustParsePrefix(c.Subnet)}
 	}

@@ -122,7 +122,7 @@ func TestNames(t *testing.T) {
 	if c.ContainerName("manager") != "class2-manager" || c.VolumeName("worker01") != "class2-worker01" {
 		t.Error("another lab prefixes its names")
 	}
-	a, b := Defaults().candidateSubnets()[0], c.candidateSubnets()[0]
+	a, b := Defaults().CandidateSubnets()[0], c.CandidateSubnets()[0]
 	if a == b {
 		t.Errorf("two labs try the same subnet first: %s", a)
 	}

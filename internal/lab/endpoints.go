@@ -10,7 +10,7 @@ import (
 
 // Endpoints are where a lab answers on the host: the address and the ports
 // its containers publish. The config says what is asked for; up may choose
-// other ports when those are taken (checkPorts), and the containers keep
+// other ports when those are taken (package up), and the containers keep
 // what up chose, so every command after up reads them from the engine
 // (Lab.Endpoints) rather than from the config.
 type Endpoints struct {
@@ -51,7 +51,7 @@ func (l *Lab) EndpointsOf(ctx context.Context, inv Inventory) (Endpoints, error)
 		}
 		ins, err := l.Engine.ContainerInspect(ctx, c.ID)
 		if err != nil {
-			return engineErr(err)
+			return EngineError(err)
 		}
 		if ins.ContainerJSONBase == nil || ins.HostConfig == nil {
 			return nil
@@ -78,4 +78,36 @@ func (l *Lab) EndpointsOf(ctx context.Context, inv Inventory) (Endpoints, error)
 	}
 	err := read(front, map[string]*int{"80": &ep.Ports.Ingress, "9000": &ep.Ports.Visualizer, "1936": &ep.Ports.Stats})
 	return ep, err
+}
+
+// PortState is one host port the lab publishes, and who holds it.
+type PortState struct {
+	HostPort
+	Ours  bool  // a running container of this lab publishes it
+	InUse error // why it cannot be bound, when something else holds it
+}
+
+// HostPortStates looks at every host port the lab publishes, for up and doctor.
+func HostPortStates(cfg Config, ep Endpoints, inv Inventory) []PortState {
+	var out []PortState
+	for _, p := range cfg.HostPorts(ep.Ports) {
+		if p.Port == 0 {
+			continue
+		}
+		st := PortState{HostPort: p, Ours: inv.Running(p.Node)}
+		if !st.Ours {
+			st.InUse = PortFree(ep.Bind, p.Port)
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// PortFree reports whether addr:port can be bound now.
+func PortFree(addr string, port int) error {
+	ln, err := net.Listen("tcp", net.JoinHostPort(addr, strconv.Itoa(port)))
+	if err != nil {
+		return err
+	}
+	return ln.Close()
 }

@@ -233,7 +233,7 @@ func (l *Lab) PushImages(ctx context.Context, images []Image) error {
 func (l *Lab) RemoveBuiltImages(ctx context.Context) error {
 	cs, err := l.Engine.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", LabelLab))})
 	if err != nil {
-		return engineErr(err)
+		return EngineError(err)
 	}
 	for _, c := range cs {
 		if other := c.Labels[LabelLab]; other != l.Config.Name {
@@ -245,7 +245,7 @@ func (l *Lab) RemoveBuiltImages(ctx context.Context) error {
 	}
 	imgs, err := l.Engine.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("label", labelBinary))})
 	if err != nil {
-		return engineErr(err)
+		return EngineError(err)
 	}
 	if len(imgs) == 0 {
 		return nil
@@ -286,7 +286,7 @@ func (l *Lab) ensureImage(ctx context.Context, ref string) error {
 	if _, err := l.Engine.ImageInspect(ctx, ref); err == nil {
 		return nil
 	} else if !cerrdefs.IsNotFound(err) {
-		return engineErr(err)
+		return EngineError(err)
 	}
 	l.Status.Progress("pulling " + ref)
 	rc, err := l.Engine.ImagePull(ctx, ref, image.PullOptions{})
@@ -316,7 +316,7 @@ func (l *Lab) NodeImage(ctx context.Context, pull bool) (img, note string, err e
 			return LocalNodeImage, fmt.Sprintf("%s cannot be pulled (%s); using %s, built by %s", want, firstLine(err), LocalNodeImage, l.Config.Cmd("build node-image")), nil
 		}
 		// up builds LocalNodeImage where it can; others say how.
-		return "", "", &noNodeImageError{image: want, reason: firstLine(err)}
+		return "", "", &NoNodeImageError{image: want, reason: firstLine(err)}
 	}
 	return "", "", cli.WithHint(fmt.Errorf("node image %s is not on the engine and cannot be pulled: %s", want, firstLine(err)), "build one offline with "+l.Config.Cmd("build node-image")+", then run "+l.Config.Cmd("up --node-image "+LocalNodeImage))
 }

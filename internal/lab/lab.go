@@ -33,8 +33,8 @@ type Lab struct {
 	FindBinary func(path, engineOS, engineArch string) (string, string, error)
 
 	// What can build the node image here, and the build; tests replace them.
-	nodeHost  func(engineArch string) nodeimage.Host
-	nodeBuild func(ctx context.Context, e docker.Engine, o nodeimage.Options, progress func(string)) error
+	NodeHost  func(engineArch string) nodeimage.Host
+	NodeBuild func(ctx context.Context, e docker.Engine, o nodeimage.Options, progress func(string)) error
 	// clock is the time the waits see; tests replace it.
 	clock clock
 }
@@ -42,7 +42,7 @@ type Lab struct {
 // New returns a lab for cfg on engine e.
 func New(cfg Config, e docker.Engine, status *cli.Status, log *slog.Logger) *Lab {
 	l := &Lab{Config: cfg, Engine: e, Status: status, Log: log, FindBinary: ImageBinary,
-		nodeHost: nodeimage.ThisHost, nodeBuild: nodeimage.Build, clock: wallClock{}}
+		NodeHost: nodeimage.ThisHost, NodeBuild: nodeimage.Build, clock: wallClock{}}
 	l.NodeClient = func(id string) (docker.Swarm, error) { return docker.NodeClient(e, id) }
 	return l
 }
@@ -50,8 +50,8 @@ func New(cfg Config, e docker.Engine, status *cli.Status, log *slog.Logger) *Lab
 // ErrNoLab means the engine holds nothing of the named lab.
 var ErrNoLab = errors.New("no such lab")
 
-// errNoLab is ErrNoLab for this lab, with what to do about it.
-func (l *Lab) errNoLab() error {
+// NoLabError is ErrNoLab for this lab, with what to do about it.
+func (l *Lab) NoLabError() error {
 	return cli.WithHint(fmt.Errorf("lab %q: %w", l.Config.Name, ErrNoLab), "create it with "+l.Config.Cmd("up"))
 }
 
@@ -94,14 +94,14 @@ func (l *Lab) Inventory(ctx context.Context) (Inventory, error) {
 	inv := Inventory{Containers: map[string]container.Summary{}, Volumes: map[string]bool{}}
 	cs, err := l.Engine.ContainerList(ctx, container.ListOptions{All: true, Filters: l.labFilter()})
 	if err != nil {
-		return inv, engineErr(err)
+		return inv, EngineError(err)
 	}
 	for _, c := range cs {
 		inv.Containers[c.Labels[LabelNode]] = c
 	}
 	ns, err := l.Engine.NetworkList(ctx, network.ListOptions{Filters: l.labFilter()})
 	if err != nil {
-		return inv, engineErr(err)
+		return inv, EngineError(err)
 	}
 	for i := range ns {
 		if ns[i].Name == l.Config.NetworkName() {
@@ -115,7 +115,7 @@ func (l *Lab) Inventory(ctx context.Context) (Inventory, error) {
 	}
 	vs, err := l.Engine.VolumeList(ctx, volume.ListOptions{Filters: l.labFilter()})
 	if err != nil {
-		return inv, engineErr(err)
+		return inv, EngineError(err)
 	}
 	for _, v := range vs.Volumes {
 		inv.Volumes[v.Name] = true
@@ -123,8 +123,8 @@ func (l *Lab) Inventory(ctx context.Context) (Inventory, error) {
 	return inv, nil
 }
 
-// engineErr explains an engine that cannot be reached.
-func engineErr(err error) error {
+// EngineError explains an engine that cannot be reached.
+func EngineError(err error) error {
 	if e := docker.ExplainConnect(err, runtime.GOOS); e != nil {
 		return e
 	}
@@ -174,7 +174,7 @@ func (l *Lab) ManagerExcept(ctx context.Context, inv Inventory, skip string) (do
 	}
 	if lastErr == nil {
 		if inv.Empty() {
-			return nil, "", l.errNoLab()
+			return nil, "", l.NoLabError()
 		}
 		lastErr = errors.New("no manager container is running")
 	}
@@ -196,7 +196,7 @@ func (l *Lab) containerID(ctx context.Context, node string) (string, Inventory, 
 		}
 		sort.Strings(names)
 		if len(names) == 0 {
-			return "", inv, l.errNoLab()
+			return "", inv, l.NoLabError()
 		}
 		return "", inv, cli.WithHint(fmt.Errorf("lab %q has no node %q", l.Config.Name, node), "nodes are: "+strings.Join(names, ", "))
 	}
@@ -213,4 +213,19 @@ func (l *Lab) RunningContainer(ctx context.Context, node string) (string, error)
 		return "", cli.WithHint(fmt.Errorf("%s is not running", node), "start it with "+l.Config.Cmd("node start "+node)+" or "+l.Config.Cmd("start"))
 	}
 	return id, nil
+}
+
+// NodeDocker runs the docker CLI in a running node, as the learner types it
+// there, and fails with its output when it exits non-zero.
+func (l *Lab) NodeDocker(ctx context.Context, node string, args ...string) (string, error) {
+	id, err := l.RunningContainer(ctx, node)
+	if err != nil {
+		return "", err
+	}
+	cmd := append([]string{"docker"}, args...)
+	res, err := docker.Exec(ctx, l.Engine, id, cmd, nil)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(res.Stdout), res.Err(cmd)
 }

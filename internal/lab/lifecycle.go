@@ -68,7 +68,7 @@ func (l *Lab) Stop(ctx context.Context) error {
 		return err
 	}
 	if len(inv.Containers) == 0 {
-		return l.errNoLab()
+		return l.NoLabError()
 	}
 	l.Status.Start("Stopping the lab")
 	var g errgroup.Group
@@ -93,13 +93,16 @@ func (l *Lab) stopContainer(ctx context.Context, id string) error {
 }
 
 // Start starts a stopped lab and waits until the swarm is whole again.
-func (l *Lab) Start(ctx context.Context) error {
+// onReady, when set, runs once every node is Ready and before the services
+// are awaited: up.Start re-checks the heartbeat there, which this package
+// cannot do without importing up.
+func (l *Lab) Start(ctx context.Context, onReady func(context.Context)) error {
 	inv, err := l.Inventory(ctx)
 	if err != nil {
 		return err
 	}
 	if len(inv.Containers) == 0 {
-		return l.errNoLab()
+		return l.NoLabError()
 	}
 	l.Status.Start("Starting the lab")
 	// Managers first, and running their swarm, before any worker: a worker
@@ -144,9 +147,8 @@ func (l *Lab) Start(ctx context.Context) error {
 	if err := l.WaitReady(ctx, ReadyPatience); err != nil {
 		return err
 	}
-	// A heartbeat chosen at a busy moment need not last the lab's life.
-	if err := l.RecheckHeartbeat(ctx); err != nil {
-		l.Log.Warn("checking the heartbeat again", "err", err)
+	if onReady != nil {
+		onReady(ctx)
 	}
 	return l.WaitServices(ctx, StackPatience)
 }
@@ -168,7 +170,7 @@ func (l *Lab) WaitServices(ctx context.Context, p Patience) error {
 	if err == nil {
 		var ep Endpoints
 		if ep, err = l.Endpoints(ctx); err == nil {
-			err = waitIngress(ctx, ep, l.Status.Progress)
+			err = WaitIngress(ctx, ep, l.Status.Progress)
 		}
 	}
 	l.Status.End(err == nil)

@@ -1,12 +1,17 @@
 package lab
 
-// The node image, built by up itself when docker:dind cannot be pulled.
+// The node image, built by up itself when docker:dind cannot be pulled, and
+// the trial containers that learn what the engine grants the nodes.
 
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/swarmlab/swarmlab/internal/docker"
 	"github.com/swarmlab/swarmlab/internal/nodeimage"
 )
 
@@ -14,11 +19,11 @@ import (
 // builds by itself when the default image cannot be pulled.
 const LocalNodeImage = nodeimage.DefaultTag
 
-// noNodeImageError: the default node image cannot be pulled and
+// NoNodeImageError: the default node image cannot be pulled and
 // LocalNodeImage is not built.
-type noNodeImageError struct{ image, reason string }
+type NoNodeImageError struct{ image, reason string }
 
-func (e *noNodeImageError) Error() string {
+func (e *NoNodeImageError) Error() string {
 	return fmt.Sprintf("%s cannot be pulled (%s) and %s is not built", e.image, e.reason, LocalNodeImage)
 }
 
@@ -35,9 +40,9 @@ func (l *Lab) buildNodeImage(ctx context.Context, o nodeimage.Options, why strin
 	}
 	info, err := l.Engine.Info(ctx)
 	if err != nil {
-		return engineErr(err)
+		return EngineError(err)
 	}
-	install, err := l.nodeHost(goArch(info.Architecture)).CanBuild(why)
+	install, err := l.NodeHost(goArch(info.Architecture)).CanBuild(why)
 	if err != nil {
 		return err
 	}
@@ -46,18 +51,56 @@ func (l *Lab) buildNodeImage(ctx context.Context, o nodeimage.Options, why strin
 			return err
 		}
 	}
-	return l.nodeBuild(ctx, l.Engine, o, progress)
+	return l.NodeBuild(ctx, l.Engine, o, progress)
 }
 
-// buildNodeImageForUp is up's fallback: say why, build with progress shown
+// BuildNodeImageForUp is up's fallback: say why, build with progress shown
 // in the step's line, and name the time it took.
-func (u *upContext) buildNodeImageForUp(ctx context.Context, missing *noNodeImageError) error {
+func (l *Lab) BuildNodeImageForUp(ctx context.Context, missing *NoNodeImageError) error {
 	why := missing.Error()
-	u.status.Infof("%s: building it from Debian packages (debootstrap, about a minute)", why)
+	l.Status.Infof("%s: building it from Debian packages (debootstrap, about a minute)", why)
 	start := time.Now()
-	if err := u.lab.buildNodeImage(ctx, nodeimage.Options{}, why, u.status.Progress); err != nil {
+	if err := l.buildNodeImage(ctx, nodeimage.Options{}, why, l.Status.Progress); err != nil {
 		return err
 	}
-	u.status.Infof("built %s in %s", LocalNodeImage, time.Since(start).Round(time.Second))
+	l.Status.Infof("built %s in %s", LocalNodeImage, time.Since(start).Round(time.Second))
 	return nil
+}
+
+// TryPrivileged reports whether the engine can start a privileged
+// container from img, by trying a throwaway one. Some engines (this
+// project's CI among them) lack a capability in their bounding set, and
+// privileged mode asks for all of them.
+func TryPrivileged(ctx context.Context, e docker.Engine, img, labName string) (bool, error) {
+	c, err := e.ContainerCreate(ctx, &container.Config{Image: img, Entrypoint: []string{"true"}, Labels: map[string]string{LabelLab + ".probe": labName}},
+		&container.HostConfig{Privileged: true}, nil, nil, "")
+	if err != nil {
+		return false, fmt.Errorf("trial container: %w", err)
+	}
+	defer e.ContainerRemove(context.WithoutCancel(ctx), c.ID, container.RemoveOptions{Force: true})
+	err = e.ContainerStart(ctx, c.ID, container.StartOptions{})
+	if err == nil {
+		return true, nil
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "operation not permitted") || strings.Contains(msg, "apply caps") {
+		return false, nil
+	}
+	return false, fmt.Errorf("trial container: %w", err)
+}
+
+// TryInit reports whether the engine can run img under its init
+// (docker-init, a tini), by starting a throwaway container with one. A node
+// runs dockerd; as PID 1 dockerd never reaps the containerd-shim processes
+// orphaned to it, and every task that ends leaves one defunct. Docker
+// Desktop and Debian's docker.io ship docker-init; some engines do not.
+func TryInit(ctx context.Context, e docker.Engine, img, labName string) bool {
+	yes := true
+	c, err := e.ContainerCreate(ctx, &container.Config{Image: img, Entrypoint: []string{"true"}, Labels: map[string]string{LabelLab + ".probe": labName}},
+		&container.HostConfig{Init: &yes, NetworkMode: "none"}, nil, nil, "")
+	if err != nil {
+		return false
+	}
+	defer e.ContainerRemove(context.WithoutCancel(ctx), c.ID, container.RemoveOptions{Force: true})
+	return e.ContainerStart(ctx, c.ID, container.StartOptions{}) == nil
 }

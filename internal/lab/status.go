@@ -42,7 +42,7 @@ func (l *Lab) ReadStatus(ctx context.Context) (Status, error) {
 		return st, err
 	}
 	if inv.Empty() {
-		return st, l.errNoLab()
+		return st, l.NoLabError()
 	}
 	if st.Endpoints, err = l.EndpointsOf(ctx, inv); err != nil {
 		return st, err
@@ -99,7 +99,7 @@ func (l *Lab) ReadStatus(ctx context.Context) (Status, error) {
 		ns.Leader = n.ManagerStatus != nil && n.ManagerStatus.Leader
 		ns.Engine = n.Description.Engine.EngineVersion
 	}
-	if hb, err := readHeartbeat(ctx, mgr); err == nil {
+	if hb, err := ReadHeartbeat(ctx, mgr); err == nil {
 		st.Heartbeat = &hb
 	}
 	st.Services, err = Services(ctx, mgr, "")

@@ -49,9 +49,9 @@ var httpClient = &http.Client{Timeout: 5 * time.Second}
 // digits makes errors that differ only by a port or an address one mark.
 var digits = regexp.MustCompile(`[0-9]+`)
 
-// waitHTTP waits until url answers 200. A new kind of answer (refused,
+// WaitHTTP waits until url answers 200. A new kind of answer (refused,
 // then 503, then ...) is progress.
-func waitHTTP(ctx context.Context, url string, p Patience, progress func(string)) error {
+func WaitHTTP(ctx context.Context, url string, p Patience, progress func(string)) error {
 	err := follow(ctx, wallClock{}, 200*time.Millisecond, p, progress, func(ctx context.Context) (sight, error) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		resp, err := httpClient.Do(req)
@@ -71,13 +71,13 @@ func waitHTTP(ctx context.Context, url string, p Patience, progress func(string)
 	return nil
 }
 
-// waitIngress waits until the ingress answers on its host port; a lab that
+// WaitIngress waits until the ingress answers on its host port; a lab that
 // does not publish it has nothing to wait for.
-func waitIngress(ctx context.Context, ep Endpoints, progress func(string)) error {
+func WaitIngress(ctx context.Context, ep Endpoints, progress func(string)) error {
 	if ep.Ports.Ingress == 0 {
 		return nil
 	}
-	return waitHTTP(ctx, ep.URL(ep.Ports.Ingress)+"/", HTTPPatience, progress)
+	return WaitHTTP(ctx, ep.URL(ep.Ports.Ingress)+"/", HTTPPatience, progress)
 }
 
 // engineState is what waitNodeEngines waits for in a node's own engine.
@@ -94,6 +94,18 @@ var (
 	// pending); one of a hands-on lab before 'docker swarm init' has none.
 	swarmSettled = engineState{"run its swarm again", func(i system.Info) bool { return i.Swarm.LocalNodeState != swarm.LocalNodeStatePending }}
 )
+
+// WaitEnginesAnswer waits until the engine in each named node container
+// answers, as after up creates or starts them (waitNodeEngines).
+func (l *Lab) WaitEnginesAnswer(ctx context.Context, inv Inventory, nodes []string, p Patience, progress func(string)) error {
+	return l.waitNodeEngines(ctx, inv, nodes, engineAnswers, p, progress)
+}
+
+// WaitSwarmSettled waits until each named, restarted manager runs its swarm
+// again, before up starts the workers (waitNodeEngines).
+func (l *Lab) WaitSwarmSettled(ctx context.Context, inv Inventory, nodes []string, p Patience, progress func(string)) error {
+	return l.waitNodeEngines(ctx, inv, nodes, swarmSettled, p, progress)
+}
 
 // waitNodeEngines waits until the engine in each named node container
 // reaches state, reporting how many did and, while one is slow, what its
@@ -255,6 +267,11 @@ func shortLog(line string) string {
 	return line
 }
 
+// WaitNodesReady is waitNodesReady on the lab's clock, for up.
+func (l *Lab) WaitNodesReady(ctx context.Context, mgr docker.Swarm, want []string, p Patience, progress func(string), onFlap func(node string)) error {
+	return waitNodesReady(ctx, l.clock, mgr, want, p, progress, onFlap)
+}
+
 // waitNodesReady waits until every node in want is Ready in the swarm, as
 // mgr sees it. A node changing state is progress; one that goes back and
 // forth is not. A node that rejoined leaves its old entry Down under the
@@ -398,7 +415,7 @@ func waitStack(ctx context.Context, clk clock, mgr docker.Swarm, name string, p 
 	return nil
 }
 
-func nodeNames(nodes []Node) []string {
+func NodeNames(nodes []Node) []string {
 	names := make([]string, len(nodes))
 	for i, n := range nodes {
 		names[i] = n.Name

@@ -10,6 +10,7 @@ import (
 
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/lab"
+	labup "github.com/swarmlab/swarmlab/internal/up"
 )
 
 // Target is what the lab holds at the start of a step: what the steps before
@@ -125,7 +126,7 @@ func Reset(ctx context.Context, l *lab.Lab) error {
 	if err := l.Down(ctx, true); err != nil {
 		return err
 	}
-	_, err := l.Up(ctx, lab.UpOptions{HandsOn: true})
+	_, err := labup.Run(ctx, l, labup.Options{HandsOn: true})
 	return err
 }
 
@@ -145,9 +146,9 @@ func Goto(ctx context.Context, l *lab.Lab, id string) error {
 	}
 	switch s.Lab {
 	case LabAbsent, LabDown:
-		_, err = l.Up(ctx, lab.UpOptions{HandsOn: true})
+		_, err = labup.Run(ctx, l, labup.Options{HandsOn: true})
 	case LabStopped, LabStarting:
-		err = l.Start(ctx)
+		err = labup.Start(ctx, l)
 	}
 	if err != nil {
 		return err

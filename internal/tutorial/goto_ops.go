@@ -12,6 +12,7 @@ import (
 
 	"github.com/swarmlab/swarmlab/internal/chaos"
 	"github.com/swarmlab/swarmlab/internal/lab"
+	labup "github.com/swarmlab/swarmlab/internal/up"
 )
 
 type goer struct {
@@ -138,7 +139,7 @@ func (g *goer) forward(ctx context.Context, h have, t Target) error {
 		}{name, f})
 	}
 	if t.Swarm && !h.Swarm {
-		add("Initialising the swarm (docker swarm init)", func() error { return l.InitSwarm(ctx) })
+		add("Initialising the swarm (docker swarm init)", func() error { return labup.InitSwarm(ctx, l) })
 	}
 	var joins []string
 	for _, w := range t.Joined {
@@ -147,10 +148,10 @@ func (g *goer) forward(ctx context.Context, h have, t Target) error {
 		}
 	}
 	if len(joins) > 0 {
-		add(fmt.Sprintf("Joining %v to the swarm", joins), func() error { return l.JoinWorkers(ctx, joins...) })
+		add(fmt.Sprintf("Joining %v to the swarm", joins), func() error { return labup.JoinWorkers(ctx, l, joins...) })
 	}
 	if t.Tagged && !h.Tagged {
-		add("Tagging the images for the registry", func() error { return l.TagHandout(ctx) })
+		add("Tagging the images for the registry", func() error { return labup.TagHandout(ctx, l) })
 	}
 	if t.Pushed && !h.Pushed {
 		add("Pushing the images to the registry", func() error { return l.PushImages(ctx, lab.AppImages) })
@@ -162,7 +163,7 @@ func (g *goer) forward(ctx context.Context, h have, t Target) error {
 		add(fmt.Sprintf("Running the service api with %d replicas", t.API), func() error { return g.api(ctx, h, t.API) })
 	}
 	if t.Network && (!h.Network || h.networkWrong) {
-		add("Creating overlay network "+lab.OverlayNetwork, func() error { return l.CreateOverlay(ctx) })
+		add("Creating overlay network "+lab.OverlayNetwork, func() error { return labup.CreateOverlay(ctx, l) })
 	}
 	var stacks []string
 	for _, st := range t.Stacks {
@@ -211,7 +212,7 @@ func (g *goer) api(ctx context.Context, h have, replicas int) error {
 // deploy deploys stacks, then waits until the visualizer and the app answer
 // on the host, as the steps that deploy them check.
 func (g *goer) deploy(ctx context.Context, stacks []string) error {
-	if err := g.l.DeployStacks(ctx, stacks...); err != nil {
+	if err := labup.DeployStacks(ctx, g.l, stacks...); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)

@@ -8,6 +8,7 @@ import (
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
 	"github.com/swarmlab/swarmlab/internal/lab"
+	labup "github.com/swarmlab/swarmlab/internal/up"
 )
 
 // NewStopCommand returns the stop command.
@@ -29,7 +30,7 @@ func NewStartCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flag
 		Short: "Start a stopped lab and wait until every node is Ready",
 		Args:  cobra.NoArgs,
 		RunE: lf.RunE(logger, streams, func(cmd *cobra.Command, _ []string, l *lab.Lab) error {
-			return l.Start(cmd.Context())
+			return labup.Start(cmd.Context(), l)
 		}),
 	}
 }

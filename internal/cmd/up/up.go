@@ -10,6 +10,7 @@ import (
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/cmd/labflags"
 	"github.com/swarmlab/swarmlab/internal/lab"
+	labup "github.com/swarmlab/swarmlab/internal/up"
 )
 
 type flags struct {
@@ -32,8 +33,8 @@ func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *c
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			apply := func(cfg *lab.Config) { apply(cmd, f, cfg) }
 			return lf.Run(cmd, logger, streams, apply, func(l *lab.Lab) error {
-				opts := lab.UpOptions{Bare: f.bare, HandsOn: f.handsOn, Retain: f.retain, ImageBinary: f.imageBinary}
-				ep, err := l.Up(cmd.Context(), opts)
+				opts := labup.Options{Bare: f.bare, HandsOn: f.handsOn, Retain: f.retain, ImageBinary: f.imageBinary}
+				ep, err := labup.Run(cmd.Context(), l, opts)
 				if err != nil || lf.Quiet {
 					return err
 				}
@@ -57,7 +58,7 @@ func NewCommand(logger *slog.Logger, streams cli.Streams, lf *labflags.Flags) *c
 	fl.IntVar(&f.visualizer, "visualizer-port", d.Ports.Visualizer, "host port of the visualizer (manager:9000); 0 to leave it unpublished")
 	fl.IntVar(&f.stats, "stats-port", d.Ports.Stats, "host port of the ingress stats page (manager:1936); 0 to leave it unpublished")
 	fl.IntVar(&f.registry, "registry-port", d.Ports.Registry, "host port of the registry")
-	fl.DurationVar(&f.heartbeat, "heartbeat", 0, fmt.Sprintf("swarm dispatcher heartbeat (default: %s, longer on a slow engine; swarm's own is 5s)", lab.DefaultHeartbeat))
+	fl.DurationVar(&f.heartbeat, "heartbeat", 0, fmt.Sprintf("swarm dispatcher heartbeat (default: %s, longer on a slow engine; swarm's own is 5s)", labup.DefaultHeartbeat))
 	fl.BoolVar(&f.bare, "bare", false, "stop once the swarm is formed; deploy nothing")
 	fl.BoolVar(&f.handsOn, "hands-on", false, "stop where the handout starts typing: nodes running, no swarm, an empty registry ('swarmlab tutorial' guides you)")
 	fl.BoolVar(&f.retain, "retain", false, "keep what a failed run created, to look at it")

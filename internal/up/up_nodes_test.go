@@ -1,56 +1,20 @@
-package lab
+package up
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"strings"
 	"testing"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/network"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
 	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/lab"
 )
-
-// initEngine starts containers with an init only when it has one.
-type initEngine struct {
-	*fakeEngine
-	hasInit  bool
-	withInit map[string]bool
-}
-
-func (f *initEngine) ContainerCreate(ctx context.Context, cfg *container.Config, hc *container.HostConfig, nc *network.NetworkingConfig, pl *ocispec.Platform, name string) (container.CreateResponse, error) {
-	r, err := f.fakeEngine.ContainerCreate(ctx, cfg, hc, nc, pl, name)
-	f.withInit[r.ID] = hc.Init != nil && *hc.Init
-	return r, err
-}
-
-func (f *initEngine) ContainerStart(ctx context.Context, id string, o container.StartOptions) error {
-	if f.withInit[id] && !f.hasInit {
-		return errors.New(`exec: "docker-init": executable file not found in $PATH`)
-	}
-	return f.fakeEngine.ContainerStart(ctx, id, o)
-}
-
-func TestTryInit(t *testing.T) {
-	for _, has := range []bool{true, false} {
-		f := &initEngine{fakeEngine: newFake(), hasInit: has, withInit: map[string]bool{}}
-		if got := TryInit(context.Background(), f, LocalNodeImage, "unit"); got != has {
-			t.Errorf("engine with init %v: TryInit = %v", has, got)
-		}
-		if len(f.Containers) != 0 {
-			t.Errorf("trial container left behind: %v", f.Containers)
-		}
-	}
-}
 
 func TestNodeSpecInit(t *testing.T) {
 	l, _ := testLab(t, newFake())
 	for _, init := range []bool{true, false} {
-		u := &upContext{lab: l, engine: l.Engine, status: l.Status, init: init, nodeImage: LocalNodeImage, stackDir: t.TempDir()}
+		u := &upContext{lab: l, engine: l.Engine, status: l.Status, init: init, nodeImage: lab.LocalNodeImage, stackDir: t.TempDir()}
 		for _, n := range l.Config.Nodes() {
 			_, hc := u.nodeSpec(n)
 			if got := hc.Init != nil && *hc.Init; got != init {
@@ -72,8 +36,8 @@ func TestCheckPortsMovesTakenDefaults(t *testing.T) {
 	port := held.Addr().(*net.TCPAddr).Port
 	fake := newFake()
 	l, out := testLab(t, fake)
-	l.Config.Ports = Ports{Registry: port}
-	u := &upContext{lab: l, engine: fake, status: l.Status, ep: l.Config.Endpoints(), movable: Ports{Registry: port}}
+	l.Config.Ports = lab.Ports{Registry: port}
+	u := &upContext{lab: l, engine: fake, status: l.Status, ep: l.Config.Endpoints(), movable: lab.Ports{Registry: port}}
 	if err := u.checkPorts(context.Background()); err != nil {
 		t.Fatal(err)
 	}

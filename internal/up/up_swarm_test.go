@@ -1,4 +1,4 @@
-package lab
+package up
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/docker/docker/api/types/system"
 
 	"github.com/swarmlab/swarmlab/internal/docker"
+	"github.com/swarmlab/swarmlab/internal/lab"
 )
 
 func TestHeartbeatFor(t *testing.T) {
@@ -74,9 +75,9 @@ func (h *heartbeatSwarm) SwarmUpdate(_ context.Context, _ swarm.Version, spec sw
 	return nil
 }
 
-func (h *heartbeatSwarm) choice(t *testing.T) HeartbeatChoice {
+func (h *heartbeatSwarm) choice(t *testing.T) lab.HeartbeatChoice {
 	t.Helper()
-	c, err := readHeartbeat(context.Background(), h)
+	c, err := lab.ReadHeartbeat(context.Background(), h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func TestInitSwarmRecordsTheHeartbeat(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := mgr.choice(t)
-	if c.Period != DefaultHeartbeat || c.By != HeartbeatBySwarmlab || !strings.Contains(c.Why, "best median of 1 round(s) of 5 calls") {
+	if c.Period != DefaultHeartbeat || c.By != lab.HeartbeatBySwarmlab || !strings.Contains(c.Why, "best median of 1 round(s) of 5 calls") {
 		t.Errorf("new swarm: %+v", c)
 	}
 	if mgr.infos < 1+callsPerRound {
@@ -106,7 +107,7 @@ func TestInitSwarmRecordsTheHeartbeat(t *testing.T) {
 	if err := again.initSwarm(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if c := mgr.choice(t); c.Period != 3*time.Second || c.By != HeartbeatByUser || again.autoHeartbeat != 0 {
+	if c := mgr.choice(t); c.Period != 3*time.Second || c.By != lab.HeartbeatByUser || again.autoHeartbeat != 0 {
 		t.Errorf("--heartbeat 3s on an existing swarm: %+v, auto %s", c, again.autoHeartbeat)
 	}
 	// A repair without --heartbeat keeps what the user gave.
@@ -114,7 +115,7 @@ func TestInitSwarmRecordsTheHeartbeat(t *testing.T) {
 	if err := repair.initSwarm(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if c := mgr.choice(t); c.Period != 3*time.Second || c.By != HeartbeatByUser || repair.autoHeartbeat != 0 {
+	if c := mgr.choice(t); c.Period != 3*time.Second || c.By != lab.HeartbeatByUser || repair.autoHeartbeat != 0 {
 		t.Errorf("repair: %+v, auto %s", c, repair.autoHeartbeat)
 	}
 }
@@ -125,7 +126,7 @@ func TestInitSwarmRecordsTheHeartbeat(t *testing.T) {
 func TestRecheckHeartbeat(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	busy := HeartbeatChoice{Period: slowHeartbeat, By: HeartbeatBySwarmlab, Why: "busy"}
+	busy := lab.HeartbeatChoice{Period: slowHeartbeat, By: lab.HeartbeatBySwarmlab, Why: "busy"}
 	mgr := &heartbeatSwarm{active: true}
 	if err := writeHeartbeat(ctx, mgr, busy); err != nil {
 		t.Fatal(err)
@@ -140,7 +141,7 @@ func TestRecheckHeartbeat(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := mgr.choice(t)
-	if c.Period != DefaultHeartbeat || c.By != HeartbeatBySwarmlab || !strings.Contains(c.Why, "best median of 2 round(s)") {
+	if c.Period != DefaultHeartbeat || c.By != lab.HeartbeatBySwarmlab || !strings.Contains(c.Why, "best median of 2 round(s)") {
 		t.Errorf("after a fast round: %+v", c)
 	}
 	if len(said) != 1 || !strings.Contains(said[0], "from 5s to 2s") {
@@ -156,13 +157,13 @@ func TestRecheckHeartbeat(t *testing.T) {
 	}
 
 	given := &heartbeatSwarm{active: true}
-	if err := writeHeartbeat(ctx, given, HeartbeatChoice{Period: 7 * time.Second, By: HeartbeatByUser, Why: "given"}); err != nil {
+	if err := writeHeartbeat(ctx, given, lab.HeartbeatChoice{Period: 7 * time.Second, By: lab.HeartbeatByUser, Why: "given"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := recheckHeartbeat(ctx, given, &engineSpeed{}, say); err != nil {
 		t.Fatal(err)
 	}
-	if c := given.choice(t); c.Period != 7*time.Second || c.By != HeartbeatByUser || given.infos != 0 {
+	if c := given.choice(t); c.Period != 7*time.Second || c.By != lab.HeartbeatByUser || given.infos != 0 {
 		t.Errorf("a given heartbeat: %+v, %d Info calls", c, given.infos)
 	}
 }
@@ -187,13 +188,13 @@ func TestBackOffHeartbeat(t *testing.T) {
 	if !strings.Contains(out.String(), "worker01 was Ready, then not: the swarm's heartbeat goes from 5s to 10s") {
 		t.Errorf("output:\n%s", out)
 	}
-	if c := mgr.choice(t); c.By != HeartbeatBySwarmlab || !strings.Contains(c.Why, "worker01 was Ready, then not") || !u.flapped {
+	if c := mgr.choice(t); c.By != lab.HeartbeatBySwarmlab || !strings.Contains(c.Why, "worker01 was Ready, then not") || !u.flapped {
 		t.Errorf("after a flap: %+v, flapped %v", c, u.flapped)
 	}
 
 	given := &upContext{lab: l, engine: l.Engine, status: l.Status}
 	given.askedHeartbeat = 3 * time.Second
-	if hb := given.heartbeat(context.Background(), mgr); hb.Period != 3*time.Second || hb.By != HeartbeatByUser || given.autoHeartbeat != 0 {
+	if hb := given.heartbeat(context.Background(), mgr); hb.Period != 3*time.Second || hb.By != lab.HeartbeatByUser || given.autoHeartbeat != 0 {
 		t.Errorf("--heartbeat 3s: chose %+v, auto %s", hb, given.autoHeartbeat)
 	}
 }

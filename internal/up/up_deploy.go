@@ -1,6 +1,6 @@
-package lab
+package up
 
-// The steps of Up that deploy the tutorial's images and stacks on the swarm.
+// The steps of Run that deploy the tutorial's images and stacks on the swarm.
 
 import (
 	"bytes"
@@ -15,11 +15,12 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/swarmlab/swarmlab/internal/docker"
+	"github.com/swarmlab/swarmlab/internal/lab"
 	"github.com/swarmlab/swarmlab/stack"
 )
 
 func (u *upContext) pushImages(ctx context.Context) error {
-	return u.lab.PushImages(ctx, AppImages)
+	return u.lab.PushImages(ctx, lab.AppImages)
 }
 
 func (u *upContext) createOverlay(ctx context.Context) error {
@@ -27,17 +28,17 @@ func (u *upContext) createOverlay(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	nets, err := mgr.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", OverlayNetwork))})
+	nets, err := mgr.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", lab.OverlayNetwork))})
 	if err != nil {
 		return err
 	}
 	for _, n := range nets {
-		if n.Name == OverlayNetwork {
+		if n.Name == lab.OverlayNetwork {
 			u.status.Progress("exists")
 			return nil
 		}
 	}
-	_, err = mgr.NetworkCreate(ctx, OverlayNetwork, network.CreateOptions{Driver: "overlay", Attachable: true})
+	_, err = mgr.NetworkCreate(ctx, lab.OverlayNetwork, network.CreateOptions{Driver: "overlay", Attachable: true})
 	return err
 }
 
@@ -91,7 +92,7 @@ func (u *upContext) waitDeployed(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	return WaitStack(ctx, mgr, name, StackPatience, u.status.Progress)
+	return lab.WaitStack(ctx, mgr, name, lab.StackPatience, u.status.Progress)
 }
 
 // startDeploy runs `docker stack deploy` on the manager, as the tutorial does.
@@ -133,7 +134,7 @@ func (u *upContext) hasIPVS(ctx context.Context) (bool, error) {
 	}
 	img := "" // DetectIPVS builds the base image when this run did not
 	if u.binSum != "" {
-		img = BaseImage(u.binSum)
+		img = lab.BaseImage(u.binSum)
 	}
 	chk, err := u.lab.DetectIPVS(ctx, img, u.containerOf(u.lab.Config.Nodes()[0].Name))
 	if err != nil {

@@ -1,4 +1,4 @@
-package lab
+package up
 
 // A hands-on lab: the state right after the handout's 'docker-compose up -d'
 // (registry, manager and workers running, no swarm, an empty registry, the
@@ -17,48 +17,15 @@ import (
 	"github.com/docker/docker/api/types/image"
 
 	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/lab"
 	"github.com/swarmlab/swarmlab/stack"
 )
 
-// HandoutImage is one of the four images the handout starts from.
-type HandoutImage struct {
-	Host    string // on the host engine, as the learner tags it (":latest")
-	Repo    string // in the lab registry, as the stack files pull it: registry:5000/REPO
-	Handout string // the handout's own image for the role, when the learner types another name
-}
-
-// HandoutImages are the images the handout builds or pulls, under the names
-// a hands-on lab gives them on the host. The visualizer and the ingress are
-// swarmlab's own, so they carry swarmlab's name, not the handout's.
-var HandoutImages = []HandoutImage{
-	{Host: "swtest/api", Repo: "swtest/api"},
-	{Host: "swtest/nginx", Repo: "swtest/nginx"},
-	{Host: "swarmlab/visualizer", Repo: "visualizer", Handout: "dockersamples/visualizer"},
-	{Host: "swarmlab/ingress", Repo: "haproxy", Handout: "dockercloud/haproxy"},
-}
-
-// HostRegistryRefs are the names the host may push an image of the lab
-// registry under: localhost:PORT/REPO:latest, as the handout tags it, and
-// 127.0.0.1:PORT/REPO:latest, as 'swarmlab up' does.
-func (c Config) HostRegistryRefs(repo string) []string {
-	return []string{
-		fmt.Sprintf("localhost:%d/%s:latest", c.Ports.Registry, repo),
-		fmt.Sprintf("127.0.0.1:%d/%s:latest", c.Ports.Registry, repo),
-	}
-}
-
-// HandsOnStackDir is the folder a hands-on lab mounts at /stack: a copy of
-// the stack files of the lab's own, adapted when the kernel lacks IPVS,
-// since the learner deploys them by hand inside the manager.
-func (c Config) HandsOnStackDir() string {
-	return filepath.Join(dataHome(), "swarmlab", c.Name, "hands-on", "stack")
-}
-
-// prepareHandsOn readies a hands-on run of Up, or the repair of a hands-on
+// prepareHandsOn readies a hands-on Run, or the repair of a hands-on
 // lab that exists without undoing what the learner did. A new lab starts
 // from an empty registry and without the tags an earlier run left on the
 // host, so no step is done before the learner types it.
-func (l *Lab) prepareHandsOn(ctx context.Context, u *upContext) error {
+func prepareHandsOn(ctx context.Context, l *lab.Lab, u *upContext) error {
 	if l.Config.Managers != 1 {
 		return cli.WithHint(fmt.Errorf("--hands-on follows the handout, which has one manager (not %d)", l.Config.Managers), "drop --managers, or use "+l.Config.Cmd("up --managers N")+" without --hands-on")
 	}
@@ -70,7 +37,7 @@ func (l *Lab) prepareHandsOn(ctx context.Context, u *upContext) error {
 		return err
 	}
 	if len(inv.Containers) == 0 {
-		if err := l.clearHandsOn(ctx, inv); err != nil {
+		if err := clearHandsOn(ctx, l, inv); err != nil {
 			return err
 		}
 	}
@@ -87,10 +54,10 @@ func (l *Lab) prepareHandsOn(ctx context.Context, u *upContext) error {
 // clearHandsOn removes what an earlier hands-on run of this lab left behind:
 // the registry's images, the host's tags for the registry (only tags: the
 // images they name stay) and the stack copies.
-func (l *Lab) clearHandsOn(ctx context.Context, inv Inventory) error {
-	refs, err := l.hostRegistryTags(ctx)
+func clearHandsOn(ctx context.Context, l *lab.Lab, inv lab.Inventory) error {
+	refs, err := hostRegistryTags(ctx, l)
 	if err != nil {
-		return engineErr(err)
+		return lab.EngineError(err)
 	}
 	vol := inv.Volumes[l.Config.RegistryVolume()]
 	if !vol && len(refs) == 0 {
@@ -118,7 +85,7 @@ func (l *Lab) clearHandsOn(ctx context.Context, inv Inventory) error {
 // hostRegistryTags lists the host's tags for the lab registry, under
 // either name the host gives it (HostRegistryRefs), whatever their repository:
 // a mistyped tag of an earlier run counts too.
-func (l *Lab) hostRegistryTags(ctx context.Context) ([]string, error) {
+func hostRegistryTags(ctx context.Context, l *lab.Lab) ([]string, error) {
 	imgs, err := l.Engine.ImageList(ctx, image.ListOptions{})
 	if err != nil {
 		return nil, err
@@ -135,7 +102,7 @@ func (l *Lab) hostRegistryTags(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// handsOnSteps end Up for a hands-on lab, once the nodes' engines answer.
+// handsOnSteps end Run for a hands-on lab, once the nodes' engines answer.
 func (u *upContext) handsOnSteps() []step {
 	return []step{
 		{"Writing the stack files", u.writeStacks},
@@ -196,7 +163,7 @@ func noIPVSHeader(file, doctor string) string {
 // tagHandout gives the visualizer and ingress images the host names the
 // tutorial tells the learner to tag; the other two are built under theirs.
 func (u *upContext) tagHandout(ctx context.Context) error {
-	for _, img := range HandoutImages {
+	for _, img := range lab.HandoutImages {
 		if img.Host == img.Repo {
 			continue
 		}
@@ -204,6 +171,6 @@ func (u *upContext) tagHandout(ctx context.Context) error {
 			return fmt.Errorf("tag %s: %w", img.Host, err)
 		}
 	}
-	u.status.Progress(fmt.Sprintf("%d images", len(HandoutImages)))
+	u.status.Progress(fmt.Sprintf("%d images", len(lab.HandoutImages)))
 	return nil
 }

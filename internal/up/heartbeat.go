@@ -1,4 +1,4 @@
-package lab
+package up
 
 // The swarm's dispatcher heartbeat: up chooses it from how fast the
 // manager's engine answers, checks it again once every node is Ready, start
@@ -15,18 +15,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmlab/swarmlab/internal/docker"
-)
-
-// Labels on the swarm's spec: who chose the heartbeat, and why.
-const (
-	LabelHeartbeatBy  = "io.swarmlab.heartbeat.by"  // HeartbeatByUser or HeartbeatBySwarmlab
-	LabelHeartbeatWhy = "io.swarmlab.heartbeat.why" // one sentence
-)
-
-// Who chose the swarm's heartbeat.
-const (
-	HeartbeatByUser     = "user"     // --heartbeat, or heartbeat in the config file
-	HeartbeatBySwarmlab = "swarmlab" // measured; changed only by swarmlab
+	"github.com/swarmlab/swarmlab/internal/lab"
 )
 
 // Heartbeats up chooses from. Swarm marks a node Down after about three
@@ -73,16 +62,16 @@ func (s *engineSpeed) sample(ctx context.Context, cl docker.Swarm) error {
 }
 
 // choice is the heartbeat the rounds so far ask for, and why.
-func (s *engineSpeed) choice() HeartbeatChoice {
+func (s *engineSpeed) choice() lab.HeartbeatChoice {
 	if s.rounds == 0 {
-		return HeartbeatChoice{Period: DefaultHeartbeat, By: HeartbeatBySwarmlab, Why: "the default: the manager's engine could not be timed"}
+		return lab.HeartbeatChoice{Period: DefaultHeartbeat, By: lab.HeartbeatBySwarmlab, Why: "the default: the manager's engine could not be timed"}
 	}
 	hb := heartbeatFor(s.best)
 	kind := "a fast engine"
 	if hb != DefaultHeartbeat {
 		kind = "a slow engine (an emulated machine?)"
 	}
-	return HeartbeatChoice{Period: hb, By: HeartbeatBySwarmlab, Why: fmt.Sprintf(
+	return lab.HeartbeatChoice{Period: hb, By: lab.HeartbeatBySwarmlab, Why: fmt.Sprintf(
 		"the manager's engine answered in %s (the best median of %d round(s) of %d calls): %s",
 		s.best.Round(time.Millisecond), s.rounds, callsPerRound, kind)}
 }
@@ -105,38 +94,23 @@ func roundTrip(ctx context.Context, cl docker.Swarm, n int) (time.Duration, erro
 	return times[n/2], nil
 }
 
-// HeartbeatChoice is the swarm's heartbeat, as its dispatcher settings
-// hold it, and who chose it why, as the swarm's labels say.
-type HeartbeatChoice struct {
-	Period time.Duration `json:"period"`
-	By     string        `json:"by,omitempty"` // empty for a swarm made before swarmlab recorded it
-	Why    string        `json:"why,omitempty"`
-}
-
-func (c HeartbeatChoice) labels(into map[string]string) map[string]string {
+// heartbeatLabels puts c on the swarm spec's labels into.
+func heartbeatLabels(c lab.HeartbeatChoice, into map[string]string) map[string]string {
 	if into == nil {
 		into = map[string]string{}
 	}
-	into[LabelHeartbeatBy] = c.By
-	into[LabelHeartbeatWhy] = c.Why
+	into[lab.LabelHeartbeatBy] = c.By
+	into[lab.LabelHeartbeatWhy] = c.Why
 	return into
 }
 
-func readHeartbeat(ctx context.Context, cl docker.Swarm) (HeartbeatChoice, error) {
-	sw, err := cl.SwarmInspect(ctx)
-	if err != nil {
-		return HeartbeatChoice{}, err
-	}
-	return HeartbeatChoice{Period: sw.Spec.Dispatcher.HeartbeatPeriod, By: sw.Spec.Labels[LabelHeartbeatBy], Why: sw.Spec.Labels[LabelHeartbeatWhy]}, nil
-}
-
 // writeHeartbeat sets the swarm's heartbeat and its reason, when they differ.
-func writeHeartbeat(ctx context.Context, cl docker.Swarm, c HeartbeatChoice) error {
+func writeHeartbeat(ctx context.Context, cl docker.Swarm, c lab.HeartbeatChoice) error {
 	sw, err := cl.SwarmInspect(ctx)
 	if err != nil {
 		return err
 	}
-	labels := c.labels(maps.Clone(sw.Spec.Labels))
+	labels := heartbeatLabels(c, maps.Clone(sw.Spec.Labels))
 	if sw.Spec.Dispatcher.HeartbeatPeriod == c.Period && maps.Equal(labels, sw.Spec.Labels) {
 		return nil
 	}
@@ -153,11 +127,11 @@ func writeHeartbeat(ctx context.Context, cl docker.Swarm, c HeartbeatChoice) err
 // it was chosen. It never lengthens one (only a flap does) and leaves one
 // the user gave alone. It reports a change through say.
 func recheckHeartbeat(ctx context.Context, cl docker.Swarm, speed *engineSpeed, say func(string)) error {
-	cur, err := readHeartbeat(ctx, cl)
+	cur, err := lab.ReadHeartbeat(ctx, cl)
 	if err != nil {
 		return err
 	}
-	if cur.By != HeartbeatBySwarmlab {
+	if cur.By != lab.HeartbeatBySwarmlab {
 		return nil
 	}
 	if err := speed.sample(ctx, cl); err != nil {
@@ -175,11 +149,21 @@ func recheckHeartbeat(ctx context.Context, cl docker.Swarm, speed *engineSpeed, 
 }
 
 // RecheckHeartbeat is recheckHeartbeat on a running lab, for start.
-func (l *Lab) RecheckHeartbeat(ctx context.Context) error {
+func RecheckHeartbeat(ctx context.Context, l *lab.Lab) error {
 	mgr, _, err := l.Manager(ctx)
 	if err != nil {
 		return err
 	}
 	defer mgr.Close()
 	return recheckHeartbeat(ctx, mgr, &engineSpeed{}, func(s string) { l.Status.Infof("%s", s) })
+}
+
+// Start is the lab's Start with up's heartbeat re-check once the nodes are
+// Ready: a heartbeat chosen at a busy moment need not last the lab's life.
+func Start(ctx context.Context, l *lab.Lab) error {
+	return l.Start(ctx, func(ctx context.Context) {
+		if err := RecheckHeartbeat(ctx, l); err != nil {
+			l.Log.Warn("checking the heartbeat again", "err", err)
+		}
+	})
 }

@@ -1,4 +1,4 @@
-package lab
+package up
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/docker"
 	"github.com/swarmlab/swarmlab/internal/docker/fakedocker"
+	"github.com/swarmlab/swarmlab/internal/lab"
 	"github.com/swarmlab/swarmlab/internal/nodeimage"
 )
 
@@ -27,7 +28,7 @@ func newFake() *fakeEngine { return fakedocker.New() }
 
 // testLab returns a lab on fake with a free registry port, which the fake
 // serves once the registry container starts, as a real engine would.
-func testLab(t *testing.T, fake *fakeEngine) (*Lab, *bytes.Buffer) {
+func testLab(t *testing.T, fake *fakeEngine) (*lab.Lab, *bytes.Buffer) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -38,7 +39,7 @@ func testLab(t *testing.T, fake *fakeEngine) (*Lab, *bytes.Buffer) {
 	// The registry container "publishes" the port once it starts.
 	var servers []*http.Server
 	fake.OnStart = func(c container.Summary) error {
-		if c.Labels[LabelRole] != RoleRegistry {
+		if c.Labels[lab.LabelRole] != lab.RoleRegistry {
 			return nil
 		}
 		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
@@ -55,26 +56,26 @@ func testLab(t *testing.T, fake *fakeEngine) (*Lab, *bytes.Buffer) {
 			s.Close()
 		}
 	})
-	cfg := Defaults()
+	cfg := lab.Defaults()
 	cfg.Name = "unit"
-	cfg.Ports = Ports{Registry: port}
+	cfg.Ports = lab.Ports{Registry: port}
 	cfg.StackDir = t.TempDir()
 	var out bytes.Buffer
-	l := New(cfg, fake, cli.NewStatus(&out, false), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	l := lab.New(cfg, fake, cli.NewStatus(&out, false), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	l.FindBinary = func(string, string, string) (string, string, error) { return "/dev/null", "sum", nil }
 	return l, &out
 }
 
 func TestUpFailureRemovesWhatItCreated(t *testing.T) {
 	fake := newFake()
-	fake.Images[LocalNodeImage] = true
+	fake.Images[lab.LocalNodeImage] = true
 	fake.FailCreate = "unit-worker02"
 	l, out := testLab(t, fake)
-	_, err := l.Up(context.Background(), UpOptions{Bare: true})
+	_, err := Run(context.Background(), l, Options{Bare: true})
 	if err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("err = %v", err)
 	}
-	for _, want := range []string{"cannot be pulled", "using " + LocalNodeImage, "refuses --privileged", "✗ Starting nodes", "Removing what this run created"} {
+	for _, want := range []string{"cannot be pulled", "using " + lab.LocalNodeImage, "refuses --privileged", "✗ Starting nodes", "Removing what this run created"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -89,10 +90,10 @@ func TestUpFailureRemovesWhatItCreated(t *testing.T) {
 
 func TestUpFailureRetain(t *testing.T) {
 	fake := newFake()
-	fake.Images[LocalNodeImage] = true
+	fake.Images[lab.LocalNodeImage] = true
 	fake.FailCreate = "unit-worker02"
 	l, _ := testLab(t, fake)
-	if _, err := l.Up(context.Background(), UpOptions{Bare: true, Retain: true}); err == nil {
+	if _, err := Run(context.Background(), l, Options{Bare: true, Retain: true}); err == nil {
 		t.Fatal("want an error")
 	}
 	if len(fake.Networks) != 1 || len(fake.Containers) < 4 {
@@ -122,15 +123,15 @@ func TestUpWithoutNodeImage(t *testing.T) {
 			fake := newFake()
 			fake.FailCreate = "unit-manager" // stop right after the node image
 			l, out := testLab(t, fake)
-			l.nodeHost = func(string) nodeimage.Host { return tt.host }
+			l.NodeHost = func(string) nodeimage.Host { return tt.host }
 			built := false
-			l.nodeBuild = func(_ context.Context, e docker.Engine, o nodeimage.Options, progress func(string)) error {
+			l.NodeBuild = func(_ context.Context, e docker.Engine, o nodeimage.Options, progress func(string)) error {
 				progress("Retrieving packages")
 				built = true
-				fake.Images[LocalNodeImage] = true
+				fake.Images[lab.LocalNodeImage] = true
 				return nil
 			}
-			_, err := l.Up(context.Background(), UpOptions{Bare: true})
+			_, err := Run(context.Background(), l, Options{Bare: true})
 			if built != tt.wantBuilt {
 				t.Fatalf("built = %v, want %v:\n%s", built, tt.wantBuilt, out)
 			}
@@ -153,7 +154,7 @@ func TestUpRefusesBadConfig(t *testing.T) {
 	fake := newFake()
 	l, _ := testLab(t, fake)
 	l.Config.Workers = -1
-	if _, err := l.Up(context.Background(), UpOptions{}); err == nil || !strings.Contains(err.Error(), "workers -1") {
+	if _, err := Run(context.Background(), l, Options{}); err == nil || !strings.Contains(err.Error(), "workers -1") {
 		t.Fatalf("err = %v", err)
 	}
 	if len(fake.Containers)+len(fake.Networks) != 0 {

@@ -1,10 +1,11 @@
-package lab
+package up
 
 import (
 	"context"
 	"errors"
 
 	"github.com/swarmlab/swarmlab/internal/class/client"
+	"github.com/swarmlab/swarmlab/internal/lab"
 )
 
 // classNodeImage is up's way to the node image in a class: when it cannot
@@ -20,8 +21,8 @@ func (u *upContext) classNodeImage(ctx context.Context, img, note string, err er
 		return img, note, err
 	}
 	want := []string{u.lab.Config.NodeImage}
-	if u.lab.Config.NodeImage == Defaults().NodeImage {
-		want = append(want, LocalNodeImage)
+	if u.lab.Config.NodeImage == lab.Defaults().NodeImage {
+		want = append(want, lab.LocalNodeImage)
 	}
 	ref, from, ferr := client.LoadImage(ctx, u.engine, want, u.status.Progress)
 	if ferr != nil {

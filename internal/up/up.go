@@ -1,4 +1,4 @@
-package lab
+package up
 
 import (
 	"context"
@@ -10,11 +10,12 @@ import (
 
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/docker"
+	"github.com/swarmlab/swarmlab/internal/lab"
 	"github.com/swarmlab/swarmlab/stack"
 )
 
-// UpOptions tune one run of Up.
-type UpOptions struct {
+// Options tune one run of Run.
+type Options struct {
 	Bare bool // stop once the swarm is formed
 	// HandsOn stops once the nodes run, as after the handout's
 	// 'docker-compose up -d', with a stack folder and a registry of the
@@ -24,27 +25,27 @@ type UpOptions struct {
 	ImageBinary string // static Linux swarmlab binary for the images; default this executable
 }
 
-// step is one named action of Up, shown as one status line.
+// step is one named action of Run, shown as one status line.
 type step struct {
 	name string
 	run  func(ctx context.Context) error
 }
 
-// upContext is what the steps of one Up share, as kind's ActionContext: the
+// upContext is what the steps of one Run share, as kind's ActionContext: the
 // lab, and what earlier steps found or made for later ones. Steps are its
 // methods; the lab's own methods are reached through lab, so the two never
 // look alike.
 type upContext struct {
-	lab    *Lab // its Config is read, never written
+	lab    *lab.Lab // its Config is read, never written
 	engine docker.Engine
 	status *cli.Status
-	opts   UpOptions
+	opts   Options
 
-	ep             Endpoints     // the host ports this run publishes: the config's, or free ones (checkPorts)
-	movable        Ports         // the ports checkPorts may move when taken: the defaults
+	ep             lab.Endpoints // the host ports this run publishes: the config's, or free ones (checkPorts)
+	movable        lab.Ports     // the ports checkPorts may move when taken: the defaults
 	askedHeartbeat time.Duration // the heartbeat asked for; 0 lets up choose one
 
-	inv           Inventory     // what the engine holds of the lab; read again after the nodes start
+	inv           lab.Inventory // what the engine holds of the lab; read again after the nodes start
 	binPath       string        // the binary the images ship, and its digest
 	binSum        string        //
 	nodeImage     string        // the image the nodes run
@@ -62,17 +63,17 @@ type upContext struct {
 	created []func(context.Context) error // how to undo what this run made, newest last
 }
 
-// Up creates the lab, or repairs what is missing of it, and reports each
+// Run creates the lab, or repairs what is missing of it, and reports each
 // step. On failure it removes what this run created, unless opts.Retain.
 // It returns where the lab answers on the host, which may differ from the
 // config's ports when those were taken (checkPorts).
-func (l *Lab) Up(ctx context.Context, opts UpOptions) (ep Endpoints, err error) {
+func Run(ctx context.Context, l *lab.Lab, opts Options) (ep lab.Endpoints, err error) {
 	if err := l.Config.Validate(); err != nil {
 		return ep, cli.WithHint(err, "fix the flags or the config file")
 	}
-	u := &upContext{lab: l, engine: l.Engine, status: l.Status, opts: opts, ep: l.Config.Endpoints(), movable: Defaults().Ports, askedHeartbeat: l.Config.Heartbeat}
+	u := &upContext{lab: l, engine: l.Engine, status: l.Status, opts: opts, ep: l.Config.Endpoints(), movable: lab.Defaults().Ports, askedHeartbeat: l.Config.Heartbeat}
 	if opts.HandsOn {
-		if err := l.prepareHandsOn(ctx, u); err != nil {
+		if err := prepareHandsOn(ctx, l, u); err != nil {
 			return ep, err
 		}
 	}
@@ -95,7 +96,7 @@ func (l *Lab) Up(ctx context.Context, opts UpOptions) (ep Endpoints, err error) 
 	return u.ep, nil
 }
 
-// steps lists what Up does, in order: the nodes (up_nodes.go), the swarm
+// steps lists what Run does, in order: the nodes (up_nodes.go), the swarm
 // (up_swarm.go) and, unless bare, what is deployed on it (up_deploy.go). A
 // hands-on lab stops after the nodes (up_handson.go).
 func (u *upContext) steps() []step {
@@ -125,7 +126,7 @@ func (u *upContext) steps() []step {
 	}
 	steps = append(steps,
 		step{"Pushing images to the registry", u.pushImages},
-		step{"Creating overlay network " + OverlayNetwork, u.createOverlay},
+		step{"Creating overlay network " + lab.OverlayNetwork, u.createOverlay},
 	)
 	names := make([]string, len(stack.Stacks))
 	for i, s := range stack.Stacks {
@@ -135,7 +136,7 @@ func (u *upContext) steps() []step {
 	for _, s := range stack.Stacks {
 		steps = append(steps, step{"Waiting for stack " + s.Name, func(ctx context.Context) error { return u.waitDeployed(ctx, s.Name) }})
 	}
-	return append(steps, step{"Checking the ingress", func(ctx context.Context) error { return waitIngress(ctx, u.ep, u.status.Progress) }})
+	return append(steps, step{"Checking the ingress", func(ctx context.Context) error { return lab.WaitIngress(ctx, u.ep, u.status.Progress) }})
 }
 
 // madeHere records how to undo something this run created.

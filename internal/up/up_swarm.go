@@ -1,6 +1,6 @@
-package lab
+package up
 
-// The steps of Up that form the swarm out of the running nodes.
+// The steps of Run that form the swarm out of the running nodes.
 
 import (
 	"context"
@@ -11,10 +11,11 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/swarmlab/swarmlab/internal/docker"
+	"github.com/swarmlab/swarmlab/internal/lab"
 )
 
 func (u *upContext) enginesAnswer(ctx context.Context) error {
-	return u.lab.waitNodeEngines(ctx, u.inv, nodeNames(u.lab.Config.Nodes()), engineAnswers, EnginePatience, u.status.Progress)
+	return u.lab.WaitEnginesAnswer(ctx, u.inv, lab.NodeNames(u.lab.Config.Nodes()), lab.EnginePatience, u.status.Progress)
 }
 
 func (u *upContext) initSwarm(ctx context.Context) error {
@@ -31,11 +32,11 @@ func (u *upContext) initSwarm(ctx context.Context) error {
 		u.status.Progress("already initialised")
 		return u.keepHeartbeat(ctx, cl)
 	}
-	ip := NodeIP(u.subnet, first).String()
+	ip := lab.NodeIP(u.subnet, first).String()
 	hb := u.heartbeat(ctx, cl)
 	spec := swarm.Spec{}
 	spec.Dispatcher.HeartbeatPeriod = hb.Period
-	spec.Labels = hb.labels(nil)
+	spec.Labels = heartbeatLabels(hb, nil)
 	_, err = cl.SwarmInit(ctx, swarm.InitRequest{ListenAddr: "0.0.0.0:2377", AdvertiseAddr: ip, Spec: spec})
 	if err != nil {
 		return fmt.Errorf("swarm init on %s: %w", first.Name, err)
@@ -50,13 +51,13 @@ func (u *upContext) initSwarm(ctx context.Context) error {
 // again once the nodes are Ready (nodesReady).
 func (u *upContext) keepHeartbeat(ctx context.Context, cl docker.Swarm) error {
 	if u.askedHeartbeat != 0 {
-		return writeHeartbeat(ctx, cl, HeartbeatChoice{Period: u.askedHeartbeat, By: HeartbeatByUser, Why: "--heartbeat or the config file"})
+		return writeHeartbeat(ctx, cl, lab.HeartbeatChoice{Period: u.askedHeartbeat, By: lab.HeartbeatByUser, Why: "--heartbeat or the config file"})
 	}
-	cur, err := readHeartbeat(ctx, cl)
+	cur, err := lab.ReadHeartbeat(ctx, cl)
 	if err != nil {
 		return err
 	}
-	if cur.By == HeartbeatBySwarmlab {
+	if cur.By == lab.HeartbeatBySwarmlab {
 		u.autoHeartbeat = cur.Period
 	}
 	return nil
@@ -64,10 +65,10 @@ func (u *upContext) keepHeartbeat(ctx context.Context, cl docker.Swarm) error {
 
 // heartbeat is the dispatcher heartbeat of a new swarm: --heartbeat when
 // given, else one the engine's speed allows (heartbeat.go).
-func (u *upContext) heartbeat(ctx context.Context, cl docker.Swarm) HeartbeatChoice {
+func (u *upContext) heartbeat(ctx context.Context, cl docker.Swarm) lab.HeartbeatChoice {
 	if u.askedHeartbeat != 0 {
 		u.status.Progress(fmt.Sprintf("heartbeat %s (--heartbeat)", u.askedHeartbeat))
-		return HeartbeatChoice{Period: u.askedHeartbeat, By: HeartbeatByUser, Why: "--heartbeat or the config file"}
+		return lab.HeartbeatChoice{Period: u.askedHeartbeat, By: lab.HeartbeatByUser, Why: "--heartbeat or the config file"}
 	}
 	if err := u.speed.sample(ctx, cl); err != nil {
 		u.lab.Log.Warn("timing the manager's engine", "err", err)
@@ -88,7 +89,7 @@ func (u *upContext) joinNodes(ctx context.Context) error {
 }
 
 // joinSome joins nodes (never the first manager, which made the swarm).
-func (u *upContext) joinSome(ctx context.Context, nodes []Node) error {
+func (u *upContext) joinSome(ctx context.Context, nodes []lab.Node) error {
 	first := u.lab.Config.Nodes()[0]
 	mgr, err := u.firstManager()
 	if err != nil {
@@ -98,7 +99,7 @@ func (u *upContext) joinSome(ctx context.Context, nodes []Node) error {
 	if err != nil {
 		return fmt.Errorf("read the join tokens: %w", err)
 	}
-	remote := NodeIP(u.subnet, first).String() + ":2377"
+	remote := lab.NodeIP(u.subnet, first).String() + ":2377"
 	// The swarm's own node list says who is already a member.
 	list, err := mgr.NodeList(ctx, swarm.NodeListOptions{})
 	if err != nil {
@@ -110,7 +111,7 @@ func (u *upContext) joinSome(ctx context.Context, nodes []Node) error {
 	}
 	// Managers join one at a time: Raft adds members one by one.
 	for _, n := range nodes {
-		if n.Role == RoleManager {
+		if n.Role == lab.RoleManager {
 			if err := u.join(ctx, n, members, sw.JoinTokens.Manager, remote); err != nil {
 				return err
 			}
@@ -118,7 +119,7 @@ func (u *upContext) joinSome(ctx context.Context, nodes []Node) error {
 	}
 	var g errgroup.Group
 	for _, n := range nodes {
-		if n.Role == RoleWorker {
+		if n.Role == lab.RoleWorker {
 			g.Go(func() error { return u.join(ctx, n, members, sw.JoinTokens.Worker, remote) })
 		}
 	}
@@ -127,7 +128,7 @@ func (u *upContext) joinSome(ctx context.Context, nodes []Node) error {
 
 // join makes n a member of the swarm whose node IDs are members, leaving any
 // other swarm first (a node whose volume outlived its manager's).
-func (u *upContext) join(ctx context.Context, n Node, members map[string]bool, token, remote string) error {
+func (u *upContext) join(ctx context.Context, n lab.Node, members map[string]bool, token, remote string) error {
 	cl, err := u.lab.NodeClient(u.containerOf(n.Name))
 	if err != nil {
 		return err
@@ -141,7 +142,7 @@ func (u *upContext) join(ctx context.Context, n Node, members map[string]bool, t
 	// active again; only then can it be told apart from a stranger.
 	if info.Swarm.LocalNodeState == swarm.LocalNodeStatePending {
 		wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		_ = Poll(wctx, 250*time.Millisecond, func() (bool, error) {
+		_ = lab.Poll(wctx, 250*time.Millisecond, func() (bool, error) {
 			if i, err := cl.Info(wctx); err == nil {
 				info = i
 			}
@@ -162,7 +163,7 @@ func (u *upContext) join(ctx context.Context, n Node, members map[string]bool, t
 		}
 	}
 	err = cl.SwarmJoin(ctx, swarm.JoinRequest{
-		ListenAddr: "0.0.0.0:2377", AdvertiseAddr: NodeIP(u.subnet, n).String(),
+		ListenAddr: "0.0.0.0:2377", AdvertiseAddr: lab.NodeIP(u.subnet, n).String(),
 		RemoteAddrs: []string{remote}, JoinToken: token,
 	})
 	if err != nil {
@@ -180,7 +181,7 @@ func (u *upContext) nodesReady(ctx context.Context) error {
 	if u.autoHeartbeat != 0 {
 		onFlap = func(node string) { u.backOffHeartbeat(ctx, mgr, node) }
 	}
-	if err := waitNodesReady(ctx, u.lab.clock, mgr, nodeNames(u.lab.Config.Nodes()), ReadyPatience, u.status.Progress, onFlap); err != nil {
+	if err := u.lab.WaitNodesReady(ctx, mgr, lab.NodeNames(u.lab.Config.Nodes()), lab.ReadyPatience, u.status.Progress, onFlap); err != nil {
 		return err
 	}
 	// The nodes' engines have started: the manager's engine is timed
@@ -205,7 +206,7 @@ func (u *upContext) backOffHeartbeat(ctx context.Context, mgr docker.Swarm, node
 		return
 	}
 	why := fmt.Sprintf("%s was Ready, then not, while up waited: backed off from %s", node, u.autoHeartbeat)
-	if err := writeHeartbeat(ctx, mgr, HeartbeatChoice{Period: hb, By: HeartbeatBySwarmlab, Why: why}); err != nil {
+	if err := writeHeartbeat(ctx, mgr, lab.HeartbeatChoice{Period: hb, By: lab.HeartbeatBySwarmlab, Why: why}); err != nil {
 		u.lab.Log.Warn("backing off the heartbeat", "err", err)
 		return
 	}

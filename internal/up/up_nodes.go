@@ -1,13 +1,12 @@
-package lab
+package up
 
-// The steps of Up that make the lab's containers: the checks before, the
+// The steps of Run that make the lab's containers: the checks before, the
 // images, the network, the registry, the nodes and the edge forwarder.
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"path/filepath"
 	"runtime"
@@ -22,13 +21,13 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/swarmlab/swarmlab/internal/cli"
-	"github.com/swarmlab/swarmlab/internal/docker"
+	"github.com/swarmlab/swarmlab/internal/lab"
 )
 
 func (u *upContext) checkEngine(ctx context.Context) error {
 	info, err := u.engine.Info(ctx)
 	if err != nil {
-		return engineErr(err)
+		return lab.EngineError(err)
 	}
 	u.status.Progress("Docker " + info.ServerVersion)
 	if u.binPath, u.binSum, err = u.lab.FindBinary(u.opts.ImageBinary, info.OSType, info.Architecture); err != nil {
@@ -51,13 +50,13 @@ func (u *upContext) checkPorts(ctx context.Context) error {
 	for _, p := range u.lab.Config.HostPorts(u.ep.Ports) {
 		taken[p.Port] = true
 	}
-	for _, p := range HostPortStates(u.lab.Config, u.ep, u.inv) {
+	for _, p := range lab.HostPortStates(u.lab.Config, u.ep, u.inv) {
 		if p.InUse == nil {
 			continue
 		}
 		_, exists := u.inv.Containers[p.Node]
-		field := u.ep.Ports.field(p.Key)
-		if exists || p.Port != *u.movable.field(p.Key) {
+		field := portField(&u.ep.Ports, p.Key)
+		if exists || p.Port != *portField(&u.movable, p.Key) {
 			return cli.WithHint(fmt.Errorf("port %s:%d for the %s is in use", u.ep.Bind, p.Port, p.What), fmt.Sprintf("free the port, or choose another with --%s-port (or ports.%s in the config file); %s lists what is in use", p.Key, p.Key, u.lab.Config.Cmd("doctor")))
 		}
 		free, err := freePortNear(u.ep.Bind, p.Port, taken)
@@ -71,8 +70,8 @@ func (u *upContext) checkPorts(ctx context.Context) error {
 	return nil
 }
 
-// field is the port of a HostPort.Key.
-func (p *Ports) field(key string) *int {
+// portField is the port of a HostPort.Key.
+func portField(p *lab.Ports, key string) *int {
 	switch key {
 	case "registry":
 		return &p.Registry
@@ -93,51 +92,19 @@ func freePortNear(addr string, port int, taken map[int]bool) (int, error) {
 		if taken[p] {
 			continue
 		}
-		if err = portFree(addr, p); err == nil {
+		if err = lab.PortFree(addr, p); err == nil {
 			return p, nil
 		}
 	}
 	return 0, err
 }
 
-// PortState is one host port the lab publishes, and who holds it.
-type PortState struct {
-	HostPort
-	Ours  bool  // a running container of this lab publishes it
-	InUse error // why it cannot be bound, when something else holds it
-}
-
-// HostPortStates looks at every host port the lab publishes, for up and doctor.
-func HostPortStates(cfg Config, ep Endpoints, inv Inventory) []PortState {
-	var out []PortState
-	for _, p := range cfg.HostPorts(ep.Ports) {
-		if p.Port == 0 {
-			continue
-		}
-		st := PortState{HostPort: p, Ours: inv.Running(p.Node)}
-		if !st.Ours {
-			st.InUse = portFree(ep.Bind, p.Port)
-		}
-		out = append(out, st)
-	}
-	return out
-}
-
-// portFree reports whether addr:port can be bound now.
-func portFree(addr string, port int) error {
-	ln, err := net.Listen("tcp", net.JoinHostPort(addr, strconv.Itoa(port)))
-	if err != nil {
-		return err
-	}
-	return ln.Close()
-}
-
 func (u *upContext) prepareNodeImage(ctx context.Context) error {
 	img, note, err := u.lab.NodeImage(ctx, true)
 	img, note, err = u.classNodeImage(ctx, img, note, err)
-	if missing := (*noNodeImageError)(nil); errors.As(err, &missing) {
-		if err = u.buildNodeImageForUp(ctx, missing); err == nil {
-			img = LocalNodeImage
+	if missing := (*lab.NoNodeImageError)(nil); errors.As(err, &missing) {
+		if err = u.lab.BuildNodeImageForUp(ctx, missing); err == nil {
+			img = lab.LocalNodeImage
 		}
 	}
 	if err != nil {
@@ -151,11 +118,11 @@ func (u *upContext) prepareNodeImage(ctx context.Context) error {
 	// The two trial containers are independent: one container start, not two.
 	var g errgroup.Group
 	g.Go(func() (err error) {
-		u.privileged, err = TryPrivileged(ctx, u.engine, img, u.lab.Config.Name)
+		u.privileged, err = lab.TryPrivileged(ctx, u.engine, img, u.lab.Config.Name)
 		return err
 	})
 	g.Go(func() error {
-		u.init = TryInit(ctx, u.engine, img, u.lab.Config.Name)
+		u.init = lab.TryInit(ctx, u.engine, img, u.lab.Config.Name)
 		return nil
 	})
 	if err := g.Wait(); err != nil {
@@ -170,51 +137,13 @@ func (u *upContext) prepareNodeImage(ctx context.Context) error {
 	return nil
 }
 
-// TryPrivileged reports whether the engine can start a privileged
-// container from img, by trying a throwaway one. Some engines (this
-// project's CI among them) lack a capability in their bounding set, and
-// privileged mode asks for all of them.
-func TryPrivileged(ctx context.Context, e docker.Engine, img, labName string) (bool, error) {
-	c, err := e.ContainerCreate(ctx, &container.Config{Image: img, Entrypoint: []string{"true"}, Labels: map[string]string{LabelLab + ".probe": labName}},
-		&container.HostConfig{Privileged: true}, nil, nil, "")
-	if err != nil {
-		return false, fmt.Errorf("trial container: %w", err)
-	}
-	defer e.ContainerRemove(context.WithoutCancel(ctx), c.ID, container.RemoveOptions{Force: true})
-	err = e.ContainerStart(ctx, c.ID, container.StartOptions{})
-	if err == nil {
-		return true, nil
-	}
-	msg := err.Error()
-	if strings.Contains(msg, "operation not permitted") || strings.Contains(msg, "apply caps") {
-		return false, nil
-	}
-	return false, fmt.Errorf("trial container: %w", err)
-}
-
-// TryInit reports whether the engine can run img under its init
-// (docker-init, a tini), by starting a throwaway container with one. A node
-// runs dockerd; as PID 1 dockerd never reaps the containerd-shim processes
-// orphaned to it, and every task that ends leaves one defunct. Docker
-// Desktop and Debian's docker.io ship docker-init; some engines do not.
-func TryInit(ctx context.Context, e docker.Engine, img, labName string) bool {
-	yes := true
-	c, err := e.ContainerCreate(ctx, &container.Config{Image: img, Entrypoint: []string{"true"}, Labels: map[string]string{LabelLab + ".probe": labName}},
-		&container.HostConfig{Init: &yes, NetworkMode: "none"}, nil, nil, "")
-	if err != nil {
-		return false
-	}
-	defer e.ContainerRemove(context.WithoutCancel(ctx), c.ID, container.RemoveOptions{Force: true})
-	return e.ContainerStart(ctx, c.ID, container.StartOptions{}) == nil
-}
-
 func (u *upContext) buildImages(ctx context.Context) error {
-	imgs := []Image{RegistryImage}
+	imgs := []lab.Image{lab.RegistryImage}
 	if u.lab.Config.Managers > 1 {
-		imgs = append(imgs, EdgeImage)
+		imgs = append(imgs, lab.EdgeImage)
 	}
 	if !u.opts.Bare {
-		imgs = append(imgs, AppImages...)
+		imgs = append(imgs, lab.AppImages...)
 	}
 	return u.lab.BuildImages(ctx, u.binPath, u.binSum, imgs)
 }
@@ -226,11 +155,11 @@ func (u *upContext) createNetwork(ctx context.Context) error {
 		return nil
 	}
 	var lastErr error
-	for _, sn := range u.lab.Config.candidateSubnets() {
+	for _, sn := range u.lab.Config.CandidateSubnets() {
 		resp, err := u.engine.NetworkCreate(ctx, u.lab.Config.NetworkName(), network.CreateOptions{
 			Driver: "bridge",
 			IPAM:   &network.IPAM{Config: []network.IPAMConfig{{Subnet: sn.String()}}},
-			Labels: map[string]string{LabelLab: u.lab.Config.Name},
+			Labels: map[string]string{lab.LabelLab: u.lab.Config.Name},
 		})
 		if err != nil {
 			lastErr = err
@@ -253,11 +182,11 @@ func (u *upContext) ensureVolume(ctx context.Context, name, node string) error {
 	if u.inv.Volumes[name] {
 		return nil
 	}
-	_, err := u.engine.VolumeCreate(ctx, volume.CreateOptions{Name: name, Labels: map[string]string{LabelLab: u.lab.Config.Name, LabelNode: node}})
+	_, err := u.engine.VolumeCreate(ctx, volume.CreateOptions{Name: name, Labels: map[string]string{lab.LabelLab: u.lab.Config.Name, lab.LabelNode: node}})
 	if err != nil {
 		return fmt.Errorf("create volume %s: %w", name, err)
 	}
-	if node != RoleRegistry { // registry data outlives a failed run, as it outlives down
+	if node != lab.RoleRegistry { // registry data outlives a failed run, as it outlives down
 		u.madeHere(func(ctx context.Context) error { return u.engine.VolumeRemove(ctx, name, true) })
 	}
 	return nil
@@ -299,7 +228,7 @@ func (u *upContext) ensureContainer(ctx context.Context, node string, cfg *conta
 }
 
 func (u *upContext) labels(node, role string) map[string]string {
-	return map[string]string{LabelLab: u.lab.Config.Name, LabelRole: role, LabelNode: node}
+	return map[string]string{lab.LabelLab: u.lab.Config.Name, lab.LabelRole: role, lab.LabelNode: node}
 }
 
 // portMap publishes container ports (keys) on host ports (values); a host
@@ -323,26 +252,26 @@ func (u *upContext) frontPorts() (nat.PortSet, nat.PortMap) {
 }
 
 func (u *upContext) startRegistry(ctx context.Context) error {
-	if err := u.ensureVolume(ctx, u.lab.Config.RegistryVolume(), RoleRegistry); err != nil {
+	if err := u.ensureVolume(ctx, u.lab.Config.RegistryVolume(), lab.RoleRegistry); err != nil {
 		return err
 	}
 	exposed, ports := u.portMap(map[int]int{5000: u.ep.Ports.Registry})
 	cfg := &container.Config{
-		Image: RegistryImage.Repo + ":latest", Hostname: "registry",
-		Labels: u.labels(RoleRegistry, RoleRegistry), ExposedPorts: exposed,
+		Image: lab.RegistryImage.Repo + ":latest", Hostname: "registry",
+		Labels: u.labels(lab.RoleRegistry, lab.RoleRegistry), ExposedPorts: exposed,
 	}
 	hc := &container.HostConfig{
 		PortBindings: ports,
 		Mounts:       []mount.Mount{{Type: mount.TypeVolume, Source: u.lab.Config.RegistryVolume(), Target: "/var/lib/registry"}},
 	}
-	if err := u.ensureContainer(ctx, RoleRegistry, cfg, hc, NodeIP(u.subnet, Node{Role: RoleRegistry})); err != nil {
+	if err := u.ensureContainer(ctx, lab.RoleRegistry, cfg, hc, lab.NodeIP(u.subnet, lab.Node{Role: lab.RoleRegistry})); err != nil {
 		return err
 	}
-	return waitHTTP(ctx, u.ep.URL(u.ep.Ports.Registry)+"/v2/", HTTPPatience, func(string) {})
+	return lab.WaitHTTP(ctx, u.ep.URL(u.ep.Ports.Registry)+"/v2/", lab.HTTPPatience, func(string) {})
 }
 
 // nodeSpec is the container of a Docker-in-Docker node.
-func (u *upContext) nodeSpec(n Node) (*container.Config, *container.HostConfig) {
+func (u *upContext) nodeSpec(n lab.Node) (*container.Config, *container.HostConfig) {
 	cfg := &container.Config{
 		Image:    u.nodeImage,
 		Hostname: n.Name,
@@ -370,7 +299,7 @@ func (u *upContext) nodeSpec(n Node) (*container.Config, *container.HostConfig) 
 		hc.MaskedPaths, hc.ReadonlyPaths = []string{}, []string{}
 		hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeBind, Source: "/sys/fs/cgroup", Target: "/sys/fs/cgroup"})
 	}
-	if n.Role == RoleManager {
+	if n.Role == lab.RoleManager {
 		hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeBind, Source: u.stackDir, Target: "/stack"})
 	}
 	if n.Name == u.lab.Config.FrontNode() {
@@ -394,7 +323,7 @@ func (u *upContext) startNodes(ctx context.Context) error {
 	}
 	// Managers before workers, as in Start: a restarted worker must find its
 	// managers' gossip listening.
-	for _, role := range []string{RoleManager, RoleWorker} {
+	for _, role := range []string{lab.RoleManager, lab.RoleWorker} {
 		var names []string
 		restarted := false
 		var g errgroup.Group
@@ -411,18 +340,18 @@ func (u *upContext) startNodes(ctx context.Context) error {
 					return err
 				}
 				cfg, hc := u.nodeSpec(n)
-				return mountErr(u.ensureContainer(ctx, n.Name, cfg, hc, NodeIP(u.subnet, n)), u.stackDir)
+				return mountErr(u.ensureContainer(ctx, n.Name, cfg, hc, lab.NodeIP(u.subnet, n)), u.stackDir)
 			})
 		}
 		if err := g.Wait(); err != nil {
 			return err
 		}
-		if role == RoleManager && restarted {
+		if role == lab.RoleManager && restarted {
 			inv, err := u.lab.Inventory(ctx)
 			if err != nil {
 				return err
 			}
-			if err := u.lab.waitNodeEngines(ctx, inv, names, swarmSettled, EnginePatience, u.status.Progress); err != nil {
+			if err := u.lab.WaitSwarmSettled(ctx, inv, names, lab.EnginePatience, u.status.Progress); err != nil {
 				return err
 			}
 		}
@@ -436,14 +365,14 @@ func (u *upContext) startNodes(ctx context.Context) error {
 func (u *upContext) startEdge(ctx context.Context) error {
 	var targets []string
 	for _, n := range u.lab.Config.Nodes() {
-		if n.Role == RoleManager {
+		if n.Role == lab.RoleManager {
 			targets = append(targets, n.Name)
 		}
 	}
 	exposed, ports := u.frontPorts()
 	cfg := &container.Config{
-		Image: EdgeImage.Repo + ":latest", Hostname: RoleEdge, Labels: u.labels(RoleEdge, RoleEdge), ExposedPorts: exposed,
+		Image: lab.EdgeImage.Repo + ":latest", Hostname: lab.RoleEdge, Labels: u.labels(lab.RoleEdge, lab.RoleEdge), ExposedPorts: exposed,
 		Cmd: []string{"--port", "80", "--port", "9000", "--port", "1936", "--targets", strings.Join(targets, ",")},
 	}
-	return u.ensureContainer(ctx, RoleEdge, cfg, &container.HostConfig{PortBindings: ports}, NodeIP(u.subnet, Node{Role: RoleEdge}))
+	return u.ensureContainer(ctx, lab.RoleEdge, cfg, &container.HostConfig{PortBindings: ports}, lab.NodeIP(u.subnet, lab.Node{Role: lab.RoleEdge}))
 }

@@ -1,4 +1,4 @@
-package lab
+package up
 
 // Host folders the engine bind-mounts (the stack folder at /stack), which
 // Docker Desktop can only do for folders it shares.
