@@ -19,8 +19,8 @@ import (
 // builds by itself when the default image cannot be pulled.
 const LocalNodeImage = nodeimage.DefaultTag
 
-// NoNodeImageError: the default node image cannot be pulled and
-// LocalNodeImage is not built.
+// NoNodeImageError means the default node image cannot be pulled and
+// LocalNodeImage is not built: up builds it then (BuildNodeImageForUp).
 type NoNodeImageError struct{ image, reason string }
 
 func (e *NoNodeImageError) Error() string {

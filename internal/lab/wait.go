@@ -415,6 +415,7 @@ func waitStack(ctx context.Context, clk clock, mgr docker.Swarm, name string, p 
 	return nil
 }
 
+// NodeNames are the names of nodes, in their order.
 func NodeNames(nodes []Node) []string {
 	names := make([]string, len(nodes))
 	for i, n := range nodes {

@@ -14,7 +14,7 @@ import (
 	"github.com/swarmlab/swarmlab/stack"
 )
 
-// Options tune one run of Run.
+// Options tune one Run.
 type Options struct {
 	Bare bool // stop once the swarm is formed
 	// HandsOn stops once the nodes run, as after the handout's
