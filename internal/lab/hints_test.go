@@ -19,7 +19,7 @@ var hardCodedCommand = regexp.MustCompile(`'swarmlab |^swarmlab (up|down|status|
 
 // labCodeDirs are the folders of the lab's code, whose messages are about
 // one lab.
-var labCodeDirs = []string{".", "../chaos", "../checks"}
+var labCodeDirs = []string{".", "../up", "../chaos", "../checks"}
 
 func TestNoHardCodedCommandHints(t *testing.T) {
 	// The pattern must catch what it is for, or the test below proves nothing.
