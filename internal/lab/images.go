@@ -203,11 +203,13 @@ func drain(r io.Reader) error {
 
 // PushImages tags the app images for the lab registry as seen from the host
 // (127.0.0.1:PORT/...) and pushes them; nodes pull them as registry:5000/...
-func (l *Lab) PushImages(ctx context.Context, images []Image) error {
+// The port is the one the registry publishes (Endpoints), which differs from
+// the config's when up moved a taken one.
+func (l *Lab) PushImages(ctx context.Context, registryPort int, images []Image) error {
 	auth := base64.URLEncoding.EncodeToString([]byte("{}"))
 	for i, img := range images {
 		src := img.Repo + ":latest"
-		dst := fmt.Sprintf("127.0.0.1:%d/%s:latest", l.Config.Ports.Registry, img.Repo)
+		dst := fmt.Sprintf("127.0.0.1:%d/%s:latest", registryPort, img.Repo)
 		l.Status.Progress(fmt.Sprintf("%d/%d %s", i+1, len(images), img.Repo))
 		if err := l.Engine.ImageTag(ctx, src, dst); err != nil {
 			return fmt.Errorf("tag %s: %w", dst, err)

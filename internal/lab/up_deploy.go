@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"golang.org/x/sync/errgroup"
 
@@ -19,7 +20,76 @@ import (
 )
 
 func (u *upContext) pushImages(ctx context.Context) error {
-	return u.lab.PushImages(ctx, AppImages)
+	return u.lab.PushImages(ctx, u.ep.Ports.Registry, AppImages)
+}
+
+// NodeRegistry is the lab registry as the nodes reach it.
+const NodeRegistry = "registry:5000"
+
+// startPrePull pulls the app images on every node in the background while
+// the swarm forms, so that the stacks' tasks find them there: a task whose
+// image, pinned by digest as stack deploy pins it, is on its node skips the
+// pull. It is only a head start: when a pull fails, the task pulls again,
+// so deployAll waits for it (waitPrePull) but never fails on it.
+func (u *upContext) startPrePull(ctx context.Context) error {
+	done := make(chan struct{})
+	u.prePulled = done
+	var nodes []string
+	for _, n := range u.lab.Config.Nodes() {
+		nodes = append(nodes, u.containerOf(n.Name))
+	}
+	go func() {
+		defer close(done)
+		var g errgroup.Group
+		for _, id := range nodes {
+			g.Go(func() error { return u.pullOn(ctx, id, AppImages) })
+		}
+		if err := g.Wait(); err != nil {
+			u.lab.Log.Warn("pulling the app images ahead of the stacks", "err", err)
+		}
+	}()
+	u.status.Progress("in the background")
+	return nil
+}
+
+// pullOn pulls images from the lab registry on one node, one after the
+// other: they share their layers.
+func (u *upContext) pullOn(ctx context.Context, containerID string, images []Image) error {
+	cl, err := u.lab.NodeClient(containerID)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	for _, img := range images {
+		ref := NodeRegistry + "/" + img.Repo + ":latest"
+		rc, err := cl.ImagePull(ctx, ref, image.PullOptions{})
+		if err != nil {
+			return fmt.Errorf("pull %s: %w", ref, err)
+		}
+		err = drain(rc)
+		rc.Close()
+		if err != nil {
+			return fmt.Errorf("pull %s: %w", ref, err)
+		}
+	}
+	return nil
+}
+
+// waitPrePull waits for the pulls startPrePull began, if any.
+func (u *upContext) waitPrePull(ctx context.Context) {
+	if u.prePulled == nil {
+		return
+	}
+	select {
+	case <-u.prePulled:
+		return
+	default:
+	}
+	u.status.Progress("the nodes are still pulling the images")
+	select {
+	case <-u.prePulled:
+	case <-ctx.Done():
+	}
 }
 
 func (u *upContext) createOverlay(ctx context.Context) error {
@@ -62,6 +132,7 @@ func (u *upContext) deployAll(ctx context.Context) error {
 	if err := u.checkIPVS(ctx); err != nil {
 		return err
 	}
+	u.waitPrePull(ctx)
 	var g errgroup.Group
 	for _, s := range stack.Stacks {
 		g.Go(func() error { return u.startDeploy(ctx, s.Name, s.File) })
