@@ -8,8 +8,9 @@ LDFLAGS := -s -w -X github.com/swarmlab/swarmlab/internal/version.Version=$(VERS
 STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: build check unit conformance e2e e2e-ipvs e2e-ipvs-smoke e2e-tutorial-full vet cross dist node-image bench bench-tutorial vendor-xterm bench-window
-build: ## a static binary: it also ships itself in the lab's images
+build: ## static binaries: the CLI, and beside it swarmlab-server, the servers alone, which up ships in the lab's images
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/swarmlab
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(dir $(BIN))swarmlab-server ./cmd/swarmlab-server
 
 check: vet build cross unit e2e ## the test command: everything CI runs (up builds the node image if it is missing)
 

@@ -17,7 +17,8 @@ now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f\n", b - a }'; }
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 out=$(mktemp -d)
-trap 'sl down --purge -q >/dev/null 2>&1 || true; rm -rf "$out"' EXIT
+hogs=()
+trap 'kill "${hogs[@]}" 2>/dev/null; sl down --purge -q >/dev/null 2>&1 || true; rm -rf "$out"' EXIT
 
 sl down --purge -q >/dev/null 2>&1 || true
 for i in $(seq "$runs"); do
@@ -50,6 +51,13 @@ failover() { # $1: label
 }
 echo "failover, the heartbeat up chose" >&2
 for i in $(seq "$runs"); do failover tuned; done
+echo "failover on a busy machine: one busy loop per core while the worker stops" >&2
+for i in $(seq "$runs"); do
+  hogs=()
+  for c in $(seq "$(nproc)"); do (while :; do :; done) & hogs+=($!); done
+  failover busy
+  kill "${hogs[@]}"
+done
 echo "failover, swarm's default heartbeat (5s)" >&2
 sl down -q; sl up -q --heartbeat 5s "${ports[@]}"
 failover default
@@ -90,9 +98,10 @@ $(awk -F '\t' '{ printf "- %s: %s\n", $1, $2 }' "$out/heartbeats")
 
 ## Failover (\`swarmlab chaos worker01\`: stop a worker under a request loop through the ingress)
 
-| heartbeat | node Down (s) | replicas restored (s) | failed requests | requests | runs |
+| heartbeat | node Down (s) | replicas restored (s) | failed requests | requests | runs (Down/restored) |
 |---|---|---|---|---|---|
-| $(tail -1 "$out/heartbeats" | cut -f1) (chosen by \`up\`) | $(col 1 "$out/tuned") | $(col 2 "$out/tuned") | $(col 3 "$out/tuned") | $(col 4 "$out/tuned") | $(wc -l <"$out/tuned") |
+| $(tail -1 "$out/heartbeats" | cut -f1) (chosen by \`up\`) | $(col 1 "$out/tuned") | $(col 2 "$out/tuned") | $(col 3 "$out/tuned") | $(col 4 "$out/tuned") | $(awk '{ printf "%s%s/%s", NR > 1 ? ", " : "", $1, $2 }' "$out/tuned") |
+| the same, every core busy | $(col 1 "$out/busy") | $(col 2 "$out/busy") | $(col 3 "$out/busy") | $(col 4 "$out/busy") | $(awk '{ printf "%s%s/%s", NR > 1 ? ", " : "", $1, $2 }' "$out/busy") |
 | 5s (swarm's default) | $(col 1 "$out/default") | $(col 2 "$out/default") | $(col 3 "$out/default") | $(col 4 "$out/default") | 1 |
 
 ## Image sizes in the lab registry (compressed, as \`swarmlab images --json\` reads them from the registry's manifests)

@@ -5,4 +5,4 @@ import (
 	"github.com/swarmlab/swarmlab/internal/cmd/servers"
 )
 
-func main() { app.MainWith(servers.NewRoot) }
+func main() { app.Main(servers.NewRoot) }

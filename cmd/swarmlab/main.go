@@ -1,5 +1,8 @@
 package main
 
-import "github.com/swarmlab/swarmlab/internal/app"
+import (
+	"github.com/swarmlab/swarmlab/internal/app"
+	"github.com/swarmlab/swarmlab/internal/cmd"
+)
 
-func main() { app.Main() }
+func main() { app.Main(cmd.NewRoot) }

@@ -216,7 +216,11 @@ func testPushImages(ctx context.Context, t *testing.T) {
 	if err := testLab.BuildImages(ctx, path, sum, imgs); err != nil {
 		t.Fatal(err)
 	}
-	if err := testLab.PushImages(ctx, imgs); err != nil {
+	ep, err := testLab.Endpoints(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testLab.PushImages(ctx, ep.Ports.Registry, imgs); err != nil {
 		t.Fatal(err)
 	}
 	record(t, "build and push swtest/api, swtest/nginx", time.Since(start), "")

@@ -12,17 +12,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swarmlab/swarmlab/internal/cli"
-	"github.com/swarmlab/swarmlab/internal/cmd"
 )
 
-// Main runs the CLI with the process's streams and exits with its status.
-func Main() { exit(Run(cli.StdStreams(), os.Args[1:])) }
+// NewRoot makes a command tree: the CLI's (cmd.NewRoot) or the servers'
+// (servers.NewRoot). app imports neither, so that swarmlab-server, which
+// the lab's images carry, links none of the CLI.
+type NewRoot func(*slog.Logger, cli.Streams) *cobra.Command
 
-// MainWith runs another command tree as Main runs the CLI: swarmlab-server
-// passes its own, so that the CLI's packages never import the servers.
-func MainWith(newRoot func(*slog.Logger, cli.Streams) *cobra.Command) {
-	exit(runRoot(cli.StdStreams(), os.Args[1:], newRoot))
-}
+// Main runs a command tree with the process's streams and arguments, and
+// exits with its status.
+func Main(newRoot NewRoot) { exit(Run(cli.StdStreams(), os.Args[1:], newRoot)) }
 
 func exit(err error) {
 	if err != nil {
@@ -34,10 +33,8 @@ func exit(err error) {
 	}
 }
 
-// Run runs one swarmlab command. It prints errors itself, with their hint.
-func Run(streams cli.Streams, args []string) error { return runRoot(streams, args, cmd.NewRoot) }
-
-func runRoot(streams cli.Streams, args []string, newRoot func(*slog.Logger, cli.Streams) *cobra.Command) error {
+// Run runs one command of the tree. It prints errors itself, with their hint.
+func Run(streams cli.Streams, args []string, newRoot NewRoot) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(streams.Err, &slog.HandlerOptions{Level: slog.LevelInfo}))

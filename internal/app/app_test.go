@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/cmd"
 )
 
 // run drives the whole CLI as a user would, with no Docker engine behind
@@ -16,7 +17,7 @@ func run(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "no-docker.sock"))
 	var out, errOut bytes.Buffer
-	err := Run(cli.Streams{In: strings.NewReader(""), Out: &out, Err: &errOut}, args)
+	err := Run(cli.Streams{In: strings.NewReader(""), Out: &out, Err: &errOut}, args, cmd.NewRoot)
 	return out.String() + errOut.String(), err
 }
 

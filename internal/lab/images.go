@@ -5,16 +5,20 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"debug/buildinfo"
 	"debug/elf"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/build"
@@ -80,6 +84,9 @@ func ImageBinary(path, engineOS, engineArch string) (string, string, error) {
 		if runtime.GOOS != "linux" || runtime.GOARCH != arch {
 			return "", "", cli.WithHint(fmt.Errorf("this swarmlab is built for %s/%s but the engine runs %s/%s, so it cannot ship itself in the lab's images", runtime.GOOS, runtime.GOARCH, engineOS, arch), hint)
 		}
+		if sib := serverBeside(exe); sib != "" {
+			path = sib
+		}
 	}
 	f, err := elf.Open(path)
 	if err != nil {
@@ -96,6 +103,58 @@ func ImageBinary(path, engineOS, engineArch string) (string, string, error) {
 	}
 	sum, err := fileDigest(path)
 	return path, sum, err
+}
+
+// ServerName is the servers' own binary (cmd/swarmlab-server).
+const ServerName = "swarmlab-server"
+
+// serverBeside returns the swarmlab-server next to exe when both were built
+// from the same source, else "". It carries the servers alone, so its
+// images are a few MB smaller than the whole CLI's; 'make build' and
+// 'go install ./cmd/...' make both. Builds of a tree with uncommitted
+// changes (or none at all) share one revision, so those must also be built
+// within minutes of each other.
+func serverBeside(exe string) string {
+	sib := filepath.Join(filepath.Dir(exe), ServerName)
+	theirs, err := buildinfo.ReadFile(sib)
+	if err != nil {
+		return ""
+	}
+	ours, err := buildinfo.ReadFile(exe)
+	if err != nil || !sameBuild(ours, theirs) {
+		return ""
+	}
+	if buildSetting(ours, "vcs.modified") != "false" {
+		a, errA := os.Stat(exe)
+		b, errB := os.Stat(sib)
+		if errA != nil || errB != nil || a.ModTime().Sub(b.ModTime()).Abs() > 5*time.Minute {
+			return ""
+		}
+	}
+	return sib
+}
+
+// sameBuild reports whether server was built as cli was, from the same
+// module, revision and settings.
+func sameBuild(cli, server *debug.BuildInfo) bool {
+	if server.Path != cli.Main.Path+"/cmd/"+ServerName || server.Main != cli.Main || server.GoVersion != cli.GoVersion {
+		return false
+	}
+	for _, k := range []string{"vcs.revision", "vcs.modified", "-ldflags", "-tags", "CGO_ENABLED", "GOARCH", "GOOS"} {
+		if buildSetting(cli, k) != buildSetting(server, k) {
+			return false
+		}
+	}
+	return true
+}
+
+func buildSetting(bi *debug.BuildInfo, key string) string {
+	for _, s := range bi.Settings {
+		if s.Key == key {
+			return s.Value
+		}
+	}
+	return ""
 }
 
 func goArch(engineArch string) string {
@@ -203,11 +262,13 @@ func drain(r io.Reader) error {
 
 // PushImages tags the app images for the lab registry as seen from the host
 // (127.0.0.1:PORT/...) and pushes them; nodes pull them as registry:5000/...
-func (l *Lab) PushImages(ctx context.Context, images []Image) error {
+// The port is the one the registry publishes (Endpoints), which differs from
+// the config's when up moved a taken one.
+func (l *Lab) PushImages(ctx context.Context, registryPort int, images []Image) error {
 	auth := base64.URLEncoding.EncodeToString([]byte("{}"))
 	for i, img := range images {
 		src := img.Repo + ":latest"
-		dst := fmt.Sprintf("127.0.0.1:%d/%s:latest", l.Config.Ports.Registry, img.Repo)
+		dst := fmt.Sprintf("127.0.0.1:%d/%s:latest", registryPort, img.Repo)
 		l.Status.Progress(fmt.Sprintf("%d/%d %s", i+1, len(images), img.Repo))
 		if err := l.Engine.ImageTag(ctx, src, dst); err != nil {
 			return fmt.Errorf("tag %s: %w", dst, err)
@@ -220,6 +281,32 @@ func (l *Lab) PushImages(ctx context.Context, images []Image) error {
 		rc.Close()
 		if err != nil {
 			return fmt.Errorf("push %s: %w", dst, err)
+		}
+	}
+	return nil
+}
+
+// NodeRegistry is the lab registry as the nodes reach it.
+const NodeRegistry = "registry:5000"
+
+// PullOnNode pulls images from the lab registry on one node, one after the
+// other: they share their layers.
+func (l *Lab) PullOnNode(ctx context.Context, containerID string, images []Image) error {
+	cl, err := l.NodeClient(containerID)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	for _, img := range images {
+		ref := NodeRegistry + "/" + img.Repo + ":latest"
+		rc, err := cl.ImagePull(ctx, ref, image.PullOptions{})
+		if err != nil {
+			return fmt.Errorf("pull %s on the node: %w", ref, err)
+		}
+		err = drain(rc)
+		rc.Close()
+		if err != nil {
+			return fmt.Errorf("pull %s on the node: %w", ref, err)
 		}
 	}
 	return nil

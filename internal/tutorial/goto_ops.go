@@ -154,7 +154,13 @@ func (g *goer) forward(ctx context.Context, h have, t Target) error {
 		add("Tagging the images for the registry", func() error { return labup.TagHandout(ctx, l) })
 	}
 	if t.Pushed && !h.Pushed {
-		add("Pushing the images to the registry", func() error { return l.PushImages(ctx, lab.AppImages) })
+		add("Pushing the images to the registry", func() error {
+			ep, err := l.Endpoints(ctx)
+			if err != nil {
+				return err
+			}
+			return l.PushImages(ctx, ep.Ports.Registry, lab.AppImages)
+		})
 	}
 	if t.Pulled && !h.Pulled {
 		add("Pulling the api image on "+w1, func() error { return g.docker(ctx, w1, "image", "pull", apiImage+":latest") })

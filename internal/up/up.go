@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/docker"
 	"github.com/swarmlab/swarmlab/internal/lab"
@@ -58,6 +60,7 @@ type upContext struct {
 	autoHeartbeat time.Duration // the heartbeat swarmlab chose, now or before; 0 when the user gave it
 	speed         engineSpeed   // how fast the first manager's engine answered, over the rounds so far
 	flapped       bool          // whether a node was Ready, then not, while up waited
+	prePulled     chan struct{} // closed when the nodes' pulls of the app images end (startPrePull)
 
 	mu      sync.Mutex
 	created []func(context.Context) error // how to undo what this run made, newest last
@@ -98,20 +101,30 @@ func Run(ctx context.Context, l *lab.Lab, opts Options) (ep lab.Endpoints, err e
 
 // steps lists what Run does, in order: the nodes (up_nodes.go), the swarm
 // (up_swarm.go) and, unless bare, what is deployed on it (up_deploy.go). A
-// hands-on lab stops after the nodes (up_handson.go).
+// hands-on lab stops after the nodes (up_handson.go). Work that does not
+// wait on the step before it shares a step with it (together), and the
+// app images are pulled on the nodes while the swarm forms (prePull).
 func (u *upContext) steps() []step {
+	engines := step{"Waiting for the nodes' Docker engines", u.enginesAnswer}
+	switch {
+	case u.opts.HandsOn:
+		engines = together("Waiting for the nodes' Docker engines, writing the stack files", u.enginesAnswer, u.writeStacks, u.tagHandout)
+	case !u.opts.Bare:
+		engines = together("Waiting for the nodes' Docker engines, pushing images to the registry", u.enginesAnswer, u.pushImages, u.checkIPVS)
+	}
 	steps := []step{
 		{"Checking the Docker engine", u.checkEngine},
 		{"Checking host ports", u.checkPorts},
-		{"Preparing the node image", u.prepareNodeImage},
-		{"Building swarmlab images", u.buildImages},
+		together("Preparing the node image, building swarmlab images", u.prepareNodeImage, u.buildImages),
 		{"Creating network " + u.lab.Config.NetworkName(), u.createNetwork},
-		{"Starting the registry", u.startRegistry},
-		{"Starting nodes", u.startNodes},
-		{"Waiting for the nodes' Docker engines", u.enginesAnswer},
+		together("Starting the registry and the nodes", u.startRegistry, u.startNodes).then(u.readInventory),
+		engines,
 	}
 	if u.opts.HandsOn {
-		return append(steps, u.handsOnSteps()...)
+		return steps
+	}
+	if !u.opts.Bare {
+		steps = append(steps, step{"Pulling the app images on the nodes", u.startPrePull})
 	}
 	steps = append(steps, []step{
 		{"Initialising the swarm", u.initSwarm},
@@ -124,10 +137,7 @@ func (u *upContext) steps() []step {
 	if u.opts.Bare {
 		return steps
 	}
-	steps = append(steps,
-		step{"Pushing images to the registry", u.pushImages},
-		step{"Creating overlay network " + lab.OverlayNetwork, u.createOverlay},
-	)
+	steps = append(steps, step{"Creating overlay network " + lab.OverlayNetwork, u.createOverlay})
 	names := make([]string, len(stack.Stacks))
 	for i, s := range stack.Stacks {
 		names[i] = s.Name
@@ -137,6 +147,38 @@ func (u *upContext) steps() []step {
 		steps = append(steps, step{"Waiting for stack " + s.Name, func(ctx context.Context) error { return u.waitDeployed(ctx, s.Name) }})
 	}
 	return append(steps, step{"Checking the ingress", func(ctx context.Context) error { return lab.WaitIngress(ctx, u.ep, u.status.Progress) }})
+}
+
+// together is one step that runs independent work at once, under one
+// status line: each part reads what earlier steps set and writes fields no
+// other part reads. The first error cancels the others.
+func together(name string, parts ...func(context.Context) error) step {
+	return step{name, func(ctx context.Context) error {
+		g, ctx := errgroup.WithContext(ctx)
+		for _, p := range parts {
+			g.Go(func() error { return p(ctx) })
+		}
+		return g.Wait()
+	}}
+}
+
+// then runs f after the step's own work, as part of it.
+func (s step) then(f func(context.Context) error) step {
+	run := s.run
+	s.run = func(ctx context.Context) error {
+		if err := run(ctx); err != nil {
+			return err
+		}
+		return f(ctx)
+	}
+	return s
+}
+
+// readInventory reads again what the engine holds of the lab, once the
+// containers have started.
+func (u *upContext) readInventory(ctx context.Context) (err error) {
+	u.inv, err = u.lab.Inventory(ctx)
+	return err
 }
 
 // madeHere records how to undo something this run created.

@@ -20,7 +20,50 @@ import (
 )
 
 func (u *upContext) pushImages(ctx context.Context) error {
-	return u.lab.PushImages(ctx, lab.AppImages)
+	return u.lab.PushImages(ctx, u.ep.Ports.Registry, lab.AppImages)
+}
+
+// startPrePull pulls the app images on every node in the background while
+// the swarm forms, so that the stacks' tasks find them there: a task whose
+// image, pinned by digest as stack deploy pins it, is on its node skips the
+// pull. It is only a head start: when a pull fails, the task pulls again,
+// so deployAll waits for it (waitPrePull) but never fails on it.
+func (u *upContext) startPrePull(ctx context.Context) error {
+	done := make(chan struct{})
+	u.prePulled = done
+	var nodes []string
+	for _, n := range u.lab.Config.Nodes() {
+		nodes = append(nodes, u.containerOf(n.Name))
+	}
+	go func() {
+		defer close(done)
+		var g errgroup.Group
+		for _, id := range nodes {
+			g.Go(func() error { return u.lab.PullOnNode(ctx, id, lab.AppImages) })
+		}
+		if err := g.Wait(); err != nil {
+			u.lab.Log.Warn("pulling the app images ahead of the stacks", "err", err)
+		}
+	}()
+	u.status.Progress("in the background")
+	return nil
+}
+
+// waitPrePull waits for the pulls startPrePull began, if any.
+func (u *upContext) waitPrePull(ctx context.Context) {
+	if u.prePulled == nil {
+		return
+	}
+	select {
+	case <-u.prePulled:
+		return
+	default:
+	}
+	u.status.Progress("the nodes are still pulling the images")
+	select {
+	case <-u.prePulled:
+	case <-ctx.Done():
+	}
 }
 
 func (u *upContext) createOverlay(ctx context.Context) error {
@@ -63,6 +106,7 @@ func (u *upContext) deployAll(ctx context.Context) error {
 	if err := u.checkIPVS(ctx); err != nil {
 		return err
 	}
+	u.waitPrePull(ctx)
 	var g errgroup.Group
 	for _, s := range stack.Stacks {
 		g.Go(func() error { return u.startDeploy(ctx, s.Name, s.File) })

@@ -102,14 +102,6 @@ func hostRegistryTags(ctx context.Context, l *lab.Lab) ([]string, error) {
 	return out, nil
 }
 
-// handsOnSteps end Run for a hands-on lab, once the nodes' engines answer.
-func (u *upContext) handsOnSteps() []step {
-	return []step{
-		{"Writing the stack files", u.writeStacks},
-		{"Naming the handout's images", u.tagHandout},
-	}
-}
-
 // writeStacks fills the hands-on stack folder. On a kernel without IPVS the
 // copies are adapted as up adapts its own, so that the handout's
 // 'docker stack deploy -c /stack/webapi.yml swtest', typed in the manager,

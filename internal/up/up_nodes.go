@@ -275,7 +275,7 @@ func (u *upContext) nodeSpec(n lab.Node) (*container.Config, *container.HostConf
 	cfg := &container.Config{
 		Image:    u.nodeImage,
 		Hostname: n.Name,
-		Cmd:      []string{"--insecure-registry", "registry:5000"},
+		Cmd:      []string{"--insecure-registry", lab.NodeRegistry},
 		Env:      []string{"DOCKER_TLS_CERTDIR="}, // the official image would otherwise set up TLS on 2376
 		Labels:   u.labels(n.Name, n.Role),
 		Tty:      true,
@@ -356,8 +356,7 @@ func (u *upContext) startNodes(ctx context.Context) error {
 			}
 		}
 	}
-	u.inv, err = u.lab.Inventory(ctx)
-	return err
+	return nil // the step reads the inventory again (readInventory)
 }
 
 // startEdge runs the forwarder that publishes the front ports for a lab

@@ -75,7 +75,7 @@ func TestUpFailureRemovesWhatItCreated(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("err = %v", err)
 	}
-	for _, want := range []string{"cannot be pulled", "using " + lab.LocalNodeImage, "refuses --privileged", "✗ Starting nodes", "Removing what this run created"} {
+	for _, want := range []string{"cannot be pulled", "using " + lab.LocalNodeImage, "refuses --privileged", "✗ Starting the registry and the nodes", "Removing what this run created"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -136,7 +136,7 @@ func TestUpWithoutNodeImage(t *testing.T) {
 				t.Fatalf("built = %v, want %v:\n%s", built, tt.wantBuilt, out)
 			}
 			if tt.wantHint == "" {
-				for _, want := range []string{"building it from Debian packages", "✓ Preparing the node image", "✗ Starting nodes"} {
+				for _, want := range []string{"building it from Debian packages", "✓ Preparing the node image", "✗ Starting the registry and the nodes"} {
 					if !strings.Contains(out.String(), want) {
 						t.Errorf("output lacks %q:\n%s", want, out)
 					}
