@@ -386,10 +386,20 @@ func (l *Lab) ensureImage(ctx context.Context, ref string) error {
 
 // NodeImage returns the image the nodes run: the configured one when it is
 // on the engine (pulled first when pull is set), else, for the default
-// image only, LocalNodeImage when 'swarmlab build node-image' made it. note
-// says why the fallback was taken, "" when it was not.
+// image only, LocalNodeImage when 'swarmlab build node-image' made it, with
+// no pull tried when it is there already. note says why the fallback was
+// taken after a pull failed, "" otherwise.
 func (l *Lab) NodeImage(ctx context.Context, pull bool) (img, note string, err error) {
 	want := l.Config.NodeImage
+	if want == Defaults().NodeImage && pull {
+		// An engine that has swarmlab's own node image and not the default
+		// one is offline, or was given it (build node-image, a class
+		// server): a pull would only wait on the network to fail.
+		_, werr := l.Engine.ImageInspect(ctx, want)
+		if _, lerr := l.Engine.ImageInspect(ctx, LocalNodeImage); werr != nil && lerr == nil {
+			return LocalNodeImage, "", nil
+		}
+	}
 	if pull {
 		err = l.ensureImage(ctx, want)
 	} else {

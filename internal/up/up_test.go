@@ -75,10 +75,14 @@ func TestUpFailureRemovesWhatItCreated(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("err = %v", err)
 	}
-	for _, want := range []string{"cannot be pulled", "using " + lab.LocalNodeImage, "refuses --privileged", "✗ Starting the registry and the nodes", "Removing what this run created"} {
+	for _, want := range []string{"building swarmlab images: " + lab.LocalNodeImage, "refuses --privileged", "✗ Starting the registry and the nodes", "Removing what this run created"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+	// swarmlab's own node image is there: no pull of the default is tried.
+	if strings.Contains(out.String(), "pulling "+lab.Defaults().NodeImage) {
+		t.Errorf("up tried to pull %s with %s on the engine:\n%s", lab.Defaults().NodeImage, lab.LocalNodeImage, out)
 	}
 	if len(fake.Containers) != 0 || len(fake.Networks) != 0 {
 		t.Errorf("left behind: %v %v", fake.Containers, fake.Networks)
