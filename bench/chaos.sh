@@ -13,7 +13,8 @@
 #   CHAOS_BENCH_OUT=dir ...      keeps every run's JSON (timeline included)
 #
 # SCENARIO: rtt stop kill drain update-api update-api-start update-nginx
-# update-nginx-start leader (default: all of them).
+# update-nginx-start leader (default: all of them). The Leader's lab takes the
+# heartbeat up chooses; LEADER_HEARTBEAT=5s gives it another.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
@@ -62,7 +63,7 @@ for s in "${scenarios[@]}"; do
   case $s in
   leader)
     ha down --purge -q >/dev/null 2>&1 || true
-    ha up -q --managers 3 --workers 2 --heartbeat 5s "${haports[@]}"
+    ha up -q --managers 3 --workers 2 ${LEADER_HEARTBEAT:+--heartbeat "$LEADER_HEARTBEAT"} "${haports[@]}"
     heartbeat chaos-ha
     sleep 5
     chaos=("$bin" --name chaos-ha)
@@ -107,7 +108,7 @@ def fmt(v): return "%.0f" % v if v >= 100 else "%.1f" % v
 names = {"stop": "`chaos worker01` (docker stop)", "kill": "`chaos worker01 --kill` (network cut, SIGKILL)",
          "drain": "`chaos --drain worker01`", "update-api": "`chaos --update swtest_api` stop-first",
          "update-api-start": "`chaos --update swtest_api` start-first", "update-nginx": "`chaos --update swtest_nginx` stop-first",
-         "update-nginx-start": "`chaos --update swtest_nginx` start-first", "leader": "`chaos --leader` (3 managers, 5 s heartbeat)"}
+         "update-nginx-start": "`chaos --update swtest_nginx` start-first", "leader": "`chaos --leader` (3 managers, the heartbeat up chose unless LEADER_HEARTBEAT)"}
 for p in sorted(glob.glob(os.path.join(out, "heartbeat.*.json"))):
     h = json.load(open(p)).get("heartbeat") or {}
     print("- lab %s: heartbeat %gs, chosen by %s: %s" % (p.split(".")[-2], h.get("period", 0) / 1e9, h.get("by") or "?", h.get("why") or "no reason recorded"))
