@@ -1,15 +1,20 @@
 package lab
 
 // The node image, built by up itself when docker:dind cannot be pulled, and
-// the trial containers that learn what the engine grants the nodes.
+// the trial containers that learn what the engine grants the nodes (kept in
+// the user's cache folder per engine and image).
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/swarmlab/swarmlab/internal/docker"
 	"github.com/swarmlab/swarmlab/internal/nodeimage"
@@ -103,4 +108,73 @@ func TryInit(ctx context.Context, e docker.Engine, img, labName string) bool {
 	}
 	defer e.ContainerRemove(context.WithoutCancel(ctx), c.ID, container.RemoveOptions{Force: true})
 	return e.ContainerStart(ctx, c.ID, container.StartOptions{}) == nil
+}
+
+// Trials is what an engine grants the nodes of one node image, learnt by
+// trial containers (TryPrivileged, TryInit).
+type Trials struct {
+	Privileged bool `json:"privileged"`
+	Init       bool `json:"init"`
+}
+
+// EngineTrials runs both trials at once, or takes them from the user's
+// cache when this engine (its ID, version and security options) was tried
+// with this image (its ID) before: they cost two container starts, a
+// second or two of every up. The cache is only a cache: when it cannot be
+// read or written, the trials run.
+func EngineTrials(ctx context.Context, e docker.Engine, img, labName string) (Trials, error) {
+	key := trialsKey(ctx, e, img)
+	path := trialsPath()
+	cached := map[string]Trials{}
+	if key != "" && path != "" {
+		if b, err := os.ReadFile(path); err == nil {
+			_ = json.Unmarshal(b, &cached)
+		}
+		if t, ok := cached[key]; ok {
+			return t, nil
+		}
+	}
+	var t Trials
+	var g errgroup.Group
+	g.Go(func() (err error) {
+		t.Privileged, err = TryPrivileged(ctx, e, img, labName)
+		return err
+	})
+	g.Go(func() error {
+		t.Init = TryInit(ctx, e, img, labName)
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return t, err
+	}
+	if key != "" && path != "" {
+		cached[key] = t
+		if b, err := json.Marshal(cached); err == nil && os.MkdirAll(filepath.Dir(path), 0o755) == nil {
+			_ = os.WriteFile(path, b, 0o644)
+		}
+	}
+	return t, nil
+}
+
+// trialsKey names an engine and an image; "" when the engine has no ID.
+func trialsKey(ctx context.Context, e docker.Engine, img string) string {
+	info, err := e.Info(ctx)
+	if err != nil || info.ID == "" {
+		return ""
+	}
+	ins, err := e.ImageInspect(ctx, img)
+	if err != nil {
+		return ""
+	}
+	return strings.Join([]string{info.ID, info.ServerVersion, strings.Join(info.SecurityOptions, ","), ins.ID}, "|")
+}
+
+// trialsPath is the cache file of EngineTrials, "" when there is no cache
+// folder.
+func trialsPath() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "swarmlab", "engine-trials.json")
 }

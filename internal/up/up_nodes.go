@@ -115,19 +115,11 @@ func (u *upContext) prepareNodeImage(ctx context.Context) error {
 	}
 	u.nodeImage = img
 	u.status.Progress(img)
-	// The two trial containers are independent: one container start, not two.
-	var g errgroup.Group
-	g.Go(func() (err error) {
-		u.privileged, err = lab.TryPrivileged(ctx, u.engine, img, u.lab.Config.Name)
-		return err
-	})
-	g.Go(func() error {
-		u.init = lab.TryInit(ctx, u.engine, img, u.lab.Config.Name)
-		return nil
-	})
-	if err := g.Wait(); err != nil {
+	trials, err := lab.EngineTrials(ctx, u.engine, img, u.lab.Config.Name)
+	if err != nil {
 		return err
 	}
+	u.privileged, u.init = trials.Privileged, trials.Init
 	if !u.privileged {
 		u.status.Infof("this engine refuses --privileged; nodes run with explicit capabilities instead (all but SYS_RESOURCE)")
 	}
