@@ -481,7 +481,8 @@ func (q *req) deleteManifest(tag string, dgst digest.Digest) {
 	if tag != "" {
 		if err := tags.Untag(ctx, tag); err != nil {
 			var unknown distribution.ErrTagUnknown
-			if errors.As(err, &unknown) {
+			var notFound storagedriver.PathNotFoundError
+			if errors.As(err, &unknown) || errors.As(err, &notFound) {
 				q.fail(0, errcode.ErrorCodeManifestUnknown.WithDetail(map[string]string{"tag": tag}))
 			} else {
 				q.fail(0, internal(err))
@@ -598,7 +599,9 @@ func (q *req) startUpload() {
 		return
 	}
 	if dgst != "" {
-		q.commit(bw, dgst)
+		if q.appendChunk(bw) {
+			q.commit(bw, dgst)
+		}
 		return
 	}
 	err = bw.Close()

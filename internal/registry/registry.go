@@ -131,6 +131,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Registry, error
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("failed to create the data directory: %w", err)
 	}
+	routeStorageLogs(logger)
 	driver := newFSDriver(cfg.DataDir)
 	ns, err := storage.NewRegistry(ctx, driver, storage.EnableDelete)
 	if err != nil {
