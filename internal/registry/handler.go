@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"log/slog"
 	"mime"
@@ -58,8 +57,44 @@ type api struct {
 	driver storagedriver.StorageDriver
 	log    *slog.Logger
 	// uploads serializes requests on one upload: two PATCHes at once
-	// would interleave their bytes. Striped, so that it never grows.
-	uploads [64]sync.Mutex
+	// would interleave their bytes.
+	uploads keyedMutex
+}
+
+// keyedMutex is a mutex per key, kept only while someone holds or waits
+// for it.
+type keyedMutex struct {
+	mu   sync.Mutex
+	keys map[string]*keyedEntry
+}
+
+type keyedEntry struct {
+	sync.Mutex
+	users int
+}
+
+// lock locks key and returns its unlock.
+func (k *keyedMutex) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	if k.keys == nil {
+		k.keys = map[string]*keyedEntry{}
+	}
+	e := k.keys[key]
+	if e == nil {
+		e = &keyedEntry{}
+		k.keys[key] = e
+	}
+	e.users++
+	k.mu.Unlock()
+	e.Lock()
+	return func() {
+		e.Unlock()
+		k.mu.Lock()
+		if e.users--; e.users == 0 {
+			delete(k.keys, key)
+		}
+		k.mu.Unlock()
+	}
 }
 
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -218,6 +253,13 @@ func (a *api) catalog(w http.ResponseWriter, r *http.Request) {
 	if n < 0 {
 		n = defaultPage
 	}
+	// last becomes a storage path: only a repository name may go there.
+	if last := q.Get("last"); last != "" {
+		if _, err := reference.WithName(last); err != nil {
+			a.fail(w, r, 0, errcode.ErrorCodeNameInvalid.WithDetail(map[string]string{"last": last}))
+			return
+		}
+	}
 	repos := make([]string, n)
 	filled, more := 0, false
 	if n > 0 {
@@ -246,6 +288,10 @@ func (q *req) tags() {
 	n, ok := pageSize(v)
 	if !ok {
 		q.fail(0, errcode.ErrorCodePaginationNumberInvalid.WithDetail(map[string]string{"n": v.Get("n")}))
+		return
+	}
+	if last := v.Get("last"); last != "" && !tagRegexp.MatchString(last) {
+		q.fail(0, errcode.ErrorCodeTagInvalid.WithDetail(map[string]string{"last": last}))
 		return
 	}
 	list := []string{}
@@ -635,9 +681,7 @@ func (q *req) upload() {
 		q.fail(0, errcode.ErrorCodeBlobUploadUnknown.WithDetail(map[string]string{"upload": id}))
 		return
 	}
-	mu := &q.uploads[stripe(q.name+"/"+id, len(q.uploads))]
-	mu.Lock()
-	defer mu.Unlock()
+	defer q.uploads.lock(q.name + "/" + id)()
 
 	ctx := q.r.Context()
 	bw, err := q.repo.Blobs(ctx).Resume(ctx, id)
@@ -762,10 +806,4 @@ func (q *req) commit(bw distribution.BlobWriter, dgst digest.Digest) {
 	if cerr := bw.Cancel(ctx); cerr != nil {
 		q.log.Warn("cancelling a failed upload", "repo", q.name, "upload", bw.ID(), "err", cerr)
 	}
-}
-
-func stripe(key string, n int) int {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(key))
-	return int(h.Sum32() % uint32(n))
 }

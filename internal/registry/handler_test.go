@@ -199,6 +199,8 @@ func TestErrors(t *testing.T) {
 		{"GET", "/v2/nothere/tags/list", nil, nil, 404, "NAME_UNKNOWN"},
 		{"GET", "/v2/a/tags/list?n=-1", nil, nil, 400, "PAGINATION_NUMBER_INVALID"},
 		{"GET", "/v2/_catalog?n=x", nil, nil, 400, "PAGINATION_NUMBER_INVALID"},
+		{"GET", "/v2/_catalog?last=../../x", nil, nil, 400, "NAME_INVALID"},
+		{"GET", "/v2/a/tags/list?last=../x", nil, nil, 400, "TAG_INVALID"},
 		{"GET", "/v2/a/blobs/uploads/" + id, nil, nil, 404, "BLOB_UPLOAD_UNKNOWN"},
 		{"PATCH", "/v2/a/blobs/uploads/" + id, []byte("x"), nil, 404, "BLOB_UPLOAD_UNKNOWN"},
 		{"PUT", "/v2/a/blobs/uploads/../../x", nil, nil, 404, ""},
@@ -567,5 +569,57 @@ func TestUploadStreams(t *testing.T) {
 	r = tr.do(http.MethodHead, "/v2/big/blobs/"+d, nil)
 	if r.header.Get("Content-Length") != fmt.Sprint(size) {
 		t.Errorf("blob size %s", r.header.Get("Content-Length"))
+	}
+}
+
+// PATCHes sent at once to one upload go one after the other: unserialized,
+// two writers at the same offset would overwrite each other's bytes.
+func TestConcurrentPatches(t *testing.T) {
+	t.Parallel()
+	tr := newTestServer(t)
+	r := tr.do(http.MethodPost, "/v2/a/blobs/uploads/", nil)
+	loc := tr.base + r.header.Get("Location")
+	const n, size = 8, 256 << 10
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			req, _ := http.NewRequest(http.MethodPatch, loc, bytes.NewReader(bytes.Repeat([]byte{byte('a' + i)}, size)))
+			res, err := http.DefaultClient.Do(req)
+			if err == nil {
+				res.Body.Close()
+				if res.StatusCode != http.StatusAccepted {
+					err = fmt.Errorf("PATCH %d: %s", i, res.Status)
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = tr.do(http.MethodGet, loc, nil)
+	if want := fmt.Sprintf("0-%d", n*size-1); r.header.Get("Range") != want {
+		t.Fatalf("after %d concurrent PATCHes Range = %q, want %q", n, r.header.Get("Range"), want)
+	}
+}
+
+func TestKeyedMutexForgetsKeys(t *testing.T) {
+	t.Parallel()
+	var k keyedMutex
+	unlock := k.lock("a")
+	done := make(chan struct{})
+	go func() { k.lock("a")(); close(done) }()
+	k.lock("b")()
+	select {
+	case <-done:
+		t.Fatal("a second lock of a held key did not wait")
+	default:
+	}
+	unlock()
+	<-done
+	if len(k.keys) != 0 {
+		t.Errorf("keys left: %v", k.keys)
 	}
 }
