@@ -45,6 +45,8 @@ const (
 )
 
 var (
+	// nameRegexp is the spec's grammar for a repository name.
+	nameRegexp = regexp.MustCompile(`^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$`)
 	// tagRegexp is the spec's grammar for a tag.
 	tagRegexp = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
 	// uploadIDRegexp matches the ids registry/storage gives uploads (UUIDs).
@@ -120,6 +122,11 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	named, err := reference.WithName(rt.Name)
+	if err == nil && !nameRegexp.MatchString(rt.Name) {
+		// reference also takes a host:port or capitals in a first
+		// component, which the spec's names and storage's paths do not.
+		err = fmt.Errorf("%q is not a repository name: lowercase letters, digits and separators", rt.Name)
+	}
 	if err != nil {
 		a.fail(w, r, 0, errcode.ErrorCodeNameInvalid.WithDetail(err.Error()))
 		return

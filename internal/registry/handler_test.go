@@ -194,6 +194,8 @@ func TestErrors(t *testing.T) {
 		{"DELETE", "/v2/a/blobs/" + missing, nil, nil, 404, "BLOB_UNKNOWN"},
 		{"GET", "/v2/Upper/tags/list", nil, nil, 400, "NAME_INVALID"},
 		{"GET", "/v2/a..b/tags/list", nil, nil, 400, "NAME_INVALID"},
+		{"GET", "/v2/example.com:5000/a/tags/list", nil, nil, 400, "NAME_INVALID"},
+		{"GET", "/v2/Example.com/a/tags/list", nil, nil, 400, "NAME_INVALID"},
 		{"GET", "/v2/" + strings.Repeat("a", 256) + "/tags/list", nil, nil, 400, "NAME_INVALID"},
 		{"POST", "/v2/a_/blobs/uploads/", nil, nil, 400, "NAME_INVALID"},
 		{"GET", "/v2/nothere/tags/list", nil, nil, 404, "NAME_UNKNOWN"},
