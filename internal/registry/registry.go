@@ -2,9 +2,6 @@ package registry
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,14 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/distribution/distribution/v3/configuration"
-	"github.com/distribution/distribution/v3/registry/handlers"
+	"github.com/distribution/distribution/v3/registry/storage"
 
 	"github.com/swarmlab/swarmlab/internal/envconf"
 	"github.com/swarmlab/swarmlab/internal/serve"
-
-	// The only storage driver the lab uses; drivers register themselves.
-	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
 )
 
 // Config configures the registry server. Every field states its default,
@@ -40,9 +33,7 @@ type Config struct {
 }
 
 // EnvVars are the environment variables FromEnv reads (see package
-// envconf for how they are written). Note that distribution's parser also
-// applies its own REGISTRY_<SECTION>_<FIELD> overrides (such as
-// REGISTRY_HTTP_SECRET) and warns about REGISTRY_* names it does not know.
+// envconf for how they are written).
 type EnvVars struct {
 	Addr    string `env:"REGISTRY_ADDR" envDefault:":5000" desc:"address to listen on"`
 	DataDir string `env:"REGISTRY_DATA" envDefault:"/var/lib/registry" desc:"directory for blobs and manifests"`
@@ -101,65 +92,34 @@ func (cfg Config) withDefaults() Config {
 func (cfg Config) Validate() error {
 	errs := []error{serve.CheckAddr(cfg.Addr), serve.Options{ShutdownTimeout: cfg.ShutdownTimeout}.Validate()}
 	if cfg.DataDir != "" && !strings.HasPrefix(cfg.DataDir, "/") {
-		// The filesystem driver rejects relative roots, with a panic.
+		// A relative one would move with the working directory.
 		errs = append(errs, fmt.Errorf("data directory %q must be an absolute path", cfg.DataDir))
 	}
 	return errors.Join(errs...)
 }
 
-// distributionConfig builds distribution's configuration by writing a YAML
-// document and handing it to distribution's own parser. The parser fills
-// defaults that a hand-made struct would leave at zero: with
-// Catalog.MaxEntries at 0, /v2/_catalog answers an empty list.
-func distributionConfig(cfg Config) (*configuration.Configuration, error) {
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		return nil, fmt.Errorf("failed to make an upload secret: %w", err)
-	}
-	// JSON-quoted strings are valid YAML, whatever the path holds.
-	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
-	doc := fmt.Sprintf(`version: 0.1
-# Only distribution's own main applies log.level; embedded, its logrus
-# keeps its defaults, which are the same: info level, to stderr.
-log:
-  level: info
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: %s
-  delete:
-    enabled: true
-  redirect:
-    disable: true
-http:
-  addr: %s
-  # Signs the state of blob uploads. One registry, so a secret per start is
-  # enough; without one distribution makes its own and warns about it.
-  secret: %s
-  headers:
-    X-Content-Type-Options: [nosniff]
-`, q(cfg.DataDir), q(cfg.Addr), q(hex.EncodeToString(secret)))
-	dc, err := configuration.Parse(strings.NewReader(doc))
-	if err != nil {
-		return nil, fmt.Errorf("failed to parse the registry configuration: %w", err)
-	}
-	return dc, nil
-}
+// Uploads that are never finished (a push interrupted for good) leave
+// their bytes behind; like distribution's own registry, purge those a
+// week old, once a day.
+const (
+	purgeAge      = 7 * 24 * time.Hour
+	purgeInterval = 24 * time.Hour
+)
 
-// Registry is a running distribution registry application, without its
-// listener: serve Handler yourself, or call Serve.
+// Registry is the registry's API over its storage, without its listener:
+// serve Handler yourself, or call Serve.
 type Registry struct {
 	cfg     Config
 	log     *slog.Logger
-	app     *handlers.App
 	handler http.Handler
+
+	stop   context.CancelFunc
+	purged chan struct{} // closed when the purger has stopped
 }
 
-// New prepares the registry for cfg: it creates the data directory and the
-// distribution application. Close releases it. A nil logger discards logs;
-// distribution itself logs through logrus to stderr at info level.
-func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Registry, err error) {
+// New prepares the registry for cfg: it creates the data directory and
+// opens the storage on it. Close releases it. A nil logger discards logs.
+func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Registry, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -171,18 +131,35 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Registry, err
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("failed to create the data directory: %w", err)
 	}
-	dc, err := distributionConfig(cfg)
+	routeStorageLogs(logger)
+	driver := newFSDriver(cfg.DataDir)
+	ns, err := storage.NewRegistry(ctx, driver, storage.EnableDelete)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("failed to open the registry storage: %w", err)
 	}
-	// NewApp reports bad configuration by panicking.
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("failed to start the registry: %v", p)
+	api := &api{ns: ns, driver: driver, log: logger}
+	pctx, stop := context.WithCancel(ctx)
+	r := &Registry{cfg: cfg, log: logger, handler: alive(api), stop: stop, purged: make(chan struct{})}
+	go r.purge(pctx, driver)
+	return r, nil
+}
+
+// purge removes stale uploads every purgeInterval until ctx is done.
+func (r *Registry) purge(ctx context.Context, driver *fsDriver) {
+	defer close(r.purged)
+	t := time.NewTicker(purgeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
-	}()
-	app := handlers.NewApp(ctx, dc)
-	return &Registry{cfg: cfg, log: logger, app: app, handler: alive(app)}, nil
+		deleted, errs := storage.PurgeUploads(ctx, driver, time.Now().Add(-purgeAge), true)
+		if len(deleted) > 0 || len(errs) > 0 {
+			r.log.Info("purged stale uploads", "files", len(deleted), "errors", len(errs))
+		}
+	}
 }
 
 // alive answers GET / with 200, so that a container health check or a
@@ -203,7 +180,11 @@ func alive(next http.Handler) http.Handler {
 func (r *Registry) Handler() http.Handler { return r.handler }
 
 // Close stops the registry's background work (the upload purger).
-func (r *Registry) Close() error { return r.app.Shutdown() }
+func (r *Registry) Close() error {
+	r.stop()
+	<-r.purged
+	return nil
+}
 
 // Serve serves on ln until ctx is done, then stops accepting and waits up
 // to ShutdownTimeout for requests in flight. It closes the registry. A clean

@@ -10,34 +10,6 @@ import (
 	"time"
 )
 
-func TestDistributionConfig(t *testing.T) {
-	t.Parallel()
-	// A path that needs quoting in YAML must survive as it is.
-	cfg := Config{Addr: "127.0.0.1:5001", DataDir: "/tmp/a: b #c"}.withDefaults()
-	dc, err := distributionConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if dc.Catalog.MaxEntries <= 0 {
-		t.Errorf("catalog max entries = %d: /v2/_catalog would answer []", dc.Catalog.MaxEntries)
-	}
-	if dc.HTTP.Addr != "127.0.0.1:5001" {
-		t.Errorf("addr = %q", dc.HTTP.Addr)
-	}
-	if got := dc.Storage.Parameters()["rootdirectory"]; got != "/tmp/a: b #c" {
-		t.Errorf("rootdirectory = %q", got)
-	}
-	if dc.Storage.Type() != "filesystem" {
-		t.Errorf("storage type = %q", dc.Storage.Type())
-	}
-	if e, _ := dc.Storage["delete"]["enabled"].(bool); !e {
-		t.Error("delete is not enabled")
-	}
-	if dc.HTTP.Secret == "" {
-		t.Error("no upload secret: distribution would warn at every start")
-	}
-}
-
 func TestConfigValidate(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

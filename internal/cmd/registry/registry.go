@@ -20,14 +20,14 @@ func NewCommand(logger *slog.Logger, streams cli.Streams) *cobra.Command {
 	var f flags
 	cmd := &cobra.Command{
 		Use:   "registry",
-		Short: "Run the lab's image registry (CNCF distribution, filesystem storage)",
-		Long: `Run the lab's image registry: the CNCF distribution registry with its
-data on the filesystem and deletes enabled, over plain HTTP.
+		Short: "Run the lab's image registry (Registry API v2, CNCF distribution's storage)",
+		Long: `Run the lab's image registry: the Registry HTTP API v2 that docker push
+and pull speak, over CNCF distribution's storage, with its data on the
+filesystem and deletes enabled, over plain HTTP.
 
 The lab's nodes reach it as registry:5000, the host as 127.0.0.1:5000.
 Environment: REGISTRY_ADDR (default :5000) and REGISTRY_DATA (default
-/var/lib/registry); flags override them. distribution's own
-REGISTRY_<SECTION>_<FIELD> variables, such as REGISTRY_HTTP_SECRET, apply too.`,
+/var/lib/registry); flags override them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runE(cmd, logger, f)
@@ -44,12 +44,6 @@ func runE(cmd *cobra.Command, logger *slog.Logger, f flags) error {
 	cfg, err := registry.FromEnv(os.Getenv)
 	if err != nil {
 		return cli.WithHint(err, "fix the environment variables above, or unset them to take the defaults")
-	}
-	// distribution's parser reads every REGISTRY_* variable as an override
-	// of its own configuration and warns about names it does not know, so
-	// ours would show up as a confusing warning at every start.
-	for _, k := range []string{registry.EnvAddr, registry.EnvData} {
-		_ = os.Unsetenv(k)
 	}
 	if cmd.Flags().Changed("addr") {
 		cfg.Addr = f.addr
