@@ -7,7 +7,9 @@
 // It does not link distribution's registry/handlers nor its filesystem
 // driver: they bring redis, the OpenTelemetry SDK and exporters and gRPC,
 // which made swarmlab-server 34.9 MB stripped (12.9 MB gzipped); without
-// them it is 24.7 MB (9.9 MB). The data directory keeps distribution's
+// them, and without the CLI it used to link too, it is 18.8 MB (7.2 MB;
+// docs/benchmarks.md). The driver passes distribution's own driver test
+// suite (fsdriver_test.go). The data directory keeps distribution's
 // layout, so volumes written by either serve the other. The server is our
 // own http.Server, so that it stops on context cancel and tests can run it
 // in httptest. The lab reaches it as registry:5000 from its nodes and
