@@ -6,3 +6,5 @@ import "errors"
 
 // cbreak is not known here: the keys stay line by line (h and Enter).
 func cbreak(int) error { return errors.ErrUnsupported }
+
+func background(int) bool { return false }

@@ -17,3 +17,15 @@ func cbreak(fd int) error {
 	t.Cc[unix.VTIME] = 0
 	return unix.IoctlSetTermios(fd, ioctlSetTermios, t)
 }
+
+// background reports whether the terminal is ours but another process
+// group has it (the watch was started with &): setting its mode would stop
+// the watch (SIGTTOU), and so would reading it (SIGTTIN).
+func background(fd int) bool {
+	pg, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)
+	if err != nil {
+		return false // not our controlling terminal: no job control on it
+	}
+	me, err := unix.Getpgid(0)
+	return err == nil && pg != me
+}

@@ -11,3 +11,6 @@ func cbreak(fd int) error {
 	}
 	return windows.SetConsoleMode(windows.Handle(fd), mode&^(windows.ENABLE_LINE_INPUT|windows.ENABLE_ECHO_INPUT))
 }
+
+// background: a console has no background jobs.
+func background(int) bool { return false }

@@ -109,6 +109,9 @@ func (s *Session) Keys(ctx context.Context, in io.Reader, said func(string)) (st
 	restore := func() {}
 	single := false
 	if f, ok := in.(*os.File); ok {
+		if term.IsTerminal(int(f.Fd())) && background(int(f.Fd())) {
+			return func() {} // the keyboard is the foreground job's
+		}
 		if r, err := singleKeyMode(f); err == nil {
 			restore, single = r, true
 		}
