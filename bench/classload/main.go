@@ -3,8 +3,10 @@
 // have their own), then ticks a changed tutorial state every interval. One
 // teacher's board (a real server-sent events client) measures how long a
 // tick takes to reach it. With -fetch N, N learners download the node
-// image at once. Used by bench/class.sh; -demo makes a varied room for the
-// board's screenshots.
+// image at once. With -pid, the server's CPU time and peak memory while
+// the learners tick are read from /proc. SIGINT or SIGTERM ends the ticking
+// early, with the report. Used by bench/class.sh and bench/class-real.sh;
+// -demo makes a varied room for the board's screenshots.
 package main
 
 import (
@@ -19,10 +21,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/swarmlab/swarmlab/internal/class"
@@ -38,6 +42,7 @@ var (
 	duration = flag.Duration("duration", 30*time.Second, "how long to tick")
 	fetch    = flag.Int("fetch", 0, "learners downloading the first image file at once (0: none)")
 	demo     = flag.Bool("demo", false, "a varied room for screenshots: progress at different paces, hints, hands; ticks until -duration")
+	pid      = flag.Int("pid", 0, "the class server's process id: report its CPU time and peak memory (VmHWM) while the learners tick")
 )
 
 var names = []string{"Aiko", "Ben", "Chen Wei", "Daisuke", "Emma", "Fatima", "Goro", "Hana", "Ivan", "Jun", "Kenta", "Lena", "Mai", "Nobu", "Olivia", "Priya", "Quentin", "Rin", "Sota", "Takumi", "Umi", "Vikram", "Wataru", "Xiao", "Yui", "Zoe", "佐藤 花子", "鈴木 一郎", "高橋 美咲", "田中 健"}
@@ -73,6 +78,9 @@ func main() {
 	lat := &latencies{}
 	ctx, cancel := context.WithTimeout(context.Background(), *duration+30*time.Second)
 	defer cancel()
+	// A signal ends the ticking, not the report.
+	stop, unstop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer unstop()
 	if *secret != "" {
 		go board(ctx, lat)
 	}
@@ -104,7 +112,11 @@ func main() {
 	if *fetch > 0 {
 		fetchAll(toks)
 	}
+	if *duration <= 0 {
+		return
+	}
 	end := time.Now().Add(*duration)
+	cpu0, tick0 := cpuSeconds(*pid), time.Now()
 	var sent, failed sync.Map
 	for i, tok := range toks {
 		if tok == "" {
@@ -123,7 +135,7 @@ func main() {
 			t := time.NewTicker(*interval)
 			defer t.Stop()
 			n := 0
-			for seq := int64(1); time.Now().Before(end); seq++ {
+			for seq := int64(1); time.Now().Before(end) && stop.Err() == nil; seq++ {
 				if !*demo || rand.IntN(20*pace) == 0 {
 					pos = (pos + 1) % len(steps)
 				}
@@ -159,11 +171,19 @@ func main() {
 					*v.(*int)++
 				}
 				n++
-				<-t.C
+				select {
+				case <-t.C:
+				case <-stop.Done():
+				}
 			}
 		}(i, tok)
 	}
 	wg.Wait()
+	if *pid > 0 {
+		el := time.Since(tick0).Seconds()
+		cpu := cpuSeconds(*pid) - cpu0
+		fmt.Printf("server while ticking: CPU %.2f s in %.1f s (%.2f s/min), peak RSS %d MB\n", cpu, el, cpu/el*60, peakRSS(*pid)>>10)
+	}
 	total, fails := 0, 0
 	sent.Range(func(_, v any) bool { total += *v.(*int); return true })
 	failed.Range(func(_, v any) bool { fails += *v.(*int); return true })
@@ -222,7 +242,7 @@ func (l *latencies) report() {
 	}
 	sort.Slice(l.d, func(i, j int) bool { return l.d[i] < l.d[j] })
 	q := func(p float64) time.Duration { return l.d[int(p*float64(len(l.d)-1))].Round(time.Millisecond) }
-	fmt.Printf("tick→board latency over %d ticks: p50 %s, p90 %s, p99 %s, max %s\n", len(l.d), q(0.5), q(0.9), q(0.99), q(1))
+	fmt.Printf("tick→board latency over %d ticks: p50 %s, p90 %s, p99 %s, max %s\n", len(l.d), ms(q(0.5)), ms(q(0.9)), ms(q(0.99)), ms(q(1)))
 }
 
 // fetchAll downloads the first image file with -fetch learners at once.
@@ -267,5 +287,41 @@ func fetchAll(toks []string) {
 	wg.Wait()
 	el := time.Since(start)
 	mb := float64(f.Size) * float64(*fetch) / (1 << 20)
-	fmt.Printf("fetch: %d learners × %s (%d MB) in %s: %.0f MB/s in all\n", *fetch, f.Name, f.Size>>20, el.Round(time.Millisecond), mb/el.Seconds())
+	fmt.Printf("fetch: %d learners × %s (%d MB) in %.3f s: %.0f MB/s in all\n", *fetch, f.Name, f.Size>>20, el.Seconds(), mb/el.Seconds())
+}
+
+// ms is a duration in milliseconds, "12.3 ms", for the scripts to read.
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
+
+// cpuSeconds is a process's CPU time (user and system) from
+// /proc/PID/stat; 0 without one.
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command's name, which may hold spaces: state is
+	// field 3, utime 14 and stime 15; clock ticks are 100 a second on Linux.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100
+}
+
+// peakRSS is a process's peak resident memory (VmHWM) in kB.
+func peakRSS(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			return n
+		}
+	}
+	return 0
 }

@@ -157,3 +157,87 @@ func TestBoardInBrowser(t *testing.T) {
 	}
 	shot("class-learner.png")
 }
+
+// With the board's titles in Japanese, one learner's page names the steps
+// in Japanese too (its step, the strip, the hints, the timeline); back in
+// English, in English.
+func TestLearnerPageInJapanese(t *testing.T) {
+	ctx, cancel := browsertest.NewContext(t)
+	defer cancel()
+	s, ts := newTestServer(t, Options{})
+	steps := Steps()
+	cur := steps[5]
+	if cur.Ja == "" || cur.Ja == cur.En {
+		t.Fatalf("step %s has no Japanese title of its own: %+v", cur.ID, cur)
+	}
+	jr := join(t, ts, s.Code, "Aiko")
+	tk := proto.Tick{Seq: 1, LabState: "running", Current: cur.ID, Position: cur.N, Total: len(steps), Hint: "push it first"}
+	for j, st := range steps {
+		status := "todo"
+		if j < 5 {
+			status = "done"
+		} else if j == 5 {
+			status = "current"
+		}
+		tk.Steps = append(tk.Steps, proto.StepState{ID: st.ID, Status: status})
+	}
+	if r := do(t, "POST", ts.URL+proto.PathTick, jr.Token, tk); r.code != 200 {
+		t.Fatalf("tick: %d %s", r.code, r.body)
+	}
+	eval := func(expr string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		return v
+	}
+	poll := func(what, cond string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(5*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+			t.Fatalf("%s: %v (page: %s)", what, err, eval(`document.body.innerText.slice(0, 2000)`))
+		}
+	}
+	act := func(a chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The page's text for the learner's step, the strip's tooltip of the
+	// step, the first hint and the first tick of the timeline.
+	const shown = `[document.querySelector("#facts dd").textContent,
+		document.querySelector("#strip span:nth-child(6)").getAttribute("title"),
+		document.querySelector("#hints li").textContent,
+		document.querySelector("#ticks li").textContent].join("\n")`
+	for _, c := range []struct{ lang, want, not string }{
+		{"ja", cur.Ja, cur.En},
+		{"en", cur.En, cur.Ja},
+	} {
+		act(chromedp.Navigate(ts.URL + "/?token=" + s.Secret))
+		poll("the board", `document.querySelectorAll("#rows tr").length === 1`)
+		// The teacher picks the titles' language on the board.
+		eval(fmt.Sprintf(`(() => { const s = document.getElementById("lang"); s.value = %q; s.dispatchEvent(new Event("change")); return ""; })()`, c.lang))
+		want := fmt.Sprintf("%d. %s", cur.N, c.want)
+		poll("the board's titles in "+c.lang, fmt.Sprintf(`document.querySelector("#rows td.current-step").textContent === %q`, want))
+		// The row's link, as a click follows it.
+		act(chromedp.Navigate(eval(`document.querySelector("#rows td.name a").href`)))
+		poll("the learner's page", `document.querySelectorAll("#ticks li").length > 0 && document.querySelectorAll("#hints li").length > 0`)
+		got := strings.Split(eval(shown), "\n")
+		if len(got) != 4 || got[0] != want {
+			t.Fatalf("%s: the learner's step is %q, want %q", c.lang, got, want)
+		}
+		for _, g := range got {
+			if !strings.Contains(g, c.want) || strings.Contains(g, c.not) {
+				t.Errorf("%s: %q does not name the step %q only", c.lang, g, c.want)
+			}
+		}
+		if c.lang == "ja" && os.Getenv("SWARMLAB_ARTIFACTS") != "" {
+			png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(browsertest.ArtifactDir(t), "class-learner-ja.png"), png, 0o644)
+		}
+	}
+}

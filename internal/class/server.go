@@ -396,21 +396,39 @@ func cloneMap[K comparable, V any](m map[K]V) map[K]V {
 	return out
 }
 
+// noQuestion is the question of a hand raised without one.
+const noQuestion = "(no question)"
+
 func (s *Server) hand(w http.ResponseWriter, r *http.Request, l *Learner) {
 	var h proto.Hand
 	if !readJSON(w, r, 8<<10, &h) {
 		return
 	}
 	q := proto.Clean(h.Question, proto.MaxQuestion)
-	if q == "" {
-		q = "(no question)"
-	}
 	now := s.opt.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if l.Hand != nil {
-		http.Error(w, "409 your hand is already up: the teacher will come", http.StatusConflict)
+		// A hand raised with the h key in 'tutorial --watch' has no question;
+		// 'class hand "question"' adds one to it. One question per hand.
+		if q == "" || l.Hand.Question != noQuestion {
+			http.Error(w, "409 your hand is already up: the teacher will come", http.StatusConflict)
+			return
+		}
+		if err := s.store.AskOnHand(r.Context(), l.Hand.ID, q); err != nil {
+			s.opt.Log.Error("hand", "err", err)
+			http.Error(w, "500 cannot store the question", http.StatusInternalServerError)
+			return
+		}
+		l.Hand.Question = q
+		l.version = s.version + 1
+		s.classVer = s.version + 1
+		s.changed()
+		writeJSON(w, s.feed(l))
 		return
+	}
+	if q == "" {
+		q = noQuestion
 	}
 	id, err := s.store.AddHand(r.Context(), l.ID, q, now)
 	if err != nil {

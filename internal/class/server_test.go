@@ -495,3 +495,41 @@ func TestExportTimePerStep(t *testing.T) {
 		t.Fatalf("csv:\n%s", r.body)
 	}
 }
+
+// A hand raised with no question (the h key of 'tutorial --watch') takes
+// the question of a later 'class hand "question"', kept over a restart;
+// a hand that has a question keeps it.
+func TestQuestionAddedToAHand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s, ts := newTestServer(t, Options{Dir: dir})
+	a := join(t, ts, s.Code, "Aiko")
+	if r := do(t, "POST", ts.URL+proto.PathHand, a.Token, proto.Hand{}); r.code != 200 {
+		t.Fatalf("hand: %d %s", r.code, r.body)
+	}
+	if r := do(t, "POST", ts.URL+proto.PathHand, a.Token, proto.Hand{}); r.code != 409 {
+		t.Fatalf("a second hand with no question: %d", r.code)
+	}
+	if r := do(t, "POST", ts.URL+proto.PathHand, a.Token, proto.Hand{Question: "port 8000 <refused>"}); r.code != 200 {
+		t.Fatalf("question: %d %s", r.code, r.body)
+	}
+	if r := do(t, "POST", ts.URL+proto.PathHand, a.Token, proto.Hand{Question: "another"}); r.code != 409 {
+		t.Fatalf("a second question: %d", r.code)
+	}
+	if h := s.Learners()[0].Hand; h == nil || h.Question != "port 8000 <refused>" {
+		t.Fatalf("hand %+v", h)
+	}
+	if hs := s.Board().Class.Hands; len(hs) != 1 || hs[0].Question != "port 8000 <refused>" {
+		t.Fatalf("the board's hands: %+v", hs)
+	}
+	ts.Close()
+	s.Close()
+	s2, err := Open(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if h := s2.Learners()[0].Hand; h == nil || h.Question != "port 8000 <refused>" {
+		t.Fatalf("after a restart, hand %+v", h)
+	}
+}

@@ -175,6 +175,18 @@ func (s *Store) AddHand(ctx context.Context, id int64, q string, at time.Time) (
 	return res.LastInsertId()
 }
 
+// AskOnHand sets the question of an open hand.
+func (s *Store) AskOnHand(ctx context.Context, hand int64, q string) error {
+	res, err := s.db.ExecContext(ctx, "UPDATE hands SET question = ? WHERE id = ? AND answered_at = 0", q, hand)
+	if err != nil {
+		return fmt.Errorf("storing a question: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // AnswerHand marks a hand answered.
 func (s *Store) AnswerHand(ctx context.Context, hand int64, at time.Time) error {
 	res, err := s.db.ExecContext(ctx, "UPDATE hands SET answered_at = ? WHERE id = ? AND answered_at = 0", at.UnixMilli(), hand)

@@ -25,7 +25,10 @@
     }
     const d = await r.json();
     const l = d.learner, steps = d.steps;
-    const title = (sid) => { const s = steps.find((x) => x.id === sid); return s ? s.n + ". " + s.en : sid || ""; };
+    // The titles in the board's language (its Titles choice, kept in this origin's storage).
+    const ja = localStorage.getItem("swarmlab-board-lang") === "ja";
+    const name = (s) => (ja && s.ja ? s.ja : s.en);
+    const title = (sid) => { const s = steps.find((x) => x.id === sid); return s ? s.n + ". " + name(s) : sid || ""; };
     $("name").textContent = l.name;
     document.title = "swarmlab class: " + l.name;
     $("status").textContent = (l.left ? "left at " + time(l.left) : "joined " + time(l.joined)) + " · last seen " + (time(l.lastSeen) || "never") + " · " + l.ticks + " ticks";
@@ -42,7 +45,7 @@
     strip.replaceChildren();
     for (const s of steps) {
       const st = (l.steps && l.steps[s.id]) || "todo";
-      strip.appendChild(el("span", { class: st, title: s.n + ". " + s.en + ": " + st }, s.n));
+      strip.appendChild(el("span", { class: st, title: s.n + ". " + name(s) + ": " + st }, s.n));
     }
     const sm = l.summary;
     facts($("lab"), sm ? [["Nodes", sm.ready + " ready of " + sm.nodes], ["Services", (sm.services || []).join(", ")]] : [["Nodes", "not sent yet"]]);

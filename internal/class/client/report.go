@@ -298,3 +298,20 @@ func (r *Reporter) Wait() {
 		r.wg.Wait()
 	}
 }
+
+// RaiseHand raises a hand in the reporter's class, and takes the answer as
+// the feed at once, so that a watch shows the hand without waiting for the
+// next poll.
+func (r *Reporter) RaiseHand(ctx context.Context, question string) error {
+	if r == nil {
+		return ErrNotJoined
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var f proto.Feed
+	if err := call(ctx, http.MethodPost, r.m.URL, proto.PathHand, r.m.Token, proto.Hand{Question: question}, &f); err != nil {
+		return fmt.Errorf("raising a hand at %s: %w", r.m.URL, err)
+	}
+	r.gotFeed(f)
+	return nil
+}

@@ -4,12 +4,7 @@
 package learner
 
 import (
-	"bufio"
-	"context"
 	"fmt"
-	"io"
-	"strings"
-	"time"
 
 	"github.com/swarmlab/swarmlab/internal/class/client"
 	"github.com/swarmlab/swarmlab/internal/class/proto"
@@ -33,8 +28,9 @@ func Tick(p tutorial.Progress) proto.Tick {
 }
 
 // Lines is the block --watch shows under the steps: the class's step, the
-// teacher's last broadcast, the hand, and the key to raise one.
-func Lines(r *client.Reporter, lang string, last *tutorial.Progress) []string {
+// teacher's last broadcast, the hand, and the key to raise one (single:
+// the h key alone, else h and Enter).
+func Lines(r *client.Reporter, lang string, last *tutorial.Progress, single bool) []string {
 	if r == nil {
 		return nil
 	}
@@ -66,9 +62,16 @@ func Lines(r *client.Reporter, lang string, last *tutorial.Progress) []string {
 	if f.Broadcast != "" {
 		out = append(out, pick(ja, "  Teacher: ", "  講師より: ")+f.Broadcast)
 	}
-	if f.HandOpen {
+	switch {
+	case f.HandOpen && single:
+		out = append(out, pick(ja, `  ✋ your hand is up: the teacher will come (to add a question, from any terminal: swarmlab class hand "question")`,
+			`  ✋ 手を挙げています。講師が来るまでお待ちください（質問を添えるには、どの端末からでも: swarmlab class hand "質問"）`))
+	case f.HandOpen:
 		out = append(out, pick(ja, "  ✋ your hand is up: the teacher will come", "  ✋ 手を挙げています。講師が来るまでお待ちください"))
-	} else {
+	case single:
+		out = append(out, pick(ja, `  Press h to raise a hand (to add a question, from any terminal: swarmlab class hand "question")`,
+			`  h キーで手を挙げる（質問を添えるには、どの端末からでも: swarmlab class hand "質問"）`))
+	default:
 		out = append(out, pick(ja, "  Type h and Enter to raise a hand (h QUESTION to ask something)", "  h と Enter で手を挙げる（h 質問 で質問も送れます）"))
 	}
 	return out
@@ -79,22 +82,4 @@ func pick(ja bool, en, jaText string) string {
 		return jaText
 	}
 	return en
-}
-
-// Keys reads lines from in until ctx ends or in closes: "h" or
-// "h QUESTION" raises a hand. said gets what to show.
-func Keys(ctx context.Context, in io.Reader, said func(string)) {
-	sc := bufio.NewScanner(in)
-	for sc.Scan() && ctx.Err() == nil {
-		line := strings.TrimSpace(sc.Text())
-		if line != "h" && !strings.HasPrefix(line, "h ") {
-			continue
-		}
-		q := strings.TrimSpace(strings.TrimPrefix(line, "h"))
-		if _, err := client.RaiseHand(ctx, q); err != nil {
-			said("hand not raised: " + err.Error())
-		} else {
-			said("hand raised at " + time.Now().Format("15:04:05"))
-		}
-	}
 }

@@ -3,7 +3,6 @@ package learner
 import (
 	"context"
 	"fmt"
-	"io"
 	"sync"
 	"time"
 
@@ -23,7 +22,8 @@ type Session struct {
 	lastSummary time.Time
 	lastCurrent string
 	last        *tutorial.Progress
-	note        string // what came of the last hand raised from the keyboard
+	note        [2]string // what came of the last hand raised from the keyboard, in English and Japanese
+	single      bool      // the keyboard is in single-key mode: h alone raises a hand
 	redraw      func()
 }
 
@@ -104,32 +104,13 @@ func (s *Session) Lines(lang string) []string {
 		return nil
 	}
 	s.mu.Lock()
-	last, note := s.last, s.note
+	last, note, single := s.last, s.note, s.single
 	s.mu.Unlock()
-	lines := Lines(s.r, lang, last)
-	if note != "" {
-		lines = append(lines, "  "+note)
+	lines := Lines(s.r, lang, last, single)
+	if msg := pick(lang == tutorial.Japanese, note[0], note[1]); msg != "" {
+		lines = append(lines, "  "+msg)
 	}
 	return lines
-}
-
-// Keys reads hand-raising lines from in.
-func (s *Session) Keys(ctx context.Context, in io.Reader, said func(string)) {
-	if s == nil || in == nil {
-		return
-	}
-	Keys(ctx, in, func(msg string) {
-		s.mu.Lock()
-		s.note = msg
-		redraw := s.redraw
-		s.mu.Unlock()
-		if said != nil {
-			said(msg)
-		}
-		if redraw != nil {
-			redraw()
-		}
-	})
 }
 
 // Close stops the background sender, giving what is queued up to a second

@@ -65,7 +65,10 @@ ticked as you finish it. A step that went wrong gets a hint from what the lab sh
 			cls := learner.Start(ctx)
 			defer cls.Close()
 			if tty {
-				go cls.Keys(ctx, streams.In, nil)
+				// In a class, h raises a hand: the terminal is in single-key
+				// mode until the watch ends, however it ends.
+				stop := cls.Keys(ctx, streams.In, nil)
+				defer stop()
 				return watchScreen(ctx, r, lang, f.interval, streams.Out.(*os.File), cls)
 			}
 			var mu sync.Mutex
