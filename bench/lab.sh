@@ -100,8 +100,8 @@ $(awk -F '\t' '{ printf "- %s: %s\n", $1, $2 }' "$out/heartbeats")
 
 | heartbeat | node Down (s) | replicas restored (s) | failed requests | requests | runs (Down/restored) |
 |---|---|---|---|---|---|
-| $(tail -1 "$out/heartbeats" | cut -f1) (chosen by \`up\`) | $(col 1 "$out/tuned") | $(col 2 "$out/tuned") | $(col 3 "$out/tuned") | $(col 4 "$out/tuned") | $(awk '{ printf "%s%s/%s", NR > 1 ? ", " : "", $1, $2 }' "$out/tuned") |
-| the same, every core busy | $(col 1 "$out/busy") | $(col 2 "$out/busy") | $(col 3 "$out/busy") | $(col 4 "$out/busy") | $(awk '{ printf "%s%s/%s", NR > 1 ? ", " : "", $1, $2 }' "$out/busy") |
+| $(tail -1 "$out/heartbeats" | cut -f1) (chosen by \`up\`) | $(col 1 "$out/tuned") | $(col 2 "$out/tuned") | $(col 3 "$out/tuned") | $(col 4 "$out/tuned") | $(awk '{ printf "%s%s/%s", (NR > 1 ? ", " : ""), $1, $2 }' "$out/tuned") |
+| the same, every core busy | $(col 1 "$out/busy") | $(col 2 "$out/busy") | $(col 3 "$out/busy") | $(col 4 "$out/busy") | $(awk '{ printf "%s%s/%s", (NR > 1 ? ", " : ""), $1, $2 }' "$out/busy") |
 | 5s (swarm's default) | $(col 1 "$out/default") | $(col 2 "$out/default") | $(col 3 "$out/default") | $(col 4 "$out/default") | 1 |
 
 ## Image sizes in the lab registry (compressed, as \`swarmlab images --json\` reads them from the registry's manifests)
