@@ -123,11 +123,13 @@ func (u *upContext) steps() []step {
 	if u.opts.HandsOn {
 		return steps
 	}
+	// Initialising the swarm times the manager's engine to choose the
+	// heartbeat: the pulls start after it, so that they do not slow it.
+	steps = append(steps, step{"Initialising the swarm", u.initSwarm})
 	if !u.opts.Bare {
 		steps = append(steps, step{"Pulling the app images on the nodes", u.startPrePull})
 	}
 	steps = append(steps, []step{
-		{"Initialising the swarm", u.initSwarm},
 		{"Joining nodes to the swarm", u.joinNodes},
 		{"Waiting for every node to be Ready", u.nodesReady},
 	}...)
