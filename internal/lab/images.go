@@ -21,11 +21,11 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/pkg/jsonmessage"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/swarmlab/swarmlab/internal/cli"
 	"github.com/swarmlab/swarmlab/internal/elfstrip"
@@ -193,35 +193,61 @@ func fileDigest(path string) (string, error) {
 // BaseImage is the local image that holds only the binary.
 func BaseImage(sum string) string { return "swarmlab/base:" + sum }
 
-// BuildImages builds the base image and every lab image from the binary,
-// skipping those already built from the same binary.
+// BuildImages makes the base image and every lab image from the binary,
+// skipping those already made from the same binary. Each is one import of
+// the same one-file layer with its settings: no builder containers (a
+// Dockerfile's every LABEL or ENTRYPOINT ran one), and the engine stores the
+// layer once.
 func (l *Lab) BuildImages(ctx context.Context, binPath, sum string, images []Image) error {
-	base := BaseImage(sum)
-	if !l.builtFrom(ctx, base, sum) {
-		bin, err := os.ReadFile(binPath)
-		if err != nil {
-			return err
-		}
-		// A plain 'go build' carries DWARF and symbols: half the image.
-		if bin, err = elfstrip.Strip(bin); err != nil {
-			return fmt.Errorf("strip %s: %w", binPath, err)
-		}
-		df := fmt.Sprintf("FROM scratch\nCOPY swarmlab /swarmlab\nLABEL %s=%s\n", labelBinary, sum)
-		if err := l.build(ctx, base, map[string][]byte{"Dockerfile": []byte(df), "swarmlab": bin}); err != nil {
-			return fmt.Errorf("build %s: %w", base, err)
-		}
+	type todo struct {
+		tag     string
+		changes []string
+	}
+	var todos []todo
+	if base := BaseImage(sum); !l.builtFrom(ctx, base, sum) {
+		todos = append(todos, todo{base, []string{fmt.Sprintf("LABEL %s=%s", labelBinary, sum)}})
 	}
 	for _, img := range images {
 		tag := img.Repo + ":latest"
 		if l.builtFrom(ctx, tag, sum) {
 			continue
 		}
-		df := fmt.Sprintf("FROM %s\nEXPOSE %d\nENTRYPOINT [\"/swarmlab\", %q]\nLABEL %s=%q\n", base, img.Port, img.Command, labelTitle, img.Repo)
-		if err := l.build(ctx, tag, map[string][]byte{"Dockerfile": []byte(df)}); err != nil {
-			return fmt.Errorf("build %s: %w", tag, err)
-		}
+		todos = append(todos, todo{tag, []string{
+			fmt.Sprintf("EXPOSE %d", img.Port),
+			fmt.Sprintf("ENTRYPOINT [\"/swarmlab\", %q]", img.Command),
+			fmt.Sprintf("LABEL %s=%s %s=%q", labelBinary, sum, labelTitle, img.Repo),
+		}})
 	}
-	return nil
+	if len(todos) == 0 {
+		return nil
+	}
+	bin, err := os.ReadFile(binPath)
+	if err != nil {
+		return err
+	}
+	// A plain 'go build' carries DWARF and symbols: half the image.
+	if bin, err = elfstrip.Strip(bin); err != nil {
+		return fmt.Errorf("strip %s: %w", binPath, err)
+	}
+	layer, err := binaryLayer(bin)
+	if err != nil {
+		return err
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	for _, t := range todos {
+		g.Go(func() error {
+			rc, err := l.Engine.ImageImport(ctx, image.ImportSource{Source: bytes.NewReader(layer), SourceName: "-"}, t.tag, image.ImportOptions{Changes: t.changes})
+			if err == nil {
+				err = drain(rc)
+				rc.Close()
+			}
+			if err != nil {
+				return fmt.Errorf("build %s: %w", t.tag, EngineError(err))
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 func (l *Lab) builtFrom(ctx context.Context, ref, sum string) bool {
@@ -229,30 +255,21 @@ func (l *Lab) builtFrom(ctx context.Context, ref, sum string) bool {
 	return err == nil && ins.Config != nil && ins.Config.Labels[labelBinary] == sum
 }
 
-func (l *Lab) build(ctx context.Context, tag string, files map[string][]byte) error {
+// binaryLayer is a tar of the binary alone, as /swarmlab. Its header is the
+// same for the same binary, so every image's layer is the same one.
+func binaryLayer(bin []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	for name, data := range files {
-		mode := int64(0o644)
-		if name == "swarmlab" {
-			mode = 0o755
-		}
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: int64(len(data))}); err != nil {
-			return err
-		}
-		if _, err := tw.Write(data); err != nil {
-			return err
-		}
+	if err := tw.WriteHeader(&tar.Header{Name: "swarmlab", Mode: 0o755, Size: int64(len(bin))}); err != nil {
+		return nil, err
+	}
+	if _, err := tw.Write(bin); err != nil {
+		return nil, err
 	}
 	if err := tw.Close(); err != nil {
-		return err
+		return nil, err
 	}
-	resp, err := l.Engine.ImageBuild(ctx, &buf, build.ImageBuildOptions{Tags: []string{tag}, Remove: true, ForceRemove: true})
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	return drain(resp.Body)
+	return buf.Bytes(), nil
 }
 
 // drain reads an engine's JSON progress stream and returns the error it ends with.
