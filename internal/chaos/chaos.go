@@ -139,32 +139,31 @@ func Run(ctx context.Context, l *lab.Lab, o Options, report func(Event)) (Failov
 
 	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
+	views := readEvery(wctx, mgr, 200*time.Millisecond)
 	var actErr error
-	done := false
-	err = lab.Poll(wctx, 200*time.Millisecond, func() (bool, error) {
-		if !done {
+	err = func() error {
+		for {
 			select {
 			case actErr = <-acted:
-				done = true
+				acted = nil
 				if actErr != nil {
-					return false, actErr
+					return actErr
 				}
 				if do.done != "" {
 					tl.now(do.done)
 				}
-			default:
+			case r := <-views:
+				if r.err != nil {
+					continue // the manager may be busy, or electing a Leader; the next read tries again
+				}
+				if ok, err := w.observe(r.v, r.at); err != nil || ok {
+					return err
+				}
+			case <-wctx.Done():
+				return wctx.Err()
 			}
 		}
-		// A manager waits for a Leader to answer: bounded, so that the
-		// timeline goes on while one is elected.
-		rctx, cancel := context.WithTimeout(wctx, 2*time.Second)
-		v, err := readSwarm(rctx, mgr)
-		cancel()
-		if err != nil {
-			return false, nil // the manager may be busy, or electing a Leader; try again
-		}
-		return w.observe(v, time.Now())
-	})
+	}()
 	if loop != nil {
 		f.Loop, f.Errors = loop.finish(f.Restored, err == nil)
 		for _, p := range []Phase{f.Loop.Before, f.Loop.During, f.Loop.After} {
@@ -180,6 +179,38 @@ func Run(ctx context.Context, l *lab.Lab, o Options, report func(Event)) (Failov
 		return f, fmt.Errorf("the swarm did not converge: %w", err)
 	}
 	return f, nil
+}
+
+// swarmRead is one read of the swarm and when it ended.
+type swarmRead struct {
+	v   swarmView
+	err error
+	at  time.Time
+}
+
+// readEvery reads the swarm again and again, interval after each read ends:
+// one read at a time, never cut short. A slow manager (busy, or waiting for
+// a Leader) only delays the next read; cutting it short would close the
+// connection, and each new connection to a node is an exec there, which a
+// loaded machine can least afford.
+func readEvery(ctx context.Context, mgr docker.Swarm, interval time.Duration) <-chan swarmRead {
+	out := make(chan swarmRead)
+	go func() {
+		for {
+			v, err := readSwarm(ctx, mgr)
+			select {
+			case out <- swarmRead{v, err, time.Now()}:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case <-time.After(interval):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
 }
 
 // leader returns the Raft Leader's hostname, in a swarm that can elect

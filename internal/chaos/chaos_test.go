@@ -2,14 +2,17 @@ package chaos
 
 import (
 	"bytes"
+	"context"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmlab/swarmlab/internal/cli"
+	"github.com/swarmlab/swarmlab/internal/docker"
 	"github.com/swarmlab/swarmlab/internal/lab"
 	"github.com/swarmlab/swarmlab/internal/probe"
 )
@@ -232,5 +235,62 @@ func TestOptionsValidate(t *testing.T) {
 		if o.Validate(lab.Defaults()) == nil {
 			t.Errorf("%+v: want an error", o)
 		}
+	}
+}
+
+// slowManager answers NodeList slowly the first time, and counts how many
+// reads overlap and how many were cut short.
+type slowManager struct {
+	docker.Swarm
+	mu                      sync.Mutex
+	calls, inFlight, maxFly int
+	cut                     int
+}
+
+func (m *slowManager) NodeList(ctx context.Context, _ swarm.NodeListOptions) ([]swarm.Node, error) {
+	m.mu.Lock()
+	m.calls++
+	first := m.calls == 1
+	m.inFlight++
+	m.maxFly = max(m.maxFly, m.inFlight)
+	m.mu.Unlock()
+	defer func() { m.mu.Lock(); m.inFlight--; m.mu.Unlock() }()
+	if first {
+		select {
+		case <-time.After(300 * time.Millisecond):
+		case <-ctx.Done():
+			m.mu.Lock()
+			m.cut++
+			m.mu.Unlock()
+			return nil, ctx.Err()
+		}
+	}
+	return []swarm.Node{swarmNode("n1", "manager", swarm.NodeStateReady, swarm.NodeAvailabilityActive, true)}, nil
+}
+
+func (m *slowManager) ServiceList(context.Context, swarm.ServiceListOptions) ([]swarm.Service, error) {
+	return nil, nil
+}
+
+func (m *slowManager) TaskList(context.Context, swarm.TaskListOptions) ([]swarm.Task, error) {
+	return nil, nil
+}
+
+// A slow read is neither cut short nor overlapped by the next one: on a
+// node each new connection is an exec, so readEvery keeps to one.
+func TestReadEveryWaitsForSlowReads(t *testing.T) {
+	m := &slowManager{}
+	ctx, cancel := context.WithCancel(context.Background())
+	views := readEvery(ctx, m, 10*time.Millisecond)
+	for i := 0; i < 3; i++ {
+		if r := <-views; r.err != nil || len(r.v.nodes) != 1 {
+			t.Fatalf("read %d: %+v", i, r)
+		}
+	}
+	cancel()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cut != 0 || m.maxFly != 1 || m.calls < 3 {
+		t.Fatalf("reads cut short %d, at most %d at once, %d calls; want 0, 1, ≥ 3", m.cut, m.maxFly, m.calls)
 	}
 }
