@@ -14,6 +14,7 @@
 //	SWARMLAB_E2E_FRESH=1|0   ip_vs must (0) or must not (1) be loaded before the first check
 //	SWARMLAB_E2E_UP_TRIES    runs of 'up' allowed when one stops on a wait (default 2: one fallback rerun)
 //	SWARMLAB_E2E_WORKERS     workers of TestSmoke's lab (default 3, the handout's)
+//	SWARMLAB_E2E_CHAOS_RUNS  times TestChaos stops worker01 (default 3)
 //
 // The VM is emulated and 5-20x slower than a laptop, so every step has a
 // generous timeout, and commands are stopped early only when their output
@@ -162,6 +163,27 @@ func TestLab(t *testing.T) {
 			t.Fatal("no lab: the other checks would only repeat the failure")
 		}
 	}
+}
+
+// TestChaos is the failover check run several times on one lab
+// (PHASES=chaos make e2e-ipvs): a worker stopped under load, CHAOS_RUNS
+// times (default 3), each with 0 failed requests through the ingress.
+func TestChaos(t *testing.T) {
+	ctx := context.Background()
+	if out, err := swarmlab(t, 5*time.Minute, 15*time.Minute, "down", "--purge"); err != nil {
+		t.Fatalf("down before the run: %v\n%s", err, out)
+	}
+	if !t.Run("Up", testUp) {
+		t.Fatal("no lab: the other checks would only repeat the failure")
+	}
+	runs, err := strconv.Atoi(envOr("SWARMLAB_E2E_CHAOS_RUNS", "3"))
+	if err != nil || runs < 1 {
+		t.Fatalf("SWARMLAB_E2E_CHAOS_RUNS=%q: want a count of at least 1", os.Getenv("SWARMLAB_E2E_CHAOS_RUNS"))
+	}
+	for i := 1; i <= runs; i++ {
+		t.Run(fmt.Sprintf("ChaosWorker01_%d", i), func(t *testing.T) { testChaos(ctx, t) })
+	}
+	t.Run("Down", testDown)
 }
 
 // TestSmoke is the short run CI takes on every submission ('make
@@ -607,10 +629,27 @@ func testVerify(t *testing.T) {
 	}
 }
 
+var chaosRuns int // how many testChaos ran, to name their artifacts
+
 func testChaos(ctx context.Context, t *testing.T) {
+	// After a failed run too: the checks after it need worker01 back, with
+	// tasks on it again (--rebalance) for the next run to move.
+	defer func() {
+		start := time.Now()
+		if out, err := swarmlab(t, 10*time.Minute, 20*time.Minute, "node", "start", "worker01", "--rebalance"); err != nil {
+			t.Errorf("node start: %v\n%s", err, out)
+			return
+		}
+		if err := testLab.WaitReady(ctx, lab.ReadyPatience); err != nil {
+			t.Error(err)
+			return
+		}
+		record(t, "worker01 back and Ready", time.Since(start), "")
+	}()
 	start := time.Now()
 	out, err := swarmlab(t, 15*time.Minute, 20*time.Minute, "chaos", "worker01", "--json", "--timeout", "10m")
-	save("chaos.json", out)
+	chaosRuns++
+	save(fmt.Sprintf("chaos-%d.json", chaosRuns), out)
 	if err != nil {
 		t.Fatalf("chaos: %v\n%s", err, out)
 	}
@@ -622,14 +661,9 @@ func testChaos(ctx context.Context, t *testing.T) {
 	if f.Failed != 0 || f.Requests == 0 {
 		t.Errorf("through the ingress: %d of %d requests failed: %v", f.Failed, f.Requests, f.Errors)
 	}
-	start = time.Now()
-	if out, err := swarmlab(t, 10*time.Minute, 20*time.Minute, "node", "start", "worker01"); err != nil {
-		t.Fatalf("node start: %v\n%s", err, out)
+	if f.Rescheduled == 0 {
+		t.Errorf("no task moved off worker01: the run tried nothing")
 	}
-	if err := testLab.WaitReady(ctx, lab.ReadyPatience); err != nil {
-		t.Fatal(err)
-	}
-	record(t, "worker01 back and Ready", time.Since(start), "")
 }
 
 // testZombies counts defunct processes in each node after the load above:

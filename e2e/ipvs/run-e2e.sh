@@ -12,6 +12,9 @@
 #                     chaos worker01, no defunct processes in the nodes, down
 #   detect-fresh      boot without ip_vs loaded: doctor finds IPVS, loads it
 #   detect-preloaded  boot with ip_vs loaded: doctor finds IPVS
+#   chaos             up, then 'chaos worker01' CHAOS_RUNS times (default 3),
+#                     each with 0 failed requests, then down (not in the
+#                     default PHASES: PHASES=chaos make e2e-ipvs)
 #   smoke             CI's short run ('make e2e-ipvs-smoke', not in the
 #                     default PHASES): up --bare, the handout's service on
 #                     every node's port 8000, scale api=6, webapi.yml
@@ -97,6 +100,7 @@ run_checks() {
   "$VM" cp bin/e2e-ipvs.test /root/e2e-ipvs.test < /dev/null
   "$VM" ssh "cd /root && rm -rf e2e-ipvs/$phase && SWARMLAB_E2E_IPVS=1 SWARMLAB_BIN=/usr/local/bin/swarmlab \
     SWARMLAB_ARTIFACTS=/root/e2e-ipvs/$phase SWARMLAB_E2E_FRESH=$fresh SWARMLAB_E2E_WORKERS=${SWARMLAB_E2E_WORKERS:-} \
+    SWARMLAB_E2E_CHAOS_RUNS=${CHAOS_RUNS:-3} \
     ./e2e-ipvs.test -test.v -test.run '^$test\$' -test.timeout 150m" < /dev/null 2>&1 | tee "$ART/$phase.log" || rc=$?
   mkdir -p "$ART/$phase"
   "$VM" ssh "tar -C /root/e2e-ipvs/$phase -c ." < /dev/null | tar -x -C "$ART/$phase" || true
@@ -112,13 +116,14 @@ for phase in $PHASES; do
     detect-fresh)     boot=(--no-ipvs); fresh=1; test=TestDetect ;;
     detect-preloaded) boot=();          fresh=0; test=TestDetect ;;
     smoke)            boot=();          fresh=;  test=TestSmoke ;;
+    chaos)            boot=();          fresh=;  test=TestChaos ;;
     *) echo "unknown phase $phase" >&2; exit 2 ;;
   esac
   log "Phase $phase: booting the VM ${boot[*]}"
   if ! timed "$phase" "boot to a ready dockerd" "$VM" start "${boot[@]}" < /dev/null; then
     failed+=("$phase"); "$VM" stop || true; continue
   fi
-  if [ "$phase" = lab ] || [ "$phase" = smoke ]; then
+  if [ "$phase" = lab ] || [ "$phase" = smoke ] || [ "$phase" = chaos ]; then
     timed "$phase" "load $NODE_IMAGE" load_node_image || { failed+=("$phase"); "$VM" stop; continue; }
   fi
   timed "$phase" "checks ($test)" run_checks "$phase" "$fresh" "$test" || failed+=("$phase")
