@@ -1,6 +1,7 @@
 package class
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -37,15 +38,7 @@ func TestBoardInBrowser(t *testing.T) {
 		pos := (i * 7) % (len(steps) - 1)
 		tk := proto.Tick{Seq: 1, LabState: "running", Current: steps[pos].ID, Position: pos + 1, Total: len(steps),
 			Summary: &proto.Summary{Nodes: 4, Ready: 4, Services: []string{"swtest_api 3/3", "swtest_nginx 3/3"}}}
-		for j, st := range steps {
-			status := "todo"
-			if j < pos {
-				status = "done"
-			} else if j == pos {
-				status = "current"
-			}
-			tk.Steps = append(tk.Steps, proto.StepState{ID: st.ID, Status: status})
-		}
+		tk.Steps = stepStates(steps, pos)
 		if i%6 == 2 {
 			tk.Hint = "the image is not in the registry yet: push it first (docker push localhost:5000/swtest/api)"
 		}
@@ -60,20 +53,7 @@ func TestBoardInBrowser(t *testing.T) {
 	do(t, "POST", ts.URL+"/api/teacher/step", s.Secret, map[string]string{"step": "stack-deploy"})
 	time.Sleep(2500 * time.Millisecond) // the untouched ones become stuck
 
-	eval := func(expr string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("%s: %v", expr, err)
-		}
-		return v
-	}
-	poll := func(what, cond string) {
-		t.Helper()
-		if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(5*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
-			t.Fatalf("%s: %v (page: %s)", what, err, eval(`document.body.innerText.slice(0, 2000)`))
-		}
-	}
+	eval, poll := pageHelpers(ctx, t)
 	act := func(a chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, a); err != nil {
@@ -110,15 +90,7 @@ func TestBoardInBrowser(t *testing.T) {
 		}
 		pos := (i*7)%(len(steps)-1) + 1
 		tk := proto.Tick{Seq: 2, LabState: "running", Current: steps[pos].ID, Position: pos + 1, Total: len(steps)}
-		for j, st := range steps {
-			status := "todo"
-			if j < pos {
-				status = "done"
-			} else if j == pos {
-				status = "current"
-			}
-			tk.Steps = append(tk.Steps, proto.StepState{ID: st.ID, Status: status})
-		}
+		tk.Steps = stepStates(steps, pos)
 		do(t, "POST", ts.URL+proto.PathTick, tokens[n], tk)
 	}
 	poll("moved rows not stuck", `[...document.querySelectorAll("#rows tr")].some(r => r.querySelector("td.name a").textContent === "Daisuke" && r.querySelector("td.stuck").textContent === "")`)
@@ -172,32 +144,11 @@ func TestLearnerPageInJapanese(t *testing.T) {
 	}
 	jr := join(t, ts, s.Code, "Aiko")
 	tk := proto.Tick{Seq: 1, LabState: "running", Current: cur.ID, Position: cur.N, Total: len(steps), Hint: "push it first"}
-	for j, st := range steps {
-		status := "todo"
-		if j < 5 {
-			status = "done"
-		} else if j == 5 {
-			status = "current"
-		}
-		tk.Steps = append(tk.Steps, proto.StepState{ID: st.ID, Status: status})
-	}
+	tk.Steps = stepStates(steps, 5)
 	if r := do(t, "POST", ts.URL+proto.PathTick, jr.Token, tk); r.code != 200 {
 		t.Fatalf("tick: %d %s", r.code, r.body)
 	}
-	eval := func(expr string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("%s: %v", expr, err)
-		}
-		return v
-	}
-	poll := func(what, cond string) {
-		t.Helper()
-		if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(5*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
-			t.Fatalf("%s: %v (page: %s)", what, err, eval(`document.body.innerText.slice(0, 2000)`))
-		}
-	}
+	eval, poll := pageHelpers(ctx, t)
 	act := func(a chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, a); err != nil {
@@ -240,4 +191,39 @@ func TestLearnerPageInJapanese(t *testing.T) {
 			os.WriteFile(filepath.Join(browsertest.ArtifactDir(t), "class-learner-ja.png"), png, 0o644)
 		}
 	}
+}
+
+// stepStates is a learner's step list with pos current, those before it done.
+func stepStates(steps []StepInfo, pos int) []proto.StepState {
+	var out []proto.StepState
+	for j, st := range steps {
+		status := "todo"
+		if j < pos {
+			status = "done"
+		} else if j == pos {
+			status = "current"
+		}
+		out = append(out, proto.StepState{ID: st.ID, Status: status})
+	}
+	return out
+}
+
+// pageHelpers returns eval (a JavaScript expression's string value) and poll
+// (wait up to 5 s for a condition, showing the page's text when it fails).
+func pageHelpers(ctx context.Context, t *testing.T) (eval func(string) string, poll func(what, cond string)) {
+	eval = func(expr string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		return v
+	}
+	poll = func(what, cond string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(5*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+			t.Fatalf("%s: %v (page: %s)", what, err, eval(`document.body.innerText.slice(0, 2000)`))
+		}
+	}
+	return eval, poll
 }

@@ -139,27 +139,23 @@ func cleanTick(t proto.Tick, known map[string]bool) proto.Tick {
 	t.Steps = steps
 	if t.Summary != nil {
 		sm := *t.Summary
-		var svcs []string
-		for i, s := range sm.Services {
-			if i == 20 {
-				break
-			}
-			svcs = append(svcs, proto.Clean(s, 60))
-		}
-		sm.Services = svcs
+		sm.Services = cleanList(sm.Services, 60)
 		t.Summary = &sm
 	}
 	if t.Verify != nil {
 		v := *t.Verify
-		var failed []string
-		for i, f := range v.Failed {
-			if i == 20 {
-				break
-			}
-			failed = append(failed, proto.Clean(f, 200))
-		}
-		v.Failed = failed
+		v.Failed = cleanList(v.Failed, 200)
 		t.Verify = &v
 	}
 	return t
+}
+
+// cleanList keeps the first 20 items of a learner's list, each cleaned and
+// cut to limit (as proto.Clean cuts).
+func cleanList(items []string, limit int) []string {
+	var out []string
+	for _, s := range items[:min(len(items), 20)] {
+		out = append(out, proto.Clean(s, limit))
+	}
+	return out
 }
