@@ -25,7 +25,7 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f\n", b - a }'; }
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 out=$(mktemp -d)
 hogs=()
-trap 'kill "${hogs[@]}" 2>/dev/null; sl down --purge -q >/dev/null 2>&1 || true; rm -rf "$out"' EXIT
+trap 'kill "${hogs[@]}" 2>/dev/null || true; sl down --purge -q >/dev/null 2>&1 || true; rm -rf "$out"' EXIT
 
 sl down --purge -q >/dev/null 2>&1 || true
 has lifecycle && for i in $(seq "$runs"); do
