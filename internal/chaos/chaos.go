@@ -139,7 +139,7 @@ func Run(ctx context.Context, l *lab.Lab, o Options, report func(Event)) (Failov
 
 	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	views := readEvery(wctx, mgr, 200*time.Millisecond)
+	views := readEvery(wctx, mgr, 200*time.Millisecond, 2*time.Second)
 	var actErr error
 	err = func() error {
 		for {
@@ -188,16 +188,31 @@ type swarmRead struct {
 	at  time.Time
 }
 
-// readEvery reads the swarm again and again, interval after each read ends:
-// one read at a time, never cut short. A slow manager (busy, or waiting for
-// a Leader) only delays the next read; cutting it short would close the
-// connection, and each new connection to a node is an exec there, which a
-// loaded machine can least afford.
-func readEvery(ctx context.Context, mgr docker.Swarm, interval time.Duration) <-chan swarmRead {
+// readEvery reads the swarm again and again, interval after each read ends,
+// one read at a time. A read is cut short only when it takes far longer than
+// the reads before it (4× their average, at least minCut): a manager whose
+// connection to a stopped Leader hangs answers again once it gives that up,
+// so such a read is better cut; but a cut closes the connection, and each
+// new connection to a node is an exec there, which a loaded machine can
+// least afford, so a machine where every read is slow is left to answer.
+func readEvery(ctx context.Context, mgr docker.Swarm, interval, minCut time.Duration) <-chan swarmRead {
 	out := make(chan swarmRead)
 	go func() {
+		var avg time.Duration // of the reads that answered
+		answered := false
 		for {
-			v, err := readSwarm(ctx, mgr)
+			rctx, cancel := ctx, context.CancelFunc(func() {})
+			if answered {
+				rctx, cancel = context.WithTimeout(ctx, max(minCut, 4*avg))
+			}
+			start := time.Now()
+			v, err := readSwarm(rctx, mgr)
+			cancel()
+			if took := time.Since(start); err == nil && !answered {
+				avg, answered = took, true
+			} else if err == nil {
+				avg = avg - avg/4 + took/4
+			}
 			select {
 			case out <- swarmRead{v, err, time.Now()}:
 			case <-ctx.Done():

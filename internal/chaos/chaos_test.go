@@ -238,32 +238,35 @@ func TestOptionsValidate(t *testing.T) {
 	}
 }
 
-// slowManager answers NodeList slowly the first time, and counts how many
+// slowManager answers NodeList after delay(call) (call counts from 1; a
+// negative delay: not until the read is cut short), and counts how many
 // reads overlap and how many were cut short.
 type slowManager struct {
 	docker.Swarm
-	mu                      sync.Mutex
-	calls, inFlight, maxFly int
-	cut                     int
+	delay                        func(call int) time.Duration
+	mu                           sync.Mutex
+	calls, inFlight, maxFly, cut int
 }
 
 func (m *slowManager) NodeList(ctx context.Context, _ swarm.NodeListOptions) ([]swarm.Node, error) {
 	m.mu.Lock()
 	m.calls++
-	first := m.calls == 1
+	call := m.calls
 	m.inFlight++
 	m.maxFly = max(m.maxFly, m.inFlight)
 	m.mu.Unlock()
 	defer func() { m.mu.Lock(); m.inFlight--; m.mu.Unlock() }()
-	if first {
-		select {
-		case <-time.After(300 * time.Millisecond):
-		case <-ctx.Done():
-			m.mu.Lock()
-			m.cut++
-			m.mu.Unlock()
-			return nil, ctx.Err()
-		}
+	var wait <-chan time.Time // nil: until cut
+	if d := m.delay(call); d >= 0 {
+		wait = time.After(d)
+	}
+	select {
+	case <-wait:
+	case <-ctx.Done():
+		m.mu.Lock()
+		m.cut++
+		m.mu.Unlock()
+		return nil, ctx.Err()
 	}
 	return []swarm.Node{swarmNode("n1", "manager", swarm.NodeStateReady, swarm.NodeAvailabilityActive, true)}, nil
 }
@@ -276,21 +279,52 @@ func (m *slowManager) TaskList(context.Context, swarm.TaskListOptions) ([]swarm.
 	return nil, nil
 }
 
-// A slow read is neither cut short nor overlapped by the next one: on a
-// node each new connection is an exec, so readEvery keeps to one.
-func TestReadEveryWaitsForSlowReads(t *testing.T) {
-	m := &slowManager{}
+// readN takes n answered reads from readEvery and returns the manager's
+// counts as they were then: calls, most reads at once, reads cut short.
+func readN(t *testing.T, m *slowManager, n int, minCut time.Duration) (calls, maxFly, cut int) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	views := readEvery(ctx, m, 10*time.Millisecond)
-	for i := 0; i < 3; i++ {
-		if r := <-views; r.err != nil || len(r.v.nodes) != 1 {
-			t.Fatalf("read %d: %+v", i, r)
+	defer cancel()
+	views := readEvery(ctx, m, 5*time.Millisecond, minCut)
+	for got := 0; got < n; {
+		select {
+		case r := <-views:
+			if r.err == nil {
+				if len(r.v.nodes) != 1 {
+					t.Fatalf("read: %+v", r)
+				}
+				got++
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of %d reads answered in 10 s", got, n)
 		}
 	}
-	cancel()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.cut != 0 || m.maxFly != 1 || m.calls < 3 {
-		t.Fatalf("reads cut short %d, at most %d at once, %d calls; want 0, 1, ≥ 3", m.cut, m.maxFly, m.calls)
+	return m.calls, m.maxFly, m.cut
+}
+
+// On a machine where every read is slow, reads are neither cut short nor
+// overlapped: on a node each new connection is an exec.
+func TestReadEveryLeavesSlowReads(t *testing.T) {
+	m := &slowManager{delay: func(int) time.Duration { return 150 * time.Millisecond }}
+	calls, maxFly, cut := readN(t, m, 3, 50*time.Millisecond)
+	if cut != 0 || maxFly != 1 || calls < 3 {
+		t.Fatalf("reads cut short %d, at most %d at once, %d calls; want 0, 1, ≥ 3", cut, maxFly, calls)
+	}
+}
+
+// A read that hangs where reads were fast (a manager still waiting on a
+// stopped Leader) is cut short, and the next one answers.
+func TestReadEveryCutsAHungRead(t *testing.T) {
+	m := &slowManager{delay: func(call int) time.Duration {
+		if call == 3 {
+			return -1
+		}
+		return time.Millisecond
+	}}
+	calls, maxFly, cut := readN(t, m, 4, 50*time.Millisecond)
+	if cut != 1 || maxFly != 1 || calls < 5 {
+		t.Fatalf("reads cut short %d, at most %d at once, %d calls; want 1, 1, ≥ 5", cut, maxFly, calls)
 	}
 }
